@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Builds the local stack's binaries from their Go modules (release-download sites are unreachable
+# here) into a per-machine cache outside the repo, keyed by version, so a second run rebuilds nothing.
+#
+#   MFO_CACHE_DIR   cache root (default: ${XDG_CACHE_HOME:-$HOME/.cache}/managed-flink-operator)
+#
+# Layout: $MFO_CACHE_DIR/bin/<tool>-<version>/<tool>, $MFO_CACHE_DIR/go/{mod,build},
+#         $MFO_CACHE_DIR/venv/moto-<version>/ (the S3 server, see docs/adr/0002-s3-server.md).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=../tools/versions.env
+source "$here/tools/versions.env"
+
+cache=${MFO_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/managed-flink-operator}
+mkdir -p "$cache/bin" "$cache/go/mod" "$cache/go/build"
+export GOMODCACHE="$cache/go/mod" GOCACHE="$cache/go/build" GOFLAGS=-mod=mod CGO_ENABLED=0
+export GOTOOLCHAIN=local
+
+log() { printf '[build-binaries] %s\n' "$*" >&2; }
+
+# Builds into a temporary directory and renames it into place, so an interrupted build never leaves
+# a half-written binary that a later run would take for a finished one.
+install_dir() {
+  local final=$1 tmp=$1.partial.$$
+  rm -rf "$tmp"; mkdir -p "$tmp"
+  echo "$tmp"
+}
+commit_dir() { rm -rf "$2"; mv "$1" "$2"; }
+
+build_kubernetes() {
+  local v=$KUBERNETES_VERSION dir="$cache/bin/kubernetes-$KUBERNETES_VERSION"
+  if [[ -x $dir/kube-apiserver && -x $dir/kubectl ]]; then log "kubernetes $v cached"; return; fi
+  log "building kube-apiserver and kubectl $v (first time only; takes several minutes)"
+  local work; work=$(mktemp -d)
+  # k8s.io/kubernetes replaces its staging modules with ./staging paths, which a dependent module
+  # cannot use. Read that list from this version's own go.mod and point each at its published v0.x.
+  local gomod; gomod=$(cd "$work" && go mod download -json "k8s.io/kubernetes@$v" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  local minor=${v#v1.}
+  {
+    echo "module localstack.managedflink.dev/kubetools"
+    echo
+    echo "go 1.24"
+    echo
+    echo "require k8s.io/kubernetes $v"
+    echo
+    grep -E '^\s*k8s.io/[a-z0-9-]+ => \./staging/' "$gomod" | awk -v ver="v0.$minor" '{print "replace " $1 " => " $1 " " ver}'
+  } > "$work/go.mod"
+  cat > "$work/tools.go" <<'GO'
+//go:build tools
+
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kubectl"
+)
+GO
+  (cd "$work" && go mod tidy -e >/dev/null 2>&1 || true)
+  local out; out=$(install_dir "$dir")
+  local ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$v -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=${minor%%.*} -X k8s.io/component-base/version.gitTreeState=clean"
+  ldflags="$ldflags -X k8s.io/client-go/pkg/version.gitVersion=$v -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=${minor%%.*}"
+  (cd "$work" && go build -trimpath -ldflags "$ldflags" -o "$out/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver)
+  (cd "$work" && go build -trimpath -ldflags "$ldflags" -o "$out/kubectl" k8s.io/kubernetes/cmd/kubectl)
+  commit_dir "$out" "$dir"; rm -rf "$work"
+}
+
+build_etcd() {
+  local v=$ETCD_VERSION dir="$cache/bin/etcd-$ETCD_VERSION"
+  if [[ -x $dir/etcd ]]; then log "etcd $v cached"; return; fi
+  log "building etcd $v"
+  # server/v3's go.mod has replace directives (its sibling modules), so `go install pkg@v` refuses
+  # it; a wrapper module that requires it builds the same main package with published siblings.
+  local work; work=$(mktemp -d)
+  printf 'module localstack.managedflink.dev/etcdtools\n\ngo 1.24\n\nrequire go.etcd.io/etcd/server/v3 %s\n' "$v" > "$work/go.mod"
+  printf '//go:build tools\n\npackage tools\n\nimport _ "go.etcd.io/etcd/server/v3"\n' > "$work/tools.go"
+  (cd "$work" && go mod tidy -e >/dev/null 2>&1 || true)
+  local out; out=$(install_dir "$dir")
+  (cd "$work" && go build -trimpath -ldflags "-s -w" -o "$out/etcd" go.etcd.io/etcd/server/v3)
+  commit_dir "$out" "$dir"; rm -rf "$work"
+}
+
+build_helm() {
+  local v=$HELM_VERSION dir="$cache/bin/helm-$HELM_VERSION"
+  if [[ -x $dir/helm ]]; then log "helm $v cached"; return; fi
+  log "building helm $v"
+  local out; out=$(install_dir "$dir")
+  GOBIN="$out" go install -trimpath -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$v" "helm.sh/helm/v3/cmd/helm@$v"
+  commit_dir "$out" "$dir"
+}
+
+# moto's server (PyPI) is the S3 server; botocore carries the official kinesisanalyticsv2 model the
+# emulator validates against. One virtualenv per pinned version pair.
+install_moto() {
+  local dir="$cache/venv/moto-$MOTO_VERSION-botocore-$BOTOCORE_VERSION"
+  if [[ -f $dir/.complete ]]; then log "moto $MOTO_VERSION cached"; return; fi
+  log "installing moto[s3,server] $MOTO_VERSION and botocore $BOTOCORE_VERSION"
+  # A virtualenv records its own path, so it is built in place; .complete marks a finished install.
+  rm -rf "$dir"; python3 -m venv "$dir"
+  "$dir/bin/pip" install --quiet --disable-pip-version-check "moto[s3,server]==$MOTO_VERSION" "botocore==$BOTOCORE_VERSION"
+  touch "$dir/.complete"
+}
+
+what=${1:-all}
+case $what in
+  all) install_moto; build_etcd; build_kubernetes; build_helm ;;
+  kubernetes) build_kubernetes ;;
+  etcd) build_etcd ;;
+  helm) build_helm ;;
+  moto) install_moto ;;
+  *) echo "usage: $0 [all|kubernetes|etcd|helm|moto]" >&2; exit 2 ;;
+esac
+log "done: $cache"
