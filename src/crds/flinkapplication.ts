@@ -1,0 +1,421 @@
+// The FlinkApplication API (managedflink.dev/v1alpha1): the single source of truth from which
+// src/crds/generate.ts writes manifests/crds/ and src/crds/types.generated.ts.
+//
+// Limits mirror the kinesisanalyticsv2 service model (botocore service-2.json, shapes named in the
+// comments) so that a manifest AWS would reject is rejected at admission, with a message that names
+// the field, instead of failing later in the controller.
+import { bool, int, listOf, mapOf, obj, type Schema, str, toOpenApi } from "./schema-dsl.js";
+
+export const group = "managedflink.dev";
+export const version = "v1alpha1";
+export const kind = "FlinkApplication";
+export const plural = "flinkapplications";
+export const singular = "flinkapplication";
+export const shortNames = ["flinkapp", "fa"];
+
+/** Shape ApplicationName / SnapshotName / Id: `[a-zA-Z0-9_.-]+`. */
+export const awsNamePattern = "^[a-zA-Z0-9_.-]+$";
+export const maxApplicationNameLength = 128;
+
+/**
+ * Managed Flink runtimes this API accepts: the FLINK-* values of the model's RuntimeEnvironment enum
+ * that AWS still lets you create (test/unit/crds.test.ts checks each against the model). Older ones
+ * (FLINK-1_6 … FLINK-1_13) reached end of support and cannot be used for new applications.
+ */
+export const runtimeEnvironments = [
+  "FLINK-1_15",
+  "FLINK-1_18",
+  "FLINK-1_19",
+  "FLINK-1_20",
+  "FLINK-2_2",
+  "FLINK-2_3",
+];
+
+// CEL: FLINK-<major>_<minor> as a comparable number, for the no-downgrade rule.
+const runtimeRank = (v: string) =>
+  `(int(${v}.split('-')[1].split('_')[0]) * 1000 + int(${v}.split('-')[1].split('_')[1]))`;
+
+const s3Object = obj(
+  "An object in S3 that holds the application code (a jar for Java, a zip for PyFlink).",
+  {
+    bucket: str("Bucket name (the operator builds the BucketARN).", {
+      minLength: 3,
+      maxLength: 63,
+      pattern: "^[a-z0-9][a-z0-9.-]*[a-z0-9]$",
+    }),
+    key: str("Object key (shape FileKey).", { minLength: 1, maxLength: 1024 }),
+    objectVersion: str("Object version, for versioned buckets (shape ObjectVersion).", { maxLength: 1024 }),
+  },
+  { required: ["bucket", "key"], tsName: "S3ObjectReference" },
+);
+
+const artifact = obj(
+  "A build artifact the operator fetches, verifies against sha256 and uploads to S3 under a content-addressed key.",
+  {
+    url: str("https:// or s3:// URL of the artifact.", {
+      maxLength: 2048,
+      pattern: "^(https|s3)://.+$",
+    }),
+    maven: obj(
+      "Maven coordinates resolved against a repository.",
+      {
+        repository: str("Repository base URL (https).", { maxLength: 2048, pattern: "^https://.+$" }),
+        groupId: str("groupId", { minLength: 1, maxLength: 256, pattern: "^[A-Za-z0-9_.-]+$" }),
+        artifactId: str("artifactId", { minLength: 1, maxLength: 256, pattern: "^[A-Za-z0-9_.-]+$" }),
+        version: str("version", { minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9_.+-]+$" }),
+        classifier: str("classifier", { maxLength: 128, pattern: "^[A-Za-z0-9_.-]*$" }),
+        extension: str("File extension.", { enum: ["jar", "zip"], default: "jar" }),
+      },
+      { required: ["repository", "groupId", "artifactId", "version"], tsName: "MavenCoordinates" },
+    ),
+    sha256: str("Expected SHA-256 of the artifact, lower-case hex. Nothing is uploaded on a mismatch.", {
+      pattern: "^[a-f0-9]{64}$",
+    }),
+    bucket: str("Bucket the operator uploads to.", {
+      minLength: 3,
+      maxLength: 63,
+      pattern: "^[a-z0-9][a-z0-9.-]*[a-z0-9]$",
+    }),
+    prefix: str("Key prefix for the upload; the key is <prefix>/<sha256>.<ext>.", {
+      maxLength: 512,
+      default: "flink-applications",
+    }),
+  },
+  {
+    required: ["sha256", "bucket"],
+    tsName: "CodeArtifact",
+    "x-kubernetes-validations": [
+      { rule: "has(self.url) != has(self.maven)", message: "exactly one of url or maven must be set" },
+    ],
+  },
+);
+
+const spec = obj(
+  "Desired state of a Managed Service for Apache Flink application.",
+  {
+    applicationName: str(
+      "Name of the application in AWS (shape ApplicationName: 1-128 characters of [a-zA-Z0-9_.-]). Defaults to metadata.name. Immutable.",
+      { minLength: 1, maxLength: maxApplicationNameLength, pattern: awsNamePattern },
+    ),
+    region: str("AWS region of the application. Defaults to the operator's region. Immutable.", {
+      pattern: "^[a-z]{2}(-[a-z]+)+-[0-9]+$",
+      maxLength: 32,
+    }),
+    runtimeEnvironment: str(
+      "Managed Flink runtime, for example FLINK-1_20. Upgrades only; a downgrade is refused.",
+      {
+        enum: runtimeEnvironments,
+      },
+    ),
+    serviceExecutionRole: str("ARN of the IAM role the application runs as (shape RoleARN).", {
+      minLength: 1,
+      maxLength: 2048,
+      pattern: "^arn:.*$",
+    }),
+    description: str("Application description (shape ApplicationDescription).", { maxLength: 1024 }),
+    tags: mapOf(
+      "Tags on the application (shape Tags: at most 200; keys 1-128, values 0-256 characters).",
+      str("Tag value.", { maxLength: 256 }),
+      {
+        maxProperties: 200,
+        "x-kubernetes-validations": [
+          {
+            rule: "self.all(k, size(k) >= 1 && size(k) <= 128 && !k.startsWith('aws:'))",
+            message: "tag keys must be 1-128 characters and must not start with aws:",
+          },
+        ],
+      },
+    ),
+    desiredState: str(
+      "Running starts the application and keeps it running; Stopped stops it (with a snapshot when snapshots are enabled).",
+      {
+        enum: ["Running", "Stopped"],
+        default: "Running",
+      },
+    ),
+    code: obj(
+      "Where the application code comes from: an existing S3 object, or an artifact the operator uploads.",
+      { s3: s3Object, artifact },
+      {
+        tsName: "ApplicationCode",
+        "x-kubernetes-validations": [
+          {
+            rule: "has(self.s3) != has(self.artifact)",
+            message: "exactly one of code.s3 or code.artifact must be set",
+          },
+        ],
+      },
+    ),
+    checkpointing: obj(
+      "Checkpointing. Omitted: the service defaults (enabled, every 60 s, minimum pause 5 s).",
+      {
+        enabled: bool("Whether checkpointing is enabled.", { default: true }),
+        intervalMillis: int("Checkpoint interval in milliseconds (shape CheckpointInterval, at least 1).", {
+          minimum: 1,
+        }),
+        minPauseBetweenCheckpointsMillis: int(
+          "Minimum pause between checkpoints in milliseconds (shape MinPauseBetweenCheckpoints, at least 0).",
+          { minimum: 0 },
+        ),
+      },
+      { tsName: "CheckpointingSpec" },
+    ),
+    parallelism: obj(
+      "Parallelism. Omitted: the service defaults (parallelism 1, 1 per KPU, autoscaling on).",
+      {
+        parallelism: int("Configured parallelism (shape Parallelism, at least 1). `kubectl scale` sets it.", {
+          minimum: 1,
+          maximum: 65536,
+        }),
+        parallelismPerKPU: int("Parallel tasks per KPU (shape ParallelismPerKPU, at least 1).", {
+          minimum: 1,
+          maximum: 8,
+        }),
+        autoScaling: bool("Let the service raise current parallelism above the configured value under load."),
+      },
+      { tsName: "ParallelismSpec" },
+    ),
+    snapshots: obj(
+      "Snapshots (savepoints).",
+      {
+        enabled: bool("Whether the service takes snapshots (ApplicationSnapshotConfiguration).", {
+          default: true,
+        }),
+        beforeUpdate: bool("Take a snapshot before every update that restarts a running application.", {
+          default: true,
+        }),
+      },
+      { tsName: "SnapshotsSpec" },
+    ),
+    monitoring: obj(
+      "CloudWatch monitoring. Omitted: the service defaults.",
+      {
+        logLevel: str("Log level (shape LogLevel).", { enum: ["INFO", "WARN", "ERROR", "DEBUG"] }),
+        metricsLevel: str("Metrics level (shape MetricsLevel).", {
+          enum: ["APPLICATION", "TASK", "OPERATOR", "PARALLELISM"],
+        }),
+      },
+      { tsName: "MonitoringSpec" },
+    ),
+    environmentProperties: mapOf(
+      "Runtime properties: property group id (1-50 characters of [a-zA-Z0-9_.-]) to key/value pairs (at most 50 per group; keys and values 1-2048 characters).",
+      mapOf("Properties of one group.", str("Property value.", { minLength: 1, maxLength: 2048 }), {
+        maxProperties: 50,
+        "x-kubernetes-validations": [
+          {
+            rule: "self.all(k, size(k) >= 1 && size(k) <= 2048)",
+            message: "property keys must be 1-2048 characters",
+          },
+        ],
+      }),
+      {
+        maxProperties: 50,
+        "x-kubernetes-validations": [
+          {
+            rule: "self.all(g, size(g) >= 1 && size(g) <= 50 && g.matches('^[a-zA-Z0-9_.-]+$'))",
+            message: "property group ids must be 1-50 characters of [a-zA-Z0-9_.-]",
+          },
+        ],
+      },
+    ),
+    vpc: obj(
+      "Run the application in a VPC.",
+      {
+        subnetIds: listOf(
+          "Subnets (1-16).",
+          str("Subnet id.", { pattern: "^subnet-[0-9a-f]+$", maxLength: 64 }),
+          {
+            minItems: 1,
+            maxItems: 16,
+            "x-kubernetes-list-type": "set",
+          },
+        ),
+        securityGroupIds: listOf(
+          "Security groups (1-5).",
+          str("Security group id.", { pattern: "^sg-[0-9a-f]+$", maxLength: 64 }),
+          { minItems: 1, maxItems: 5, "x-kubernetes-list-type": "set" },
+        ),
+      },
+      { required: ["subnetIds", "securityGroupIds"], tsName: "VpcSpec" },
+    ),
+    restore: obj(
+      "How to restore application state when the operator starts the application.",
+      {
+        type: str(
+          "LatestSnapshot (the service default), SkipRestore (start without state) or Snapshot (restore the named snapshot).",
+          { enum: ["LatestSnapshot", "SkipRestore", "Snapshot"], default: "LatestSnapshot" },
+        ),
+        snapshotName: str("Snapshot to restore when type is Snapshot (shape SnapshotName).", {
+          minLength: 1,
+          maxLength: 256,
+          pattern: awsNamePattern,
+        }),
+      },
+      {
+        tsName: "RestoreSpec",
+        "x-kubernetes-validations": [
+          {
+            rule: "(self.type == 'Snapshot') == has(self.snapshotName)",
+            message: "restore.snapshotName is required when restore.type is Snapshot, and allowed only then",
+          },
+        ],
+      },
+    ),
+    allowNonRestoredState: bool("Allow starting when snapshot state cannot be mapped to the new program.", {
+      default: false,
+    }),
+    deletionPolicy: str(
+      "What deleting this resource does in AWS: Retain (the default) leaves the application running and untouched; Delete stops and deletes it, with its snapshots.",
+      { enum: ["Delete", "Retain"], default: "Retain" },
+    ),
+  },
+  {
+    required: ["runtimeEnvironment", "serviceExecutionRole", "code"],
+    tsName: "FlinkApplicationSpec",
+    "x-kubernetes-validations": [
+      {
+        rule: "!has(oldSelf.region) || (has(self.region) && self.region == oldSelf.region)",
+        message: "spec.region is immutable",
+        fieldPath: ".region",
+      },
+      {
+        rule: `${runtimeRank("self.runtimeEnvironment")} >= ${runtimeRank("oldSelf.runtimeEnvironment")}`,
+        message:
+          "spec.runtimeEnvironment cannot be downgraded; Managed Flink upgrades runtimes in place only",
+        fieldPath: ".runtimeEnvironment",
+      },
+      {
+        rule: "!has(self.parallelism) || !has(self.parallelism.parallelism) || !has(self.parallelism.parallelismPerKPU) || self.parallelism.parallelismPerKPU <= self.parallelism.parallelism",
+        message: "spec.parallelism.parallelismPerKPU must not exceed spec.parallelism.parallelism",
+        fieldPath: ".parallelism.parallelismPerKPU",
+      },
+    ],
+  },
+);
+
+const condition = obj(
+  "A kstatus / metav1.Condition.",
+  {
+    type: str("Ready, Reconciling or Stalled.", { maxLength: 316 }),
+    status: str("True, False or Unknown.", { enum: ["True", "False", "Unknown"] }),
+    reason: str("CamelCase reason.", { maxLength: 1024 }),
+    message: str("Human-readable detail.", { maxLength: 32768 }),
+    lastTransitionTime: str("When status last changed.", { format: "date-time" }),
+    observedGeneration: int("Generation this condition was computed for.", { minimum: 0 }),
+  },
+  { required: ["type", "status", "lastTransitionTime"], tsName: "Condition" },
+);
+
+const status = obj(
+  "Observed state, written only by the operator.",
+  {
+    observedGeneration: int("The metadata.generation the status reflects.", { minimum: 0 }),
+    conditions: listOf("Ready, Reconciling and Stalled, with kstatus semantics.", condition, {
+      "x-kubernetes-list-type": "map",
+      "x-kubernetes-list-map-keys": ["type"],
+    }),
+    applicationName: str("The AWS application name in use."),
+    region: str("The AWS region in use."),
+    applicationARN: str("ARN of the application."),
+    applicationVersionId: int("ApplicationVersionId of the application as last observed.", { minimum: 0 }),
+    applicationStatus: str("ApplicationStatus as last observed (READY, RUNNING, UPDATING, ...)."),
+    createTimestamp: str("CreateTimestamp of the application; DeleteApplication needs it.", {
+      format: "date-time",
+    }),
+    configuredParallelism: int("Parallelism configured in AWS."),
+    currentParallelism: int("Parallelism the application runs with now (autoscaling may raise it)."),
+    codeLocation: obj(
+      "The code object the application uses.",
+      {
+        bucket: str("bucket"),
+        key: str("key"),
+        objectVersion: str("objectVersion"),
+      },
+      { tsName: "CodeLocation" },
+    ),
+    lastError: obj(
+      "The last error, kept until a reconcile succeeds.",
+      {
+        operation: str("The AWS call or step that failed."),
+        type: str("Error type, e.g. InvalidArgumentException."),
+        message: str("Message from AWS or the operator."),
+        time: str("When it happened.", { format: "date-time" }),
+      },
+      { tsName: "LastError" },
+    ),
+  },
+  { tsName: "FlinkApplicationStatus" },
+);
+
+export const openApiSchema: Schema = obj(
+  "A FlinkApplication is an application on AWS Managed Service for Apache Flink, kept as declared.",
+  {
+    apiVersion: str("APIVersion"),
+    kind: str("Kind"),
+    metadata: { type: "object" },
+    spec,
+    status,
+  },
+  {
+    required: ["spec"],
+    "x-kubernetes-validations": [
+      {
+        rule: `has(self.spec.applicationName) || size(self.metadata.name) <= ${maxApplicationNameLength}`,
+        message: `metadata.name is longer than the ${maxApplicationNameLength} characters AWS allows in an application name; set spec.applicationName (1-${maxApplicationNameLength} characters of [a-zA-Z0-9_.-])`,
+      },
+      {
+        rule: "has(self.spec.applicationName) || self.metadata.name.matches('^[a-zA-Z0-9_.-]+$')",
+        message:
+          "metadata.name is not a valid AWS application name; set spec.applicationName (characters [a-zA-Z0-9_.-])",
+      },
+      {
+        rule: "(has(oldSelf.spec.applicationName) ? oldSelf.spec.applicationName : oldSelf.metadata.name) == (has(self.spec.applicationName) ? self.spec.applicationName : self.metadata.name)",
+        message: "spec.applicationName is immutable",
+      },
+    ],
+  },
+);
+
+/** Printer columns for `kubectl get flinkapp`. */
+export const printerColumns = [
+  {
+    name: "Status",
+    type: "string",
+    jsonPath: ".status.applicationStatus",
+    description: "AWS application status",
+  },
+  { name: "Ready", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+  { name: "Parallelism", type: "integer", jsonPath: ".status.currentParallelism" },
+  { name: "Version", type: "integer", jsonPath: ".status.applicationVersionId" },
+  { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+];
+
+export function customResourceDefinition(): Record<string, unknown> {
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: `${plural}.${group}` },
+    spec: {
+      group,
+      scope: "Namespaced",
+      names: { kind, listKind: `${kind}List`, plural, singular, shortNames, categories: ["all", "flink"] },
+      versions: [
+        {
+          name: version,
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: toOpenApi(openApiSchema) },
+          subresources: {
+            status: {},
+            // `kubectl scale flinkapp/x --replicas=8` sets spec.parallelism.parallelism.
+            scale: {
+              specReplicasPath: ".spec.parallelism.parallelism",
+              statusReplicasPath: ".status.currentParallelism",
+            },
+          },
+          additionalPrinterColumns: printerColumns,
+        },
+      ],
+    },
+  };
+}
