@@ -1,0 +1,23 @@
+/** One API call as received, for tests and users to assert on (`GET /_emulator/calls`). */
+export interface RecordedCall {
+  operation: string;
+  input: unknown;
+  error?: string;
+  at: string;
+}
+
+export class CallLog {
+  private calls: RecordedCall[] = [];
+
+  record(call: RecordedCall): void {
+    this.calls.push(call);
+  }
+
+  list(): RecordedCall[] {
+    return [...this.calls];
+  }
+
+  clear(): void {
+    this.calls = [];
+  }
+}
