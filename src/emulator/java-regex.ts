@@ -56,9 +56,12 @@ function translateProperty(name: string, negated: boolean, inClass: boolean): st
 export function translateJavaRegex(pattern: string): string {
   let out = "";
   let inClass = false;
+  // Whether the last token was a quantifier, so that a following `+` or `?` modifies it.
+  let afterQuantifier = false;
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i]!;
     if (c === "\\") {
+      afterQuantifier = false;
       const n = pattern[i + 1];
       if (n === undefined) throw new Error("pattern ends with a backslash");
       if (n === "p" || n === "P") {
@@ -85,9 +88,11 @@ export function translateJavaRegex(pattern: string): string {
         throw new Error(`class intersection is not supported: ${pattern}`);
       if (c === "]") inClass = false;
       out += c;
+      afterQuantifier = false;
       continue;
     }
     if (c === "[") {
+      afterQuantifier = false;
       inClass = true;
       out += c;
       // A `]` right after `[` or `[^` is a literal in Java.
@@ -101,10 +106,26 @@ export function translateJavaRegex(pattern: string): string {
       }
       continue;
     }
-    if (c === "+" && /[*+?}]/.test(pattern[i - 1] ?? "") && pattern[i - 2] !== "\\") {
-      // possessive quantifier: no JS equivalent; greedy matches the same strings for these patterns
+    if (c === "*" || c === "+" || c === "?") {
+      if (afterQuantifier) {
+        // `+` after a quantifier makes it possessive (no JS equivalent; greedy accepts the same whole-value
+        // matches for these patterns); `?` makes it lazy, which JS shares.
+        if (c === "?") out += c;
+        afterQuantifier = false;
+        continue;
+      }
+      out += c;
+      afterQuantifier = true;
       continue;
     }
+    const bounded = c === "{" ? /^\{\d+(,\d*)?\}/.exec(pattern.slice(i)) : null;
+    if (bounded) {
+      out += bounded[0];
+      i += bounded[0].length - 1;
+      afterQuantifier = true;
+      continue;
+    }
+    afterQuantifier = false;
     out += c;
   }
   if (inClass) throw new Error(`unterminated character class in ${pattern}`);
