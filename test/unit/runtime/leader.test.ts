@@ -198,7 +198,7 @@ describe("LeaderElector", () => {
     expect(events).toEqual(["a:start", "a:stop"]);
     // Still the recorded holder, so it may renew as soon as the API answers again.
     api.down.delete("a");
-    await vi.advanceTimersByTimeAsync(2_000);
+    await vi.advanceTimersByTimeAsync(2_400); // retry period + the candidate's jitter
     expect(a.isLeader()).toBe(true);
     expect(events).toEqual(["a:start", "a:stop", "a:start"]);
     await a.stop();
