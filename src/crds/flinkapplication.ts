@@ -340,6 +340,8 @@ const status = obj(
         type: str("Error type, e.g. InvalidArgumentException."),
         message: str("Message from AWS or the operator."),
         time: str("When it happened.", { format: "date-time" }),
+        generation: int("The metadata.generation being reconciled when it happened."),
+        terminal: bool("True when retrying cannot help: nothing more is tried until the spec changes."),
       },
       { tsName: "LastError" },
     ),

@@ -176,6 +176,10 @@ export interface LastError {
   message?: string;
   /** When it happened. */
   time?: string;
+  /** The metadata.generation being reconciled when it happened. */
+  generation?: number;
+  /** True when retrying cannot help: nothing more is tried until the spec changes. */
+  terminal?: boolean;
 }
 
 /** The code object the application uses. */

@@ -1,0 +1,247 @@
+// The one port through which the controller reaches Managed Service for Apache Flink. The reconciler
+// never touches the SDK; tests drive the real SDK against the emulator through this same port.
+import {
+  type ApplicationDetail,
+  type ApplicationOperationInfoDetails,
+  CreateApplicationCommand,
+  type CreateApplicationRequest,
+  CreateApplicationSnapshotCommand,
+  DeleteApplicationCommand,
+  DeleteApplicationSnapshotCommand,
+  DescribeApplicationCommand,
+  DescribeApplicationOperationCommand,
+  DescribeApplicationSnapshotCommand,
+  KinesisAnalyticsV2Client,
+  ListApplicationSnapshotsCommand,
+  ListTagsForResourceCommand,
+  RollbackApplicationCommand,
+  type RunConfiguration,
+  type SnapshotDetails,
+  StartApplicationCommand,
+  StopApplicationCommand,
+  type Tag,
+  TagResourceCommand,
+  UntagResourceCommand,
+  UpdateApplicationCommand,
+  type UpdateApplicationRequest,
+} from "@aws-sdk/client-kinesis-analytics-v2";
+import { classifyAwsError, isNotFound } from "./errors.js";
+
+export const NotFound = Symbol("NotFound");
+export type Observed<T> = T | typeof NotFound;
+
+export interface ManagedFlinkApi {
+  describeApplication(name: string): Promise<Observed<ApplicationDetail>>;
+  createApplication(input: CreateApplicationRequest): Promise<ApplicationDetail>;
+  updateApplication(
+    input: UpdateApplicationRequest,
+  ): Promise<{ detail: ApplicationDetail; operationId?: string }>;
+  startApplication(name: string, run?: RunConfiguration): Promise<{ operationId?: string }>;
+  stopApplication(name: string, force: boolean): Promise<{ operationId?: string }>;
+  deleteApplication(name: string, createTimestamp: Date): Promise<void>;
+  rollbackApplication(name: string, currentVersionId: number): Promise<{ operationId?: string }>;
+  listTags(arn: string): Promise<Record<string, string>>;
+  tagResource(arn: string, tags: Record<string, string>): Promise<void>;
+  untagResource(arn: string, keys: string[]): Promise<void>;
+  createSnapshot(name: string, snapshotName: string): Promise<void>;
+  describeSnapshot(name: string, snapshotName: string): Promise<Observed<SnapshotDetails>>;
+  listSnapshots(name: string): Promise<SnapshotDetails[]>;
+  deleteSnapshot(name: string, snapshotName: string, created: Date): Promise<void>;
+  describeOperation(name: string, operationId: string): Promise<Observed<ApplicationOperationInfoDetails>>;
+}
+
+export type CallObserver = (
+  operation: string,
+  outcome: "success" | "error",
+  seconds: number,
+  errorType?: string,
+) => void;
+
+/** The AWS SDK v3 implementation, one client per region. */
+export class SdkManagedFlink implements ManagedFlinkApi {
+  private readonly client: KinesisAnalyticsV2Client;
+
+  constructor(
+    region: string,
+    private readonly observe: CallObserver = () => {},
+  ) {
+    // The default credential chain covers IRSA, EKS Pod Identity and environment credentials; the
+    // SDK reads AWS_ENDPOINT_URL_KINESIS_ANALYTICS_V2 itself. Adaptive retry slows down on throttling
+    // (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html).
+    this.client = new KinesisAnalyticsV2Client({ region, retryMode: "adaptive", maxAttempts: 5 });
+  }
+
+  private async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      const out = await fn();
+      this.observe(operation, "success", (performance.now() - started) / 1000);
+      return out;
+    } catch (err) {
+      this.observe(operation, "error", (performance.now() - started) / 1000, (err as Error)?.name);
+      throw err;
+    }
+  }
+
+  /** NotFound is an answer, not a failure; every other error is classified for the reconciler. */
+  private async read<T>(operation: string, fn: () => Promise<T>): Promise<Observed<T>> {
+    try {
+      return await this.call(operation, fn);
+    } catch (err) {
+      if (isNotFound(err)) return NotFound;
+      throw classifyAwsError(err, operation);
+    }
+  }
+
+  private async write<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await this.call(operation, fn);
+    } catch (err) {
+      throw classifyAwsError(err, operation);
+    }
+  }
+
+  async describeApplication(name: string) {
+    const out = await this.read("DescribeApplication", () =>
+      this.client.send(new DescribeApplicationCommand({ ApplicationName: name })),
+    );
+    return out === NotFound ? NotFound : out.ApplicationDetail!;
+  }
+
+  async createApplication(input: CreateApplicationRequest) {
+    const out = await this.write("CreateApplication", () =>
+      this.client.send(new CreateApplicationCommand(input)),
+    );
+    return out.ApplicationDetail!;
+  }
+
+  async updateApplication(input: UpdateApplicationRequest) {
+    const out = await this.write("UpdateApplication", () =>
+      this.client.send(new UpdateApplicationCommand(input)),
+    );
+    return { detail: out.ApplicationDetail!, operationId: out.OperationId };
+  }
+
+  async startApplication(name: string, run?: RunConfiguration) {
+    const out = await this.write("StartApplication", () =>
+      this.client.send(new StartApplicationCommand({ ApplicationName: name, RunConfiguration: run })),
+    );
+    return { operationId: out.OperationId };
+  }
+
+  async stopApplication(name: string, force: boolean) {
+    const out = await this.write("StopApplication", () =>
+      this.client.send(new StopApplicationCommand({ ApplicationName: name, Force: force })),
+    );
+    return { operationId: out.OperationId };
+  }
+
+  async deleteApplication(name: string, createTimestamp: Date) {
+    await this.write("DeleteApplication", () =>
+      this.client.send(
+        new DeleteApplicationCommand({ ApplicationName: name, CreateTimestamp: createTimestamp }),
+      ),
+    );
+  }
+
+  async rollbackApplication(name: string, currentVersionId: number) {
+    const out = await this.write("RollbackApplication", () =>
+      this.client.send(
+        new RollbackApplicationCommand({
+          ApplicationName: name,
+          CurrentApplicationVersionId: currentVersionId,
+        }),
+      ),
+    );
+    return { operationId: out.OperationId };
+  }
+
+  async listTags(arn: string) {
+    const out = await this.write("ListTagsForResource", () =>
+      this.client.send(new ListTagsForResourceCommand({ ResourceARN: arn })),
+    );
+    return Object.fromEntries((out.Tags ?? []).map((t) => [t.Key!, t.Value ?? ""]));
+  }
+
+  async tagResource(arn: string, tags: Record<string, string>) {
+    const list: Tag[] = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+    await this.write("TagResource", () =>
+      this.client.send(new TagResourceCommand({ ResourceARN: arn, Tags: list })),
+    );
+  }
+
+  async untagResource(arn: string, keys: string[]) {
+    await this.write("UntagResource", () =>
+      this.client.send(new UntagResourceCommand({ ResourceARN: arn, TagKeys: keys })),
+    );
+  }
+
+  async createSnapshot(name: string, snapshotName: string) {
+    await this.write("CreateApplicationSnapshot", () =>
+      this.client.send(
+        new CreateApplicationSnapshotCommand({ ApplicationName: name, SnapshotName: snapshotName }),
+      ),
+    );
+  }
+
+  async describeSnapshot(name: string, snapshotName: string) {
+    const out = await this.read("DescribeApplicationSnapshot", () =>
+      this.client.send(
+        new DescribeApplicationSnapshotCommand({ ApplicationName: name, SnapshotName: snapshotName }),
+      ),
+    );
+    return out === NotFound ? NotFound : out.SnapshotDetails!;
+  }
+
+  async listSnapshots(name: string) {
+    const all: SnapshotDetails[] = [];
+    let token: string | undefined;
+    do {
+      const out = await this.write("ListApplicationSnapshots", () =>
+        this.client.send(
+          new ListApplicationSnapshotsCommand({ ApplicationName: name, Limit: 50, NextToken: token }),
+        ),
+      );
+      all.push(...(out.SnapshotSummaries ?? []));
+      token = out.NextToken;
+    } while (token);
+    return all;
+  }
+
+  async deleteSnapshot(name: string, snapshotName: string, created: Date) {
+    await this.write("DeleteApplicationSnapshot", () =>
+      this.client.send(
+        new DeleteApplicationSnapshotCommand({
+          ApplicationName: name,
+          SnapshotName: snapshotName,
+          SnapshotCreationTimestamp: created,
+        }),
+      ),
+    );
+  }
+
+  async describeOperation(name: string, operationId: string) {
+    const out = await this.read("DescribeApplicationOperation", () =>
+      this.client.send(
+        new DescribeApplicationOperationCommand({ ApplicationName: name, OperationId: operationId }),
+      ),
+    );
+    return out === NotFound ? NotFound : out.ApplicationOperationInfoDetails!;
+  }
+}
+
+/** One SDK client per region, created on first use. */
+export class ManagedFlinkClients {
+  private readonly byRegion = new Map<string, ManagedFlinkApi>();
+  constructor(
+    private readonly factory: (region: string) => ManagedFlinkApi = (r) => new SdkManagedFlink(r),
+  ) {}
+  forRegion(region: string): ManagedFlinkApi {
+    let api = this.byRegion.get(region);
+    if (!api) {
+      api = this.factory(region);
+      this.byRegion.set(region, api);
+    }
+    return api;
+  }
+}

@@ -1,0 +1,291 @@
+// One reconcile of one FlinkApplication: observe (DescribeApplication) → plan (pure) → at most one
+// AWS action → record status. Status is written only when it changed, so a resync of a settled
+// application costs one DescribeApplication and no writes at all.
+import type { ApplicationDetail } from "@aws-sdk/client-kinesis-analytics-v2";
+import type { Logger } from "pino";
+import { ConflictError, classifyAwsError, RecoverableError, TerminalError } from "../aws/errors.js";
+import { type ManagedFlinkClients, NotFound } from "../aws/managed-flink.js";
+import type { FlinkApplication, FlinkApplicationStatus } from "../crds/types.generated.js";
+import { type CodeObject, ownerTag } from "./desired.js";
+import type { EventRecorder } from "./events.js";
+import type { KubeWrites } from "./kube.js";
+import { type Ownership, type PlanInput, planNextStep, type Step } from "./plan.js";
+import type { ReconcileResult } from "./runtime/queue.js";
+import {
+  compact,
+  describeStep,
+  lastErrorOf,
+  nextConditions,
+  observedFields,
+  outcomeOf,
+  sameJson,
+} from "./status.js";
+
+export const finalizer = "managedflink.dev/finalizer";
+export const adoptAnnotation = "managedflink.dev/adopt";
+
+export interface ReconcilerOptions {
+  kube: KubeWrites;
+  aws: ManagedFlinkClients;
+  events: EventRecorder;
+  log: Logger;
+  /** Region for resources that name none (the operator's AWS_REGION). */
+  defaultRegion: string;
+  /** How soon to look again while the application is changing state. */
+  pollIntervalMs: number;
+  /** How soon to retry after ResourceInUse / ConcurrentModification. */
+  conflictRetryMs?: number;
+  now?: () => Date;
+}
+
+export class FlinkApplicationReconciler {
+  constructor(private readonly o: ReconcilerOptions) {}
+
+  async reconcile(obj: FlinkApplication): Promise<ReconcileResult> {
+    const now = this.o.now ?? (() => new Date());
+    const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
+    const log = this.o.log.child({ key });
+    const spec = obj.spec;
+    const status = obj.status ?? {};
+    const generation = obj.metadata.generation ?? 0;
+    const applicationName = spec.applicationName ?? obj.metadata.name!;
+    const region = spec.region ?? status.region ?? this.o.defaultRegion;
+    const api = this.o.aws.forRegion(region);
+    const deleting = Boolean(obj.metadata.deletionTimestamp);
+    const hasFinalizer = (obj.metadata.finalizers ?? []).includes(finalizer);
+
+    if (deleting && !hasFinalizer) return {};
+    if (!deleting && !hasFinalizer) {
+      await this.o.kube.setFinalizers(obj, [...(obj.metadata.finalizers ?? []), finalizer]);
+      // The update event of our own patch brings the object back with the finalizer.
+      return {};
+    }
+
+    let step: Step | undefined;
+    let observed: ApplicationDetail | typeof NotFound = NotFound;
+    let failure: { type: string; message: string; operation?: string; terminal: boolean } | undefined;
+    let result: ReconcileResult = {};
+    try {
+      observed = await api.describeApplication(applicationName);
+      const ownership = observed === NotFound ? undefined : await this.ownership(api, observed, status, key);
+      // Tags are not versioned and DescribeApplication does not return them: read them only when the
+      // spec changed, so that a steady resync stays at one call.
+      const observedTags =
+        observed !== NotFound &&
+        ownership?.kind === "ours" &&
+        status.observedGeneration !== generation &&
+        !deleting
+          ? await api.listTags(observed.ApplicationARN!)
+          : undefined;
+      const input: PlanInput = {
+        key,
+        generation,
+        spec,
+        status,
+        applicationName,
+        region,
+        code: resolveCode(obj),
+        deleting,
+        hasFinalizer,
+        adopt: obj.metadata.annotations?.[adoptAnnotation] === "true",
+        observed,
+        ownership,
+        observedTags,
+      };
+      step = planNextStep(input);
+      // A terminal error stops retries until the spec changes (a new generation).
+      if (status.lastError?.terminal && status.lastError.generation === generation && isWrite(step)) {
+        step = {
+          kind: "stalled",
+          reason: status.lastError.type ?? "Terminal",
+          message: status.lastError.message ?? "",
+        };
+        failure = {
+          type: status.lastError.type ?? "Terminal",
+          message: status.lastError.message ?? "",
+          operation: status.lastError.operation,
+          terminal: true,
+        };
+      } else {
+        result = await this.execute(obj, step, log);
+      }
+    } catch (err) {
+      const e =
+        err instanceof TerminalError || err instanceof ConflictError || err instanceof RecoverableError
+          ? err
+          : classifyAwsError(err, step?.kind ?? "observe");
+      failure = {
+        type: e.type,
+        message: e.message,
+        operation: e.operation,
+        terminal: e instanceof TerminalError,
+      };
+      log.warn({ step: step?.kind, errorType: e.type, err: e.message }, "reconcile step failed");
+      await this.o.events.record(obj, "Warning", e.type, `${e.operation ?? step?.kind}: ${e.message}`);
+      if (e instanceof ConflictError)
+        result = { requeueAfterMs: this.o.conflictRetryMs ?? this.o.pollIntervalMs };
+      else if (!(e instanceof TerminalError)) {
+        await this.recordStatus(
+          obj,
+          status,
+          step,
+          observed,
+          applicationName,
+          region,
+          generation,
+          failure,
+          now(),
+        );
+        throw e;
+      }
+    }
+    if (step?.kind === "removeFinalizer") return {};
+    await this.recordStatus(obj, status, step, observed, applicationName, region, generation, failure, now());
+    return result;
+  }
+
+  private async ownership(
+    api: ReturnType<ManagedFlinkClients["forRegion"]>,
+    observed: ApplicationDetail,
+    status: FlinkApplicationStatus,
+    key: string,
+  ): Promise<Ownership> {
+    // Linked in status: we created or adopted exactly this application (same ARN and creation time).
+    if (
+      status.applicationARN === observed.ApplicationARN &&
+      status.createTimestamp === observed.CreateTimestamp?.toISOString()
+    ) {
+      return { kind: "ours" };
+    }
+    const owner = (await api.listTags(observed.ApplicationARN!))[ownerTag];
+    if (owner === key) return { kind: "ours" };
+    return owner ? { kind: "other", owner } : { kind: "unowned" };
+  }
+
+  private async execute(obj: FlinkApplication, step: Step, log: Logger): Promise<ReconcileResult> {
+    const spec = obj.spec;
+    const region = spec.region ?? obj.status?.region ?? this.o.defaultRegion;
+    const api = this.o.aws.forRegion(region);
+    const name = spec.applicationName ?? obj.metadata.name!;
+    const poll = { requeueAfterMs: this.o.pollIntervalMs };
+    const done = async (reason: string, message = describeStep(step)) => {
+      log.info({ step: step.kind }, message);
+      await this.o.events.record(obj, "Normal", reason, message);
+    };
+    switch (step.kind) {
+      case "steady":
+        return {};
+      case "wait":
+        return poll;
+      case "stalled":
+        log.warn({ reason: step.reason }, step.message);
+        if (obj.status?.conditions?.find((c) => c.type === "Stalled")?.reason !== step.reason) {
+          await this.o.events.record(obj, "Warning", step.reason, step.message);
+        }
+        return {};
+      case "addFinalizer":
+        await this.o.kube.setFinalizers(obj, [...(obj.metadata.finalizers ?? []), finalizer]);
+        return {};
+      case "removeFinalizer":
+        await this.o.kube.setFinalizers(
+          obj,
+          (obj.metadata.finalizers ?? []).filter((f) => f !== finalizer),
+        );
+        log.info({ step: step.kind }, step.reason);
+        return {};
+      case "create":
+        await api.createApplication(step.request);
+        await done("Created");
+        return poll;
+      case "adopt":
+        await api.tagResource(step.arn, { [ownerTag]: `${obj.metadata.namespace}/${obj.metadata.name}` });
+        await done("Adopted");
+        return poll;
+      case "start":
+        await api.startApplication(name, step.run);
+        await done("Starting");
+        return poll;
+      case "stop":
+        await api.stopApplication(name, step.force);
+        await done("Stopping");
+        return poll;
+      case "update":
+        await api.updateApplication(step.request);
+        await done("Updating");
+        return poll;
+      case "tag":
+        if (Object.keys(step.add).length > 0) await api.tagResource(step.arn, step.add);
+        if (step.remove.length > 0) await api.untagResource(step.arn, step.remove);
+        await done("Tagged");
+        return { requeueAfterMs: 0 };
+      case "delete":
+        await api.deleteApplication(name, step.createTimestamp);
+        await done("Deleting");
+        return poll;
+    }
+  }
+
+  private async recordStatus(
+    obj: FlinkApplication,
+    before: FlinkApplicationStatus,
+    step: Step | undefined,
+    observed: ApplicationDetail | typeof NotFound,
+    applicationName: string,
+    region: string,
+    generation: number,
+    failure: { type: string; message: string; operation?: string; terminal: boolean } | undefined,
+    now: Date,
+  ): Promise<void> {
+    if (obj.metadata.deletionTimestamp && !step) return;
+    const outcome = outcomeOf(step ?? { kind: "wait", reason: "Observing", message: "observing" }, failure);
+    // Before the application exists, keep what we knew (a failed describe must not erase the ARN).
+    const seen =
+      observed === NotFound && before.applicationARN && failure
+        ? { ...pick(before), applicationName, region }
+        : observedFields(observed, applicationName, region);
+    const next: FlinkApplicationStatus = compact({
+      ...seen,
+      observedGeneration: generation,
+      conditions: nextConditions(before.conditions, outcome, generation, now),
+      // The last error stays until a reconcile succeeds; a terminal one also until the spec changes.
+      lastError: failure ? sameErrorOr(before, failure, generation, now) : undefined,
+    });
+    if (sameJson(compact(before), next)) return;
+    // Merge patch: keys we no longer report are sent as null so that they are removed.
+    const patch: Record<string, unknown> = { ...next };
+    for (const k of Object.keys(before)) if (!(k in next)) patch[k] = null;
+    await this.o.kube.patchStatus(
+      obj.metadata.namespace!,
+      obj.metadata.name!,
+      patch as FlinkApplicationStatus,
+    );
+  }
+}
+
+/** Keeps the recorded error (and its time) when the same error repeats, so status does not churn. */
+function sameErrorOr(
+  before: FlinkApplicationStatus,
+  failure: { type: string; message: string; operation?: string; terminal: boolean },
+  generation: number,
+  now: Date,
+) {
+  const e = before.lastError;
+  if (e && e.type === failure.type && e.message === failure.message && e.generation === generation) return e;
+  return lastErrorOf(failure, generation, now);
+}
+
+function pick(s: FlinkApplicationStatus): Partial<FlinkApplicationStatus> {
+  const { conditions: _c, lastError: _e, observedGeneration: _g, ...rest } = s;
+  return rest;
+}
+
+function isWrite(step: Step): boolean {
+  return !["steady", "wait", "stalled"].includes(step.kind);
+}
+
+/** The S3 object to run. Artifacts (fetch, verify, upload) arrive with the safe-updates work. */
+function resolveCode(obj: FlinkApplication): CodeObject | { error: string } {
+  const code = obj.spec.code;
+  if (code.s3) return code.s3;
+  return { error: "spec.code.artifact is not supported by this operator version yet; use spec.code.s3" };
+}

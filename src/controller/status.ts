@@ -1,0 +1,194 @@
+// Status as kstatus reads it (https://github.com/kubernetes-sigs/cli-utils/blob/master/pkg/kstatus/README.md):
+// Ready is always present; Reconciling=True while work is in flight; Stalled=True when the controller
+// cannot progress until the spec changes. observedGeneration tells tools the spec was seen.
+import type { ApplicationDetail } from "@aws-sdk/client-kinesis-analytics-v2";
+import { NotFound, type Observed } from "../aws/managed-flink.js";
+import type { Condition, FlinkApplicationStatus, LastError } from "../crds/types.generated.js";
+import type { Step } from "./plan.js";
+
+export type ConditionType = "Ready" | "Reconciling" | "Stalled";
+
+export interface Outcome {
+  ready: { status: boolean; reason: string; message: string };
+  reconciling?: { reason: string; message: string };
+  stalled?: { reason: string; message: string };
+}
+
+const stepReason: Record<Step["kind"], string> = {
+  addFinalizer: "Initializing",
+  removeFinalizer: "Deleting",
+  create: "Creating",
+  adopt: "Adopting",
+  start: "Starting",
+  stop: "Stopping",
+  update: "Updating",
+  tag: "Tagging",
+  delete: "Deleting",
+  wait: "Progressing",
+  stalled: "Stalled",
+  steady: "Succeeded",
+};
+
+/** What the conditions say after `step` was planned (and, unless it failed, carried out). */
+export function outcomeOf(step: Step, error?: { type: string; message: string; terminal: boolean }): Outcome {
+  if (error?.terminal) {
+    return {
+      ready: { status: false, reason: error.type, message: error.message },
+      stalled: { reason: error.type, message: error.message },
+    };
+  }
+  if (error) {
+    return {
+      ready: { status: false, reason: error.type, message: error.message },
+      reconciling: { reason: "RetryingAfterError", message: error.message },
+    };
+  }
+  switch (step.kind) {
+    case "steady":
+      return { ready: { status: true, reason: "Succeeded", message: step.message } };
+    case "stalled":
+      return {
+        ready: { status: false, reason: step.reason, message: step.message },
+        stalled: { reason: step.reason, message: step.message },
+      };
+    case "wait":
+      return {
+        ready: { status: false, reason: step.reason, message: step.message },
+        reconciling: { reason: step.reason, message: step.message },
+      };
+    default: {
+      const message = describeStep(step);
+      return {
+        ready: { status: false, reason: stepReason[step.kind], message },
+        reconciling: { reason: stepReason[step.kind], message },
+      };
+    }
+  }
+}
+
+export function describeStep(step: Step): string {
+  switch (step.kind) {
+    case "create":
+      return `creating application ${step.request.ApplicationName}`;
+    case "start":
+      return `starting (restore: ${step.run.ApplicationRestoreConfiguration?.ApplicationRestoreType})`;
+    case "stop":
+      return `stopping${step.force ? " (force)" : ""}: ${step.reason}`;
+    case "update":
+      return `updating ${step.fields.join(", ")}`;
+    case "tag":
+      return `tagging (${Object.keys(step.add).length} set, ${step.remove.length} removed)`;
+    case "delete":
+      return "deleting the application";
+    case "adopt":
+      return "adopting the existing application";
+    case "removeFinalizer":
+      return step.reason;
+    case "addFinalizer":
+      return "adding finalizer";
+    case "wait":
+    case "stalled":
+    case "steady":
+      return step.message;
+  }
+}
+
+/** Keeps lastTransitionTime when a condition's status is unchanged, as metav1.Condition requires. */
+export function nextConditions(
+  previous: Condition[] | undefined,
+  outcome: Outcome,
+  generation: number,
+  now: Date,
+): Condition[] {
+  const wanted: [ConditionType, boolean, string, string][] = [
+    ["Ready", outcome.ready.status, outcome.ready.reason, outcome.ready.message],
+    [
+      "Reconciling",
+      Boolean(outcome.reconciling),
+      outcome.reconciling?.reason ?? "Idle",
+      outcome.reconciling?.message ?? "",
+    ],
+    [
+      "Stalled",
+      Boolean(outcome.stalled),
+      outcome.stalled?.reason ?? "NotStalled",
+      outcome.stalled?.message ?? "",
+    ],
+  ];
+  return wanted.map(([type, on, reason, message]) => {
+    const status = on ? "True" : "False";
+    const before = previous?.find((c) => c.type === type);
+    return {
+      type,
+      status,
+      reason,
+      message,
+      observedGeneration: generation,
+      lastTransitionTime: before && before.status === status ? before.lastTransitionTime : now.toISOString(),
+    };
+  });
+}
+
+/** The observed-application part of status. */
+export function observedFields(
+  observed: Observed<ApplicationDetail>,
+  applicationName: string,
+  region: string,
+): Partial<FlinkApplicationStatus> {
+  if (observed === NotFound) {
+    return { applicationName, region };
+  }
+  const flink = observed.ApplicationConfigurationDescription?.FlinkApplicationConfigurationDescription;
+  const s3 =
+    observed.ApplicationConfigurationDescription?.ApplicationCodeConfigurationDescription
+      ?.CodeContentDescription?.S3ApplicationCodeLocationDescription;
+  const par = flink?.ParallelismConfigurationDescription;
+  return {
+    applicationName,
+    region,
+    applicationARN: observed.ApplicationARN,
+    applicationVersionId: observed.ApplicationVersionId,
+    applicationStatus: observed.ApplicationStatus,
+    createTimestamp: observed.CreateTimestamp?.toISOString(),
+    configuredParallelism: par?.Parallelism,
+    currentParallelism: par?.CurrentParallelism,
+    codeLocation: s3?.BucketARN
+      ? {
+          bucket: s3.BucketARN.replace(/^arn:aws[a-z-]*:s3:::/, ""),
+          key: s3.FileKey,
+          ...(s3.ObjectVersion ? { objectVersion: s3.ObjectVersion } : {}),
+        }
+      : undefined,
+  };
+}
+
+export function lastErrorOf(
+  error: { type: string; message: string; operation?: string; terminal: boolean },
+  generation: number,
+  now: Date,
+): LastError {
+  return {
+    operation: error.operation,
+    type: error.type,
+    message: error.message,
+    time: now.toISOString(),
+    generation,
+    terminal: error.terminal,
+  };
+}
+
+/** Drops undefined members so that comparing with what the API server returns is exact. */
+export function compact<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+/** Deep equality for JSON values; key order does not matter. */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a as object);
+  const kb = Object.keys(b as object);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
