@@ -37,6 +37,8 @@ const BUCKET = "flink-code";
 let s3: S3Server;
 let emulator: RunningEmulator;
 let client: KinesisAnalyticsV2Client;
+/** The SDK classifies LimitExceededException as throttling and retries it; this client asserts it at once. */
+let noRetry: KinesisAnalyticsV2Client;
 let workDir: string;
 let seq = 0;
 
@@ -147,10 +149,17 @@ beforeAll(async () => {
     },
   });
   client = new KinesisAnalyticsV2Client({ endpoint: emulator.endpoint, region: "us-east-1", credentials });
+  noRetry = new KinesisAnalyticsV2Client({
+    endpoint: emulator.endpoint,
+    region: "us-east-1",
+    credentials,
+    maxAttempts: 1,
+  });
 });
 
 afterAll(async () => {
   client?.destroy();
+  noRetry?.destroy();
   await emulator?.close();
   await s3?.stop();
   if (workDir) rmSync(workDir, { recursive: true, force: true });
@@ -225,7 +234,7 @@ describe("CreateApplication / DescribeApplication / ListApplications", () => {
     await admin("PUT", "config", { applicationCap: count });
     try {
       expect(
-        (await rejection(client.send(new CreateApplicationCommand(appInput(`cap-${++seq}`))))).name,
+        (await rejection(noRetry.send(new CreateApplicationCommand(appInput(`cap-${++seq}`))))).name,
       ).toBe("LimitExceededException");
     } finally {
       await admin("PUT", "config", { applicationCap: 100 });
