@@ -1,0 +1,65 @@
+// `npm start`: the controller against the current kubeconfig and the default AWS configuration.
+// Settings come from the environment, as the Helm chart sets them.
+import { hostname } from "node:os";
+import { KubeConfig } from "@kubernetes/client-node";
+import { runOperator } from "./operator.js";
+import { createLogger } from "./runtime/log.js";
+
+function intEnv(name: string, fallback: number, min = 0): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) {
+    throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
+  }
+  return n;
+}
+
+async function main(): Promise<void> {
+  const log = createLogger(process.env.LOG_LEVEL ?? "info");
+  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (!region) throw new Error("AWS_REGION must be set (the region for FlinkApplications that name none)");
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  const leaderElect = (process.env.LEADER_ELECT ?? "true") !== "false";
+  const namespace = process.env.POD_NAMESPACE ?? process.env.LEADER_ELECTION_NAMESPACE ?? "default";
+  const operator = await runOperator({
+    kubeConfig,
+    log,
+    watchNamespaces: (process.env.WATCH_NAMESPACES ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+    defaultRegion: region,
+    resyncPeriodMs: intEnv("RESYNC_PERIOD_SECONDS", 300, 1) * 1000,
+    pollIntervalMs: intEnv("POLL_INTERVAL_SECONDS", 10, 1) * 1000,
+    concurrency: intEnv("MAX_CONCURRENT_RECONCILES", 4, 1),
+    metricsPort: intEnv("METRICS_PORT", 8080),
+    metricsHost: process.env.METRICS_HOST ?? "0.0.0.0",
+    identity: process.env.POD_NAME ?? `${hostname()}-${process.pid}`,
+    leaderElection: leaderElect
+      ? {
+          namespace,
+          name: process.env.LEADER_ELECTION_ID ?? "managed-flink-operator",
+          leaseDurationMs: intEnv("LEASE_DURATION_SECONDS", 15, 2) * 1000,
+          renewDeadlineMs: intEnv("RENEW_DEADLINE_SECONDS", 10, 1) * 1000,
+          retryPeriodMs: intEnv("RETRY_PERIOD_SECONDS", 2, 1) * 1000,
+        }
+      : undefined,
+    // As client-go binaries do: a replica that lost the Lease exits and comes back as a standby.
+    onLostLeadership: () => process.exit(1),
+  });
+  log.info({ port: operator.port, region }, "managed-flink-operator started");
+  const shutdown = async (signal: string) => {
+    log.info({ signal }, "shutting down");
+    await operator.stop();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+main().catch((err: unknown) => {
+  console.error(JSON.stringify({ level: "fatal", msg: (err as Error).message }));
+  process.exit(1);
+});

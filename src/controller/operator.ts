@@ -1,0 +1,189 @@
+// Wires the runtime together: informers fill a cache and feed the queue; the queue runs the
+// reconciler, but only while this replica holds the leader Lease; /metrics, /healthz and /readyz
+// are served throughout, so a standby replica is ready and observable.
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { ManagedFlinkClients, SdkManagedFlink } from "../aws/managed-flink.js";
+import { group, plural, version } from "../crds/flinkapplication.js";
+import type { FlinkApplication } from "../crds/types.generated.js";
+import { EventRecorder } from "./events.js";
+import { KubeClient } from "./kube.js";
+import { FlinkApplicationReconciler } from "./reconciler.js";
+import { type HealthServer, startHealthServer } from "./runtime/http.js";
+import { Informer } from "./runtime/informer.js";
+import { LeaderElector } from "./runtime/leader.js";
+import { type OperatorMetrics, metrics as processMetrics } from "./runtime/metrics.js";
+import { WorkQueue } from "./runtime/queue.js";
+
+export interface OperatorConfig {
+  kubeConfig: KubeConfig;
+  log: Logger;
+  /** Namespaces to watch; empty watches the whole cluster. */
+  watchNamespaces: string[];
+  defaultRegion: string;
+  resyncPeriodMs: number;
+  pollIntervalMs: number;
+  concurrency: number;
+  metricsPort: number;
+  metricsHost?: string;
+  /** Identity in the Lease (the pod name). */
+  identity: string;
+  leaderElection?: {
+    namespace: string;
+    name: string;
+    leaseDurationMs?: number;
+    renewDeadlineMs?: number;
+    retryPeriodMs?: number;
+  };
+  metrics?: OperatorMetrics;
+  /** Called when leadership is lost; the binary exits so that it restarts cleanly as a standby. */
+  onLostLeadership?: () => void;
+}
+
+export interface RunningOperator {
+  port: number;
+  isLeader(): boolean;
+  stop(): Promise<void>;
+}
+
+export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator> {
+  const metrics = cfg.metrics ?? processMetrics;
+  const kube = new KubeClient(cfg.kubeConfig);
+  const aws = new ManagedFlinkClients(
+    (region) =>
+      new SdkManagedFlink(region, (operation, outcome, seconds, errorType) =>
+        metrics.observeAwsCall(
+          operation,
+          outcome === "success"
+            ? "success"
+            : errorType === "ResourceNotFoundException"
+              ? "not_found"
+              : errorType === "ThrottlingException"
+                ? "throttled"
+                : "error",
+          seconds,
+        ),
+      ),
+  );
+  const events = new EventRecorder(kube, cfg.log, cfg.identity);
+  const reconciler = new FlinkApplicationReconciler({
+    kube,
+    aws,
+    events,
+    log: cfg.log,
+    defaultRegion: cfg.defaultRegion,
+    pollIntervalMs: cfg.pollIntervalMs,
+  });
+
+  const basePath = `/apis/${group}/${version}`;
+  const listPaths =
+    cfg.watchNamespaces.length === 0
+      ? [`${basePath}/${plural}`]
+      : cfg.watchNamespaces.map((ns) => `${basePath}/namespaces/${encodeURIComponent(ns)}/${plural}`);
+
+  let leading = !cfg.leaderElection;
+  const keyOf = (o: FlinkApplication) => `${o.metadata.namespace}/${o.metadata.name}`;
+  const informers: Informer<FlinkApplication>[] = [];
+  const find = (key: string): FlinkApplication | undefined => {
+    const [ns, name] = key.split("/") as [string, string];
+    for (const inf of informers) {
+      const o = inf.get(ns, name);
+      if (o) return o;
+    }
+    return undefined;
+  };
+
+  const queue = new WorkQueue({
+    concurrency: cfg.concurrency,
+    handler: async (key) => {
+      const obj = find(key);
+      if (!obj) return {}; // deleted; the finalizer guarantees AWS-side cleanup happened first
+      const started = performance.now();
+      try {
+        const result = await reconciler.reconcile(obj);
+        metrics.observeReconcile(
+          result.requeueAfterMs !== undefined ? "requeue" : "success",
+          (performance.now() - started) / 1000,
+        );
+        return result;
+      } catch (err) {
+        metrics.observeReconcile("error", (performance.now() - started) / 1000, (err as Error).name);
+        throw err;
+      }
+    },
+    onError: (key, err) =>
+      cfg.log.warn({ key, err: (err as Error).message }, "reconcile failed; retrying with backoff"),
+  });
+  metrics.trackQueue(queue);
+  const enqueue = (o: FlinkApplication) => {
+    if (leading) queue.add(keyOf(o));
+  };
+
+  for (const listPath of listPaths) {
+    informers.push(
+      new Informer<FlinkApplication>({
+        kubeConfig: cfg.kubeConfig,
+        listPath,
+        resyncPeriodMs: cfg.resyncPeriodMs,
+        onAdd: enqueue,
+        onUpdate: enqueue,
+        onDelete: () => {},
+        onResync: enqueue,
+        log: cfg.log,
+      }),
+    );
+  }
+
+  let synced = false;
+  const health: HealthServer = await startHealthServer({
+    port: cfg.metricsPort,
+    host: cfg.metricsHost,
+    isReady: () => synced,
+    registry: metrics.registry,
+  });
+
+  await Promise.all(informers.map((i) => i.start()));
+  synced = true;
+
+  const startWork = () => {
+    leading = true;
+    metrics.setLeader(true);
+    queue.start();
+    for (const inf of informers) for (const o of inf.list()) queue.add(keyOf(o));
+  };
+
+  let elector: LeaderElector | undefined;
+  if (cfg.leaderElection) {
+    elector = new LeaderElector({
+      kubeConfig: cfg.kubeConfig,
+      ...cfg.leaderElection,
+      identity: cfg.identity,
+      log: cfg.log,
+      onStartedLeading: () => {
+        cfg.log.info({ identity: cfg.identity }, "became leader");
+        startWork();
+      },
+      onStoppedLeading: () => {
+        cfg.log.warn({ identity: cfg.identity }, "lost leadership");
+        leading = false;
+        metrics.setLeader(false);
+        void queue.shutdown();
+        cfg.onLostLeadership?.();
+      },
+    });
+    elector.start();
+  } else {
+    startWork();
+  }
+
+  return {
+    port: health.port,
+    isLeader: () => leading,
+    async stop() {
+      for (const inf of informers) inf.stop();
+      await queue.shutdown();
+      await elector?.stop();
+      await health.close();
+    },
+  };
+}

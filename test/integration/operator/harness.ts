@@ -1,0 +1,207 @@
+// Shared set-up for operator integration tests: the real kube-apiserver, moto's S3 and the emulator
+// from the global setup; the operator runs in this process against them.
+import { execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { KubeConfig } from "@kubernetes/client-node";
+import { inject } from "vitest";
+import { parse } from "yaml";
+import { KubeClient } from "../../../src/controller/kube.js";
+import { type OperatorConfig, type RunningOperator, runOperator } from "../../../src/controller/operator.js";
+import { createLogger } from "../../../src/controller/runtime/log.js";
+import { createMetrics } from "../../../src/controller/runtime/metrics.js";
+import type { FlinkApplication } from "../../../src/crds/types.generated.js";
+import { binaryPaths, repoRoot } from "../../../src/localstack/binaries.js";
+import { waitFor } from "../../../src/localstack/processes.js";
+
+const run = promisify(execFile);
+
+export interface EmulatorCall {
+  operation: string;
+  input: Record<string, unknown>;
+  error?: string;
+  at: string;
+}
+
+export class Harness {
+  readonly stack = inject("localStack");
+  readonly kc = new KubeConfig();
+  readonly kube: KubeClient;
+  readonly s3: S3Client;
+  readonly namespace = `t-${randomBytes(4).toString("hex")}`;
+  operators: RunningOperator[] = [];
+
+  constructor() {
+    this.kc.loadFromFile(this.stack.kubeconfigPath);
+    this.kube = new KubeClient(this.kc);
+    // The operator's SDK clients read these, exactly as in a pod pointed at the local stack.
+    process.env.AWS_ENDPOINT_URL_KINESIS_ANALYTICS_V2 = this.stack.emulatorEndpoint;
+    process.env.AWS_ENDPOINT_URL_S3 = this.stack.s3Endpoint;
+    process.env.AWS_REGION = this.stack.region;
+    process.env.AWS_ACCESS_KEY_ID = "local";
+    process.env.AWS_SECRET_ACCESS_KEY = "local-secret";
+    this.s3 = new S3Client({
+      endpoint: this.stack.s3Endpoint,
+      region: this.stack.region,
+      forcePathStyle: true,
+    });
+  }
+
+  async setUp(): Promise<void> {
+    await this.kubectl(["apply", "--server-side", "-f", join(repoRoot, "manifests/crds")]);
+    await this.kubectl(["wait", "--for=condition=Established", "crd/flinkapplications.managedflink.dev"]);
+    await this.kubectl(["create", "namespace", this.namespace]);
+  }
+
+  async tearDown(): Promise<void> {
+    for (const o of this.operators) await o.stop();
+    this.operators = [];
+  }
+
+  kubectl(args: string[], stdin?: string): Promise<{ stdout: string; stderr: string; code: number }> {
+    return new Promise((resolve) => {
+      const p = spawn(binaryPaths().kubectl, ["--kubeconfig", this.stack.kubeconfigPath, ...args]);
+      let stdout = "";
+      let stderr = "";
+      p.stdout.on("data", (d) => (stdout += d));
+      p.stderr.on("data", (d) => (stderr += d));
+      p.on("exit", (code) => resolve({ stdout, stderr, code: code ?? -1 }));
+      p.stdin.end(stdin ?? "");
+    });
+  }
+
+  async kubectlOk(args: string[], stdin?: string): Promise<string> {
+    const r = await this.kubectl(args, stdin);
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} failed: ${r.stderr}`);
+    return r.stdout;
+  }
+
+  async startOperator(over: Partial<OperatorConfig> = {}): Promise<RunningOperator> {
+    const op = await runOperator({
+      kubeConfig: this.kc,
+      log: createLogger(process.env.OPERATOR_LOG_LEVEL ?? "silent"),
+      watchNamespaces: [this.namespace],
+      defaultRegion: this.stack.region,
+      resyncPeriodMs: 60_000,
+      pollIntervalMs: 100,
+      concurrency: 4,
+      metricsPort: 0,
+      metricsHost: "127.0.0.1",
+      identity: `test-${randomBytes(3).toString("hex")}`,
+      metrics: createMetrics({ defaultMetrics: false }),
+      ...over,
+    });
+    this.operators.push(op);
+    return op;
+  }
+
+  async putCode(bucket: string, key: string, body = "PK fake jar"): Promise<void> {
+    await this.s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((e: Error) => {
+      if (!/BucketAlreadyOwnedByYou|BucketAlreadyExists/.test(e.name)) throw e;
+    });
+    await this.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  }
+
+  /** A FlinkApplication manifest in this test's namespace, from examples/ or built in the test. */
+  app(name: string, spec: Record<string, unknown>, metadata: Record<string, unknown> = {}): FlinkApplication {
+    return {
+      apiVersion: "managedflink.dev/v1alpha1",
+      kind: "FlinkApplication",
+      metadata: { name, namespace: this.namespace, ...metadata },
+      spec: spec as unknown as FlinkApplication["spec"],
+    };
+  }
+
+  example(): FlinkApplication {
+    const doc = parse(
+      readFileSync(join(repoRoot, "examples/engagement-metrics.yaml"), "utf8"),
+    ) as FlinkApplication;
+    doc.metadata.namespace = this.namespace;
+    return doc;
+  }
+
+  async apply(obj: FlinkApplication): Promise<void> {
+    await this.kubectlOk(["apply", "-f", "-"], JSON.stringify(obj));
+  }
+
+  async get(name: string): Promise<FlinkApplication | undefined> {
+    return this.kube
+      .request<FlinkApplication>(
+        "GET",
+        `/apis/managedflink.dev/v1alpha1/namespaces/${this.namespace}/flinkapplications/${name}`,
+      )
+      .catch((e: { statusCode?: number }) => {
+        if (e.statusCode === 404) return undefined;
+        throw e;
+      });
+  }
+
+  async mergePatch(name: string, patch: Record<string, unknown>): Promise<void> {
+    await this.kubectlOk([
+      "patch",
+      "flinkapp",
+      name,
+      "-n",
+      this.namespace,
+      "--type=merge",
+      "-p",
+      JSON.stringify(patch),
+    ]);
+  }
+
+  /** Waits until the object satisfies `check`; fails with the last seen status at the deadline. */
+  async waitForApp(
+    name: string,
+    check: (o: FlinkApplication) => boolean,
+    description: string,
+    timeoutMs = 30_000,
+  ): Promise<FlinkApplication> {
+    let last: FlinkApplication | undefined;
+    try {
+      return await waitFor(
+        async () => {
+          last = await this.get(name);
+          return last && check(last) ? last : undefined;
+        },
+        { timeoutMs, description: `${name}: ${description}`, intervalMs: 50 },
+      );
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\nlast status: ${JSON.stringify(last?.status, null, 1)}`);
+    }
+  }
+
+  async emulator<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.stack.emulatorEndpoint}/_emulator${path}`, {
+      method,
+      headers: { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`emulator ${method} ${path}: ${res.status} ${await res.text()}`);
+    const text = await res.text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** The calls the emulator received for one application, in order. */
+  async callsFor(applicationName: string): Promise<EmulatorCall[]> {
+    const calls = await this.emulator<EmulatorCall[]>("GET", "/calls");
+    return calls.filter(
+      (c) =>
+        c.input?.ApplicationName === applicationName ||
+        (typeof c.input?.ResourceARN === "string" &&
+          (c.input.ResourceARN as string).endsWith(`/${applicationName}`)),
+    );
+  }
+}
+
+export function condition(o: FlinkApplication | undefined, type: string) {
+  return o?.status?.conditions?.find((c) => c.type === type);
+}
+
+export function isReady(o: FlinkApplication): boolean {
+  return condition(o, "Ready")?.status === "True" && o.status?.observedGeneration === o.metadata.generation;
+}
+
+export { run };

@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { condition, Harness, isReady } from "./harness.js";
+
+const h = new Harness();
+
+beforeAll(async () => {
+  await h.setUp();
+  await h.putCode("flink-apps", "engagement-metrics/engagement-metrics.jar");
+  await h.startOperator();
+});
+afterAll(() => h.tearDown());
+
+describe("FlinkApplication lifecycle", () => {
+  const name = "engagement-metrics";
+
+  it("creates and starts the example application: RUNNING, Ready, ARN and version in status", async () => {
+    await h.apply(h.example());
+    const app = await h.waitForApp(
+      name,
+      (o) => isReady(o) && o.status?.applicationStatus === "RUNNING",
+      "RUNNING and Ready",
+    );
+    expect(app.status?.applicationARN).toMatch(
+      /^arn:aws:kinesisanalytics:us-east-1:\d{12}:application\/engagement-metrics$/,
+    );
+    expect(app.status?.applicationVersionId).toBeGreaterThanOrEqual(1);
+    expect(app.status?.observedGeneration).toBe(app.metadata.generation);
+    expect(condition(app, "Reconciling")?.status).toBe("False");
+    expect(condition(app, "Stalled")?.status).toBe("False");
+    expect(app.status?.configuredParallelism).toBe(4);
+    expect(app.status?.codeLocation).toEqual({
+      bucket: "flink-apps",
+      key: "engagement-metrics/engagement-metrics.jar",
+    });
+    const ops = (await h.callsFor(name)).filter((c) => !c.error).map((c) => c.operation);
+    expect(ops).toContain("CreateApplication");
+    expect(ops.indexOf("StartApplication")).toBeGreaterThan(ops.indexOf("CreateApplication"));
+  });
+
+  it("shows the printer columns in kubectl get", async () => {
+    const out = await h.kubectlOk(["get", "flinkapp", "-n", h.namespace]);
+    const [header, row] = out.trim().split("\n");
+    expect(header).toMatch(/^NAME\s+STATUS\s+READY\s+PARALLELISM\s+VERSION\s+AGE$/);
+    expect(row).toMatch(/^engagement-metrics\s+RUNNING\s+True\s+4\s+\d+\s+\S+$/);
+  });
+
+  it("records Events for its actions", async () => {
+    const out = await h.kubectlOk(["get", "events", "-n", h.namespace, "-o", "json"]);
+    const reasons = (JSON.parse(out).items as { reason: string }[]).map((e) => e.reason);
+    expect(reasons).toEqual(expect.arrayContaining(["Created", "Starting"]));
+  });
+
+  it("stops on desiredState Stopped and starts again on Running", async () => {
+    await h.mergePatch(name, { spec: { desiredState: "Stopped" } });
+    await h.waitForApp(name, (o) => isReady(o) && o.status?.applicationStatus === "READY", "stopped");
+    await h.mergePatch(name, { spec: { desiredState: "Running" } });
+    await h.waitForApp(name, (o) => isReady(o) && o.status?.applicationStatus === "RUNNING", "running again");
+    const ops = (await h.callsFor(name)).filter((c) => !c.error).map((c) => c.operation);
+    const stop = ops.lastIndexOf("StopApplication");
+    expect(stop).toBeGreaterThan(0);
+    expect(ops.lastIndexOf("StartApplication")).toBeGreaterThan(stop);
+  });
+
+  it("starts an application again that fell to READY behind its back", async () => {
+    const before = (await h.callsFor(name)).filter((c) => c.operation === "StartApplication").length;
+    await h.emulator("POST", `/applications/${name}/force-status`, { status: "READY" });
+    // The periodic resync notices; a short resync keeps this test quick.
+    await h.tearDown();
+    await h.startOperator({ resyncPeriodMs: 500 });
+    await h.waitForApp(name, (o) => isReady(o) && o.status?.applicationStatus === "RUNNING", "restarted");
+    const after = (await h.callsFor(name)).filter((c) => c.operation === "StartApplication").length;
+    expect(after).toBe(before + 1);
+  });
+
+  it("scales with kubectl scale through the scale subresource", async () => {
+    await h.kubectlOk(["scale", "flinkapp", name, "-n", h.namespace, "--replicas=6"]);
+    const app = await h.waitForApp(
+      name,
+      (o) => isReady(o) && o.status?.configuredParallelism === 6 && o.status?.applicationStatus === "RUNNING",
+      "parallelism 6",
+    );
+    expect(app.spec.parallelism?.parallelism).toBe(6);
+    const update = (await h.callsFor(name))
+      .filter((c) => c.operation === "UpdateApplication" && !c.error)
+      .at(-1);
+    expect(update?.input).toMatchObject({
+      ApplicationConfigurationUpdate: {
+        FlinkApplicationConfigurationUpdate: { ParallelismConfigurationUpdate: { ParallelismUpdate: 6 } },
+      },
+    });
+  });
+});
