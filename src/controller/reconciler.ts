@@ -65,9 +65,10 @@ export class FlinkApplicationReconciler {
     let observed: ApplicationDetail | typeof NotFound = NotFound;
     let failure: { type: string; message: string; operation?: string; terminal: boolean } | undefined;
     let result: ReconcileResult = {};
+    let ownership: Ownership | undefined;
     try {
       observed = await api.describeApplication(applicationName);
-      const ownership = observed === NotFound ? undefined : await this.ownership(api, observed, status, key);
+      ownership = observed === NotFound ? undefined : await this.ownership(api, observed, status, key);
       // Tags are not versioned and DescribeApplication does not return them: read them only when the
       // spec changed, so that a steady resync stays at one call.
       const observedTags =
@@ -140,7 +141,7 @@ export class FlinkApplicationReconciler {
       }
     }
     if (step?.kind === "removeFinalizer") return {};
-    await this.recordStatus(obj, status, step, observed, applicationName, region, generation, failure, now());
+    await this.recordStatus(obj, status, step, linked(observed, ownership), applicationName, region, generation, failure, now());
     return result;
   }
 
@@ -277,6 +278,14 @@ function sameErrorOr(
 function pick(s: FlinkApplicationStatus): Partial<FlinkApplicationStatus> {
   const { conditions: _c, lastError: _e, observedGeneration: _g, ...rest } = s;
   return rest;
+}
+
+/**
+ * Status links the resource to an application (ARN + creation time) only once it is ours: one found
+ * under the same name must never look owned on the next pass.
+ */
+function linked(observed: ApplicationDetail | typeof NotFound, ownership: Ownership | undefined) {
+  return observed !== NotFound && ownership?.kind === "ours" ? observed : NotFound;
 }
 
 function isWrite(step: Step): boolean {
