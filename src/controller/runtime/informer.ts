@@ -76,7 +76,12 @@ export function httpTransport(kc: KubeConfig): InformerTransport {
           headers: { ...(opts.headers ?? {}), accept: "application/json" },
           signal,
         },
-        resolve,
+        (res) => {
+          // An abort (stop, watchdog) destroys the response with "aborted"; readers see it through
+          // their own listener or iterator, and this keeps it from being uncaught after they left.
+          res.on("error", () => undefined);
+          resolve(res);
+        },
       );
       req.on("error", reject);
       req.end();
@@ -132,6 +137,8 @@ export function httpTransport(kc: KubeConfig): InformerTransport {
           }
         });
         res.on("error", finish);
+        // readline re-emits its input's errors (an aborted response) on the interface itself.
+        lines.on("error", finish);
         res.on("aborted", () => finish(new Error("watch connection aborted")));
         lines.on("close", () => finish());
       });
