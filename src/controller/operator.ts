@@ -36,6 +36,8 @@ export interface OperatorConfig {
     retryPeriodMs?: number;
   };
   metrics?: OperatorMetrics;
+  /** Called after every reconcile of a key, for tests and diagnostics. */
+  onReconciled?: (key: string) => void;
   /** Called when leadership is lost; the binary exits so that it restarts cleanly as a standby. */
   onLostLeadership?: () => void;
 }
@@ -101,6 +103,7 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
       const started = performance.now();
       try {
         const result = await reconciler.reconcile(obj);
+        cfg.onReconciled?.(key);
         metrics.observeReconcile(
           result.requeueAfterMs !== undefined ? "requeue" : "success",
           (performance.now() - started) / 1000,
