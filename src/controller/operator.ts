@@ -7,7 +7,7 @@ import { ManagedFlinkClients, SdkManagedFlink } from "../aws/managed-flink.js";
 import { group, plural, version } from "../crds/flinkapplication.js";
 import type { FlinkApplication } from "../crds/types.generated.js";
 import { EventRecorder } from "./events.js";
-import { KubeClient } from "./kube.js";
+import { KubeClient, type KubeWrites } from "./kube.js";
 import { FlinkApplicationReconciler } from "./reconciler.js";
 import { type HealthServer, startHealthServer } from "./runtime/http.js";
 import { Informer } from "./runtime/informer.js";
@@ -51,6 +51,19 @@ export interface RunningOperator {
 export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator> {
   const metrics = cfg.metrics ?? processMetrics;
   const kube = new KubeClient(cfg.kubeConfig);
+  // The objects our own writes returned, until the informer has caught up with them. Without this a
+  // reconcile that runs right after a status write reads the older cached object and can repeat a
+  // call the status already records (for example a CreateApplication that failed terminally).
+  const written = new Map<string, FlinkApplication>();
+  const remember = (o: FlinkApplication) => {
+    written.set(`${o.metadata.namespace}/${o.metadata.name}`, o);
+    return o;
+  };
+  const writes: KubeWrites = {
+    patchStatus: (ns, name, status) => kube.patchStatus(ns, name, status).then(remember),
+    setFinalizers: (o, f) => kube.setFinalizers(o, f).then(remember),
+    createEvent: (e) => kube.createEvent(e),
+  };
   const aws = new ManagedFlinkClients(
     (region) =>
       new SdkManagedFlink(region, (operation, outcome, seconds, errorType) =>
@@ -69,7 +82,7 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
   );
   const events = new EventRecorder(kube, cfg.log, cfg.identity);
   const reconciler = new FlinkApplicationReconciler({
-    kube,
+    kube: writes,
     aws,
     events,
     log: cfg.log,
@@ -88,11 +101,16 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
   const informers: Informer<FlinkApplication>[] = [];
   const find = (key: string): FlinkApplication | undefined => {
     const [ns, name] = key.split("/") as [string, string];
-    for (const inf of informers) {
-      const o = inf.get(ns, name);
-      if (o) return o;
+    let cached: FlinkApplication | undefined;
+    for (const inf of informers) cached ??= inf.get(ns, name);
+    const mine = written.get(key);
+    if (!cached) {
+      written.delete(key);
+      return undefined;
     }
-    return undefined;
+    if (mine && newer(mine, cached)) return mine;
+    written.delete(key);
+    return cached;
   };
 
   const queue = new WorkQueue({
@@ -189,4 +207,15 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
       await health.close();
     },
   };
+}
+
+/**
+ * resourceVersions are opaque by contract, but every etcd-backed API server issues increasing
+ * integers; only then do we compare, and otherwise trust the informer.
+ */
+function newer(a: FlinkApplication, b: FlinkApplication): boolean {
+  const ra = a.metadata.resourceVersion;
+  const rb = b.metadata.resourceVersion;
+  if (!ra || !rb || !/^\d+$/.test(ra) || !/^\d+$/.test(rb)) return false;
+  return BigInt(ra) > BigInt(rb);
 }
