@@ -141,7 +141,17 @@ export class FlinkApplicationReconciler {
       }
     }
     if (step?.kind === "removeFinalizer") return {};
-    await this.recordStatus(obj, status, step, linked(observed, ownership), applicationName, region, generation, failure, now());
+    await this.recordStatus(
+      obj,
+      status,
+      step,
+      linked(observed, ownership),
+      applicationName,
+      region,
+      generation,
+      failure,
+      now(),
+    );
     return result;
   }
 
