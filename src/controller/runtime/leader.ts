@@ -27,6 +27,12 @@ export interface LeaderElectorOptions {
   log?: Logger;
   /** Replaces the CoordinationV1Api client (tests). */
   api?: LeaseApi;
+  /**
+   * Keep competing after losing leadership (onStartedLeading may then be called again). Default false,
+   * as client-go's LeaderElector.Run returns once leadership is lost and binaries exit and restart with
+   * clean state; a queue that was shut down in onStoppedLeading cannot simply be restarted.
+   */
+  reelect?: boolean;
 }
 
 /**
@@ -97,8 +103,8 @@ type Attempt = "holding" | "held-by-other" | "failed";
  * a replace carrying the resourceVersion read, so two candidates racing for an expired Lease cannot
  * both win — the loser gets a 409.
  *
- * After stepping down the elector keeps competing (client-go's Run returns instead; most binaries then
- * exit). onStoppedLeading is where the controller stops its queue; exiting there is also fine.
+ * After losing leadership the elector stops competing unless `reelect` is set, as client-go's Run
+ * returns; onStoppedLeading is where the controller stops its work (and usually exits).
  */
 export class LeaderElector {
   private readonly opts: LeaderElectorOptions & {
@@ -109,6 +115,8 @@ export class LeaderElector {
   private readonly api: LeaseApi;
   private leading = false;
   private running = false;
+  /** The last attempt before the loop ended wrote the Lease as ours (stop() raced an acquire). */
+  private heldAtExit = false;
   private lastRenewMs = 0;
   private deadlineTimer: ReturnType<typeof setTimeout> | undefined;
   private wake: (() => void) | undefined;
@@ -145,13 +153,13 @@ export class LeaderElector {
    * the lease duration. `release: false` simulates a crashed leader (tests).
    */
   async stop(opts: { release?: boolean } = {}): Promise<void> {
-    if (!this.running) return;
     this.running = false;
     this.wake?.();
     await this.loopDone;
-    const wasLeader = this.leading;
-    if (wasLeader && (opts.release ?? true)) await this.release();
-    if (wasLeader) this.stepDown("stopped");
+    const held = this.leading || this.heldAtExit;
+    this.heldAtExit = false;
+    if (held && (opts.release ?? true)) await this.release();
+    if (this.leading) this.stepDown("stopped");
   }
 
   private get leaseDurationSeconds(): number {
@@ -164,8 +172,8 @@ export class LeaderElector {
       const attemptStartedMs = Date.now();
       const attempt = await this.tryAcquireOrRenew();
       if (!this.running) {
-        // stop() raced with a successful acquire: remember it so stop() releases what we hold.
-        if (attempt === "holding") this.leading = true;
+        // stop() (or a step-down) raced with a successful write: remember it so stop() releases it.
+        this.heldAtExit = attempt === "holding";
         return;
       }
       if (attempt === "holding") {
@@ -209,6 +217,10 @@ export class LeaderElector {
     clearTimeout(this.deadlineTimer);
     if (!this.leading) return;
     this.leading = false;
+    if (!this.opts.reelect) {
+      this.running = false;
+      this.wake?.();
+    }
     this.opts.log?.warn({ lease: this.leaseKey, identity: this.opts.identity, reason }, "stopped leading");
     this.callback(this.opts.onStoppedLeading);
   }

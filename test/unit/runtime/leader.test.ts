@@ -42,8 +42,9 @@ class FakeLeases implements LeaseApi {
   }
 }
 
-function elector(api: FakeLeases, identity: string, events: string[]) {
+function elector(api: FakeLeases, identity: string, events: string[], reelect = false) {
   return new LeaderElector({
+    reelect,
     api,
     namespace: "ns",
     name: "lock",
@@ -185,7 +186,7 @@ describe("LeaderElector", () => {
   it("steps down when it cannot renew within the renew deadline, and recovers later", async () => {
     const api = new FakeLeases();
     const events: string[] = [];
-    const a = elector(api, "a", events);
+    const a = elector(api, "a", events, true);
     a.start();
     await vi.advanceTimersByTimeAsync(0);
     const lastRenew = Date.now();
@@ -203,6 +204,24 @@ describe("LeaderElector", () => {
     expect(events).toEqual(["a:start", "a:stop", "a:start"]);
     await a.stop();
     expect(events.at(-1)).toBe("a:stop");
+  });
+
+  it("by default stops competing after losing leadership, as client-go's Run returns", async () => {
+    const api = new FakeLeases();
+    const events: string[] = [];
+    const a = elector(api, "a", events);
+    a.start();
+    await vi.advanceTimersByTimeAsync(0);
+    api.down.add("a");
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(events).toEqual(["a:start", "a:stop"]);
+    api.down.delete("a");
+    const writes = api.writes.length;
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(a.isLeader()).toBe(false);
+    expect(api.writes.length).toBe(writes);
+    await a.stop();
+    expect(events).toEqual(["a:start", "a:stop"]);
   });
 
   it("steps down at once when it sees another holder", async () => {
