@@ -1,0 +1,280 @@
+// The Helm chart: lint, render with default and non-default values, and the properties the install
+// promises (docs/install.md). Applying the output to a real API server is test/integration/install.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { repoRoot } from "../../../src/localstack/binaries.js";
+import { chartDir, find, helm, helmTemplate, type KubeObject, parseObjects } from "./tools.js";
+
+type Container = {
+  env: { name: string; value?: string; valueFrom?: unknown }[];
+  securityContext: Record<string, unknown>;
+  livenessProbe: { httpGet: { path: string; port: string } };
+  readinessProbe: { httpGet: { path: string; port: string } };
+  ports: { name: string; containerPort: number }[];
+  resources: { requests?: Record<string, string> };
+  image: string;
+};
+type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
+
+const container = (d: KubeObject) =>
+  (d.spec as { template: { spec: { containers: Container[] } } }).template.spec.containers[0]!;
+const podSpec = (d: KubeObject) => (d.spec as { template: { spec: Record<string, unknown> } }).template.spec;
+const env = (d: KubeObject) =>
+  Object.fromEntries(container(d).env.map((e) => [e.name, e.value ?? e.valueFrom]));
+const rules = (o: KubeObject) => o.rules as Rule[];
+
+/** Rules as "group/resource: verbs", the way the RBAC docs read. */
+const ruleLines = (o: KubeObject) =>
+  rules(o).map(
+    (r) =>
+      `${r.apiGroups.join(",") || "core"}/${r.resources.join(",")}${r.resourceNames ? `[${r.resourceNames.join(",")}]` : ""}: ${r.verbs.join(",")}`,
+  );
+
+const watchRules = [
+  "managedflink.dev/flinkapplications: get,list,watch,patch",
+  "managedflink.dev/flinkapplications/status: get,patch",
+  "managedflink.dev/flinkapplications/finalizers: update",
+  "core/events: create",
+];
+
+const nonDefault = {
+  replicaCount: 3,
+  image: {
+    repository: "registry.example.com/platform/managed-flink-operator",
+    digest: `sha256:${"a".repeat(64)}`,
+  },
+  logLevel: "debug",
+  aws: { region: "eu-west-1" },
+  watchNamespaces: ["team-a", "team-b"],
+  resyncPeriodSeconds: 600,
+  pollIntervalSeconds: 5,
+  maxConcurrentReconciles: 8,
+  artifacts: { allowedHosts: ["repo.example.com", "artifacts.internal"], allowedCidrs: ["10.0.0.0/8"] },
+  leaderElection: { leaseName: "mfo-leader", leaseDurationSeconds: 30, renewDeadlineSeconds: 20 },
+  serviceAccount: {
+    name: "flink-operator",
+    annotations: { "eks.amazonaws.com/role-arn": "arn:aws:iam::111122223333:role/managed-flink-operator" },
+  },
+  crds: { install: false },
+  metrics: { port: 9090, serviceMonitor: { enabled: true, labels: { release: "prometheus" } } },
+  podDisruptionBudget: { minAvailable: 2 },
+  resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "512Mi" } },
+  priorityClassName: "system-cluster-critical",
+  nodeSelector: { "kubernetes.io/os": "linux" },
+  extraEnv: [{ name: "AWS_ENDPOINT_URL_KINESIS_ANALYTICS_V2", value: "https://vpce.example.com" }],
+};
+
+describe("helm lint", () => {
+  it("passes with the default values", () => {
+    const r = helm(["lint", "--strict", chartDir]);
+    expect(r.output).toContain("1 chart(s) linted, 0 chart(s) failed");
+    expect(r.code).toBe(0);
+  });
+
+  it("passes with non-default values (namespaced, IRSA, ServiceMonitor, no CRDs)", () => {
+    const file = join(chartDir, "ci/non-default-values.yaml");
+    const lint = helm(["lint", "--strict", chartDir, "-f", file]);
+    expect(lint.output).toContain("0 chart(s) failed");
+    expect(lint.code).toBe(0);
+  });
+
+  it("ships ci/non-default-values.yaml equal to the values this test renders", () => {
+    const file = readFileSync(join(chartDir, "ci/non-default-values.yaml"), "utf8");
+    expect(parseObjects(file)[0]).toEqual(nonDefault);
+  });
+});
+
+describe("helm template with the default values", () => {
+  const objs = parseObjects(helmTemplate());
+  const deploy = find(objs, "Deployment", "mfo-managed-flink-operator", "mfo-system");
+
+  it("renders exactly the documented objects", () => {
+    expect(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
+      [
+        "ClusterRole/mfo-managed-flink-operator",
+        "ClusterRoleBinding/mfo-managed-flink-operator",
+        "CustomResourceDefinition/flinkapplications.managedflink.dev",
+        "Deployment/mfo-managed-flink-operator",
+        "PodDisruptionBudget/mfo-managed-flink-operator",
+        "Role/mfo-managed-flink-operator-leader-election",
+        "RoleBinding/mfo-managed-flink-operator-leader-election",
+        "Service/mfo-managed-flink-operator-metrics",
+        "ServiceAccount/mfo-managed-flink-operator",
+      ].sort(),
+    );
+  });
+
+  it("runs two replicas with leader election on a Lease in the release namespace", () => {
+    expect((deploy.spec as { replicas: number }).replicas).toBe(2);
+    expect(env(deploy)).toMatchObject({
+      LEADER_ELECT: "true",
+      LEADER_ELECTION_ID: "mfo-managed-flink-operator",
+      POD_NAMESPACE: { fieldRef: { fieldPath: "metadata.namespace" } },
+      POD_NAME: { fieldRef: { fieldPath: "metadata.name" } },
+    });
+  });
+
+  it("probes /healthz and /readyz on the metrics port", () => {
+    const c = container(deploy);
+    expect(c.ports).toEqual([{ name: "metrics", containerPort: 8080, protocol: "TCP" }]);
+    expect(c.livenessProbe.httpGet).toEqual({ path: "/healthz", port: "metrics" });
+    expect(c.readinessProbe.httpGet).toEqual({ path: "/readyz", port: "metrics" });
+    expect(env(deploy).METRICS_PORT).toBe("8080");
+  });
+
+  it("is locked down: non-root, read-only root, no privilege escalation, RuntimeDefault, no capabilities", () => {
+    expect(podSpec(deploy).securityContext).toEqual({
+      runAsNonRoot: true,
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    expect(container(deploy).securityContext).toEqual({
+      runAsNonRoot: true,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+    });
+    expect(container(deploy).resources.requests).toEqual({ cpu: "50m", memory: "128Mi" });
+  });
+
+  it("sets only environment variables the controller reads (and the artifact allowlist to come)", () => {
+    const main = readFileSync(join(repoRoot, "src/controller/main.ts"), "utf8");
+    const read = new Set([...main.matchAll(/(?:process\.env\.|intEnv\(")([A-Z0-9_]+)/g)].map((m) => m[1]));
+    const set = container(deploy).env.map((e) => e.name);
+    const unread = set.filter((n) => !read.has(n));
+    // The allowlist arrives with the artifact upload work; the chart carries it already.
+    expect(unread.sort()).toEqual(["ARTIFACT_ALLOWED_CIDRS", "ARTIFACT_ALLOWED_HOSTS"]);
+    // Without aws.region the chart leaves AWS_REGION to the environment (IRSA's webhook sets it).
+    expect(set).not.toContain("AWS_REGION");
+  });
+
+  it("grants cluster-wide only the FlinkApplication and Event verbs the controller uses", () => {
+    expect(ruleLines(find(objs, "ClusterRole"))).toEqual(watchRules);
+    const binding = find(objs, "ClusterRoleBinding");
+    expect(binding.subjects).toEqual([
+      { kind: "ServiceAccount", name: "mfo-managed-flink-operator", namespace: "mfo-system" },
+    ]);
+  });
+
+  it("grants Lease access only in the release namespace, get and update only on its own Lease", () => {
+    const role = find(objs, "Role", "mfo-managed-flink-operator-leader-election", "mfo-system");
+    expect(ruleLines(role)).toEqual([
+      "coordination.k8s.io/leases: create",
+      "coordination.k8s.io/leases[mfo-managed-flink-operator]: get,update",
+    ]);
+  });
+
+  it("installs the CRD as a template Helm upgrades, kept on uninstall", () => {
+    const crd = find(objs, "CustomResourceDefinition");
+    expect((crd.metadata.annotations as Record<string, string>)["helm.sh/resource-policy"]).toBe("keep");
+    const generated = parseObjects(
+      readFileSync(join(repoRoot, "manifests/crds/flinkapplications.managedflink.dev.yaml"), "utf8"),
+    )[0]!;
+    expect(crd.spec).toEqual(generated.spec);
+  });
+
+  it("keeps at least one replica through voluntary disruptions", () => {
+    expect(find(objs, "PodDisruptionBudget").spec).toMatchObject({ minAvailable: 1 });
+  });
+});
+
+describe("helm template with non-default values", () => {
+  const objs = parseObjects(helmTemplate({ values: nonDefault }));
+  const deploy = find(objs, "Deployment");
+
+  it("passes every setting to the controller's environment", () => {
+    expect(env(deploy)).toMatchObject({
+      LOG_LEVEL: "debug",
+      AWS_REGION: "eu-west-1",
+      WATCH_NAMESPACES: "team-a,team-b",
+      RESYNC_PERIOD_SECONDS: "600",
+      POLL_INTERVAL_SECONDS: "5",
+      MAX_CONCURRENT_RECONCILES: "8",
+      ARTIFACT_ALLOWED_HOSTS: "repo.example.com,artifacts.internal",
+      ARTIFACT_ALLOWED_CIDRS: "10.0.0.0/8",
+      METRICS_PORT: "9090",
+      LEADER_ELECTION_ID: "mfo-leader",
+      LEASE_DURATION_SECONDS: "30",
+      RENEW_DEADLINE_SECONDS: "20",
+      AWS_ENDPOINT_URL_KINESIS_ANALYTICS_V2: "https://vpce.example.com",
+    });
+    expect(container(deploy).image).toBe(
+      `registry.example.com/platform/managed-flink-operator@sha256:${"a".repeat(64)}`,
+    );
+    expect((deploy.spec as { replicas: number }).replicas).toBe(3);
+  });
+
+  it("annotates the ServiceAccount for IRSA", () => {
+    const sa = find(objs, "ServiceAccount", "flink-operator", "mfo-system");
+    expect(sa.metadata.annotations).toEqual({
+      "eks.amazonaws.com/role-arn": "arn:aws:iam::111122223333:role/managed-flink-operator",
+    });
+    expect(podSpec(deploy).serviceAccountName).toBe("flink-operator");
+  });
+
+  it("limits RBAC to the watched namespaces: a Role per namespace and nothing cluster-wide", () => {
+    expect(objs.filter((o) => o.kind.startsWith("Cluster"))).toEqual([]);
+    for (const ns of ["team-a", "team-b"]) {
+      expect(ruleLines(find(objs, "Role", "mfo-managed-flink-operator", ns))).toEqual(watchRules);
+      expect(find(objs, "RoleBinding", "mfo-managed-flink-operator", ns).subjects).toEqual([
+        { kind: "ServiceAccount", name: "flink-operator", namespace: "mfo-system" },
+      ]);
+    }
+    expect(ruleLines(find(objs, "Role", "mfo-managed-flink-operator-leader-election", "mfo-system"))).toEqual(
+      ["coordination.k8s.io/leases: create", "coordination.k8s.io/leases[mfo-leader]: get,update"],
+    );
+  });
+
+  it("renders the ServiceMonitor on the metrics port and leaves the CRD out", () => {
+    const sm = find(objs, "ServiceMonitor");
+    expect(sm.metadata.labels).toMatchObject({ release: "prometheus" });
+    expect(sm.spec).toMatchObject({ endpoints: [{ port: "metrics", path: "/metrics" }] });
+    expect(find(objs, "Service").spec).toMatchObject({ ports: [{ port: 8080, targetPort: "metrics" }] });
+    expect(objs.some((o) => o.kind === "CustomResourceDefinition")).toBe(false);
+    expect(find(objs, "PodDisruptionBudget").spec).toMatchObject({ minAvailable: 2 });
+  });
+
+  it("renders no PodDisruptionBudget for a single replica (it would block every drain)", () => {
+    const single = parseObjects(helmTemplate({ values: { replicaCount: 1 } }));
+    expect(single.some((o) => o.kind === "PodDisruptionBudget")).toBe(false);
+  });
+});
+
+describe("values.schema.json", () => {
+  const schema = JSON.parse(readFileSync(join(chartDir, "values.schema.json"), "utf8")) as {
+    properties: Record<string, { properties?: Record<string, unknown> }>;
+  };
+  const values = parseObjects(readFileSync(join(chartDir, "values.yaml"), "utf8"))[0] as unknown as Record<
+    string,
+    unknown
+  >;
+
+  it("covers every value in values.yaml, nested ones included", () => {
+    const missing: string[] = [];
+    const walk = (
+      v: unknown,
+      s: { properties?: Record<string, unknown>; type?: string } | undefined,
+      at: string,
+    ) => {
+      if (!s) return missing.push(at);
+      if (v && typeof v === "object" && !Array.isArray(v) && s.properties) {
+        for (const [k, child] of Object.entries(v)) walk(child, s.properties[k] as typeof s, `${at}.${k}`);
+      }
+    };
+    for (const [k, v] of Object.entries(values)) walk(v, schema.properties[k], k);
+    expect(missing).toEqual([]);
+  });
+
+  it.each([
+    ["an unknown key", ["--set", "replicas=2"], "additional properties 'replicas' not allowed"],
+    ["a log level pino does not know", ["--set", "logLevel=verbose"], "/logLevel"],
+    ["a region that is not one", ["--set", "aws.region=Europe"], "/aws/region"],
+    ["zero concurrency", ["--set", "maxConcurrentReconciles=0"], "/maxConcurrentReconciles"],
+    ["a namespace that is not a DNS label", ["--set", "watchNamespaces={Team_A}"], "/watchNamespaces/0"],
+    ["a CIDR that is not one", ["--set", "artifacts.allowedCidrs={ten}"], "/artifacts/allowedCidrs/0"],
+  ])("rejects %s", (_what, args, message) => {
+    const r = helm(["template", "x", chartDir, "--kube-version", "v1.34.4", ...args]);
+    expect(r.code).not.toBe(0);
+    expect(r.output).toContain(message);
+  });
+});
