@@ -17,7 +17,7 @@ public class JsonSerialization<T> implements SerializationSchema<T> {
     @Override
     public byte[] serialize(T element) {
         if (json == null) {
-            // Some callers (and older connector code paths) skip open(); stay correct anyway.
+            // A connector path that never calls open() gets a working schema, not an NPE.
             json = new EventParser();
         }
         return json.toJson(element).getBytes(StandardCharsets.UTF_8);

@@ -19,12 +19,17 @@ public final class KinesisConnectors {
 
     private KinesisConnectors() {}
 
+    // The 4.x connector's source is a SourceFunction (deprecated API); ADR 4 says why and when it goes.
+    @SuppressWarnings("deprecation")
     public static DataStream<String> source(StreamExecutionEnvironment env, JobSettings settings) {
         FlinkKinesisConsumer<String> consumer = new FlinkKinesisConsumer<>(
                 settings.input.streamName, new SimpleStringSchema(), settings.input.connectorProperties);
         return env.addSource(consumer).uid(UID_SOURCE).name("Kinesis: " + settings.input.streamName);
     }
 
+    // Stream names, not ARNs: the 4.x source only takes names, and one way to name streams in
+    // every property group is easier to get right.
+    @SuppressWarnings("deprecation")
     public static KinesisStreamsSink<EngagementResult> resultSink(JobSettings settings) {
         return KinesisStreamsSink.<EngagementResult>builder()
                 .setStreamName(settings.output.streamName)
@@ -35,6 +40,7 @@ public final class KinesisConnectors {
                 .build();
     }
 
+    @SuppressWarnings("deprecation")
     public static KinesisStreamsSink<DeadLetter> deadLetterSink(JobSettings.StreamSettings stream) {
         return KinesisStreamsSink.<DeadLetter>builder()
                 .setStreamName(stream.streamName)
