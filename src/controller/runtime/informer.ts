@@ -172,6 +172,12 @@ export interface InformerOptions<T extends KubernetesObject> {
    * does so that many watchers do not reconnect at once. Default 300.
    */
   watchTimeoutSeconds?: number;
+  /**
+   * Deadline for one list page. A list has no watchdog of its own, and a request stuck on a dead
+   * connection would otherwise hold the informer forever. Default 60 s (kube-apiserver's own
+   * --request-timeout default).
+   */
+  listTimeoutMs?: number;
   /** Error backoff; defaults 1 s doubling to 30 s. */
   baseDelayMs?: number;
   maxDelayMs?: number;
@@ -328,7 +334,16 @@ export class Informer<T extends KubernetesObject> {
       if (continueToken) query.continue = continueToken;
       // A 410 here means the continue token expired (the first page is older than etcd's compaction
       // window); the run loop treats it as Gone and lists from scratch.
-      const page = (await this.transport.get(this.opts.listPath, query, signal)) as {
+      // setTimeout rather than AbortSignal.timeout: the same clock as every other timer here.
+      const deadline = new AbortController();
+      const timer = setTimeout(
+        () => deadline.abort(new Error(`list timed out after ${this.opts.listTimeoutMs ?? 60_000} ms`)),
+        this.opts.listTimeoutMs ?? 60_000,
+      );
+      const pageSignal = AbortSignal.any([signal, deadline.signal]);
+      const page = (await this.transport
+        .get(this.opts.listPath, query, pageSignal)
+        .finally(() => clearTimeout(timer))) as {
         apiVersion?: string;
         kind?: string;
         metadata?: { resourceVersion?: string; continue?: string };

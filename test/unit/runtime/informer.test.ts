@@ -29,8 +29,14 @@ class FakeServer implements InformerTransport {
   watchError: unknown;
   pageSize = 2;
 
-  async get(_path: string, query: Record<string, string>) {
+  hangLists = false;
+
+  async get(_path: string, query: Record<string, string>, signal: AbortSignal) {
     this.listQueries.push(query);
+    if (this.hangLists) {
+      // A dead connection: only the caller's signal ends it.
+      await new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+    }
     if (this.listError) throw this.listError;
     const all = [...this.objects.values()];
     const start = Number(query.continue ?? 0);
@@ -222,9 +228,12 @@ describe("Informer (scripted API server)", () => {
     server.listError = new KubeHttpError(503, "unavailable");
     const { informer } = make();
     let synced = false;
-    void informer.start().then(() => {
-      synced = true;
-    });
+    informer.start().then(
+      () => {
+        synced = true;
+      },
+      () => undefined,
+    );
     await vi.advanceTimersByTimeAsync(5_000);
     expect(synced).toBe(false);
     expect(server.listQueries.length).toBeGreaterThan(1);
@@ -276,6 +285,26 @@ describe("Informer (scripted API server)", () => {
     server.watches[0]!.send({ type: "ADDED", object: cm("a", "20") });
     expect(informer.get("ns", "a")).toBeDefined();
     expect(server.watches[0]!.aborted).toBe(false);
+  });
+
+  it("gives up on a list page that hangs and retries", async () => {
+    server.hangLists = true;
+    const { informer } = make({ listTimeoutMs: 10_000 });
+    let synced = false;
+    informer.start().then(
+      () => {
+        synced = true;
+      },
+      () => undefined,
+    );
+    await vi.advanceTimersByTimeAsync(9_999);
+    expect(informer.stats.errors).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(informer.stats.errors).toBe(1);
+    server.hangLists = false;
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(synced).toBe(true);
+    expect(server.listQueries.length).toBe(2);
   });
 
   it("stop rejects a pending start and closes the watch", async () => {
