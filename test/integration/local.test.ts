@@ -1,0 +1,75 @@
+// `npm run local` as a user runs it: it comes up, another shell that sources .local/env reaches
+// Kubernetes and the Managed Flink endpoint, the example runs, and Ctrl-C leaves nothing behind.
+import { execFile, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { repoRoot } from "../../src/localstack/binaries.js";
+import { waitFor } from "../../src/localstack/processes.js";
+import { groupAlive, processesMatching } from "../helpers/processes.js";
+
+const run = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), "mfo-local-"));
+const envFile = join(dir, "env");
+// A stand-in jar keeps this test off the Maven build; flink-app's own tests cover the real jar.
+const jar = join(dir, "job.jar");
+writeFileSync(jar, "PK\u0003\u0004 stand-in jar");
+
+let output = "";
+const local = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "src/localstack/main.ts")], {
+  cwd: repoRoot,
+  // Its own process group, like a terminal's foreground job, so Ctrl-C can be sent to the group.
+  detached: true,
+  env: { ...process.env, MFO_LOCAL_DIR: dir, MFO_LOCAL_JAR: jar, LOG_LEVEL: "info" },
+  stdio: ["ignore", "pipe", "pipe"],
+});
+local.stdout.on("data", (d) => (output += d));
+local.stderr.on("data", (d) => (output += d));
+const exited = new Promise<number | null>((resolve) => local.on("exit", (code) => resolve(code)));
+
+afterAll(() => {
+  if (groupAlive(local.pid!)) process.kill(-local.pid!, "SIGKILL");
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const inShell = (script: string) =>
+  run("bash", ["-c", `source ${envFile} && ${script}`], { cwd: repoRoot, encoding: "utf8" });
+
+describe("npm run local", () => {
+  it("comes up and writes .local/env", async () => {
+    await waitFor(async () => existsSync(envFile), {
+      timeoutMs: 240_000,
+      description: `npm run local to be up; output so far:\n${output}`,
+    });
+    expect(output).toContain("Press Ctrl-C to stop everything.");
+    expect(readFileSync(envFile, "utf8")).toMatch(/export AWS_ENDPOINT_URL_KINESIS_ANALYTICS_V2=/);
+  });
+
+  it("lets another shell list namespaces with kubectl", async () => {
+    const { stdout } = await inShell("kubectl get namespaces -o name");
+    expect(stdout).toContain("namespace/default");
+  });
+
+  it("lets another shell list applications with the AWS SDK, and the example runs", async () => {
+    const script = `
+      import { KinesisAnalyticsV2Client, ListApplicationsCommand } from "@aws-sdk/client-kinesis-analytics-v2";
+      const out = await new KinesisAnalyticsV2Client({}).send(new ListApplicationsCommand({}));
+      console.log(JSON.stringify(out.ApplicationSummaries.map((a) => [a.ApplicationName, a.ApplicationStatus])));`;
+    const { stdout } = await inShell(`node --input-type=module -e '${script}'`);
+    expect(JSON.parse(stdout)).toEqual([["engagement-metrics", "RUNNING"]]);
+    const { stdout: get } = await inShell("kubectl get flinkapp engagement-metrics -n default");
+    expect(get).toMatch(/engagement-metrics\s+RUNNING\s+True\s+4/);
+  });
+
+  it("stops everything on Ctrl-C and removes .local/env", async () => {
+    process.kill(-local.pid!, "SIGINT");
+    expect(await exited).toBe(0);
+    expect(existsSync(envFile)).toBe(false);
+    await waitFor(async () => processesMatching(dir).length === 0, {
+      timeoutMs: 15_000,
+      description: "no process of the local stack left",
+    });
+  });
+});
