@@ -238,6 +238,27 @@ describe("Informer against a real kube-apiserver", () => {
     }
   });
 
+  it("restarts a quiet watch after staleAfterMs, resuming without a relist", async () => {
+    // The API server sends bookmarks to watchers about once a minute, so a 300 ms stale window on a quiet
+    // namespace makes the watchdog fire for real: the connection is closed from our side and re-opened.
+    const { transport, log } = recording(kc);
+    const informer = track(
+      new Informer<V1ConfigMap>({
+        kubeConfig: kc,
+        listPath: `/api/v1/namespaces/${namespace}/configmaps`,
+        resyncPeriodMs: 0,
+        staleAfterMs: 300,
+        transport,
+      }),
+    );
+    await informer.start();
+    await wait("two watchdog restarts", () => informer.stats.staleRestarts >= 2);
+    expect(informer.stats.lists).toBe(1);
+    for (const w of log.watches) expect(w.resourceVersion).toBeTruthy();
+    await put("after-stale");
+    await wait("add after stale restarts", () => informer.get(namespace, "after-stale") !== undefined);
+  });
+
   it("calls onResync for every cached object on its period", async () => {
     const resynced = new Map<string, number>();
     const informer = track(
