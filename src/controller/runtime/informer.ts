@@ -302,11 +302,9 @@ export class Informer<T extends KubernetesObject> {
         }
       } catch (err) {
         if (this.stopped || err instanceof Stopped) return;
-        if (isGone(err)) {
-          this.stats.relistsAfterGone++;
-          needList = true;
-          continue;
-        }
+        // Only a list gets here with a 410 (its continue token expired); watchOnce turns a watch's 410
+        // into "gone". The list starts over from the first page, after a backoff like any other error
+        // so that a server answering 410 to every list cannot spin us.
         this.stats.errors++;
         failures++;
         const delay = backoffDelay(failures, this.backoff());
