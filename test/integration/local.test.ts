@@ -70,6 +70,8 @@ describe("npm run local", () => {
     await waitFor(async () => processesMatching(dir).length === 0, {
       timeoutMs: 15_000,
       description: "no process of the local stack left",
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}; still running:\n${processesMatching(dir).join("\n")}`);
     });
   });
 });
