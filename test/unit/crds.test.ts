@@ -10,9 +10,12 @@ describe("FlinkApplication CRD", () => {
     expect(staleFiles()).toEqual([]);
   });
 
-  it.runIf(existsSync(binaryPaths().serviceModel))("accepts only runtimes the AWS service model knows", () => {
-    const model = JSON.parse(gunzipSync(readFileSync(binaryPaths().serviceModel)).toString("utf8"));
-    const known: string[] = model.shapes.RuntimeEnvironment.enum;
-    for (const r of runtimeEnvironments) expect(known).toContain(r);
-  });
+  it.runIf(existsSync(binaryPaths().serviceModel))(
+    "accepts only runtimes the AWS service model knows",
+    () => {
+      const model = JSON.parse(gunzipSync(readFileSync(binaryPaths().serviceModel)).toString("utf8"));
+      const known: string[] = model.shapes.RuntimeEnvironment.enum;
+      for (const r of runtimeEnvironments) expect(known).toContain(r);
+    },
+  );
 });
