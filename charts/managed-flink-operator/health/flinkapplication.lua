@@ -7,7 +7,7 @@
 --     spec yet, so nothing below describes it -> Progressing (a just-created object lands here).
 --  2. Stalled=True: the controller cannot progress until the spec changes -> Degraded.
 --  3. Reconciling=True (creating, starting, updating, stopping, retrying) -> Progressing.
---  4. Ready=True: RUNNING -> Healthy; READY with desiredState Stopped -> Suspended.
+--  4. Ready=True: RUNNING (desired Running) -> Healthy; READY with desiredState Stopped -> Suspended.
 --  5. Anything else is not what the controller reports when settled -> Degraded with Ready's message.
 local hs = {}
 
@@ -64,7 +64,7 @@ if reconciling ~= nil and reconciling.status == "True" then
 end
 
 if ready ~= nil and ready.status == "True" then
-  if appStatus == "RUNNING" then
+  if appStatus == "RUNNING" and spec.desiredState ~= "Stopped" then
     hs.status = "Healthy"
     hs.message = messageOf(ready, "Running")
     return hs

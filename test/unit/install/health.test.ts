@@ -1,0 +1,85 @@
+// The chart's Argo CD health check (charts/managed-flink-operator/health/flinkapplication.lua) run in a
+// real Lua interpreter against FlinkApplications recorded from integration runs
+// (test/integration/install/health.test.ts with RECORD_HEALTH_FIXTURES=1), plus edge cases built from them.
+import { describe, expect, it } from "vitest";
+import { argoHealth, type HealthFixture, readHealthFixtures, toLua } from "./tools.js";
+
+const fixtures = readHealthFixtures();
+const byPhase = (phase: string): HealthFixture => {
+  const f = fixtures.find((x) => x.phase === phase);
+  if (!f) throw new Error(`fixture ${phase} missing`);
+  return structuredClone(f);
+};
+
+describe("Argo CD health check on recorded FlinkApplications", () => {
+  it("has a fixture for every state the issue names", () => {
+    expect(new Set(fixtures.map((f) => f.expected.argocd))).toEqual(
+      new Set(["Progressing", "Healthy", "Suspended", "Degraded"]),
+    );
+    expect(fixtures.map((f) => f.phase)).toEqual(
+      expect.arrayContaining([
+        "01-created-no-status",
+        "02-starting",
+        "03-running",
+        "05-updating",
+        "07-stopped",
+        "08-stalled",
+      ]),
+    );
+  });
+
+  it.each(fixtures.map((f) => [f.phase, f.description, f] as const))("%s (%s)", (_phase, _d, f) => {
+    const health = argoHealth(f.object);
+    expect(health.status).toBe(f.expected.argocd);
+    expect(health.message).not.toBe("");
+  });
+});
+
+describe("Argo CD health check, edge cases", () => {
+  it("Degraded carries the Stalled message", () => {
+    const f = byPhase("08-stalled");
+    const stalled = (f.object.status as { conditions: { type: string; message: string }[] }).conditions.find(
+      (c) => c.type === "Stalled",
+    )!;
+    expect(argoHealth(f.object).message).toBe(stalled.message);
+  });
+
+  it("a stalled object whose new spec is not observed yet is Progressing, not Degraded", () => {
+    const f = byPhase("08-stalled");
+    f.object.metadata.generation = (f.object.metadata.generation as number) + 1;
+    expect(argoHealth(f.object).status).toBe("Progressing");
+  });
+
+  it("status with no conditions yet is Progressing", () => {
+    const f = byPhase("03-running");
+    (f.object.status as Record<string, unknown>).conditions = [];
+    expect(argoHealth(f.object).status).toBe("Progressing");
+  });
+
+  it("a Ready RUNNING application that is desired Stopped is Progressing until it stops", () => {
+    const f = byPhase("03-running");
+    (f.object.spec as Record<string, unknown>).desiredState = "Stopped";
+    expect(argoHealth(f.object).status).toBe("Progressing");
+  });
+
+  it("Ready=False with neither Reconciling nor Stalled is Degraded", () => {
+    const f = byPhase("03-running");
+    const conditions = (
+      f.object.status as { conditions: { type: string; status: string; message: string }[] }
+    ).conditions;
+    for (const c of conditions) c.status = "False";
+    conditions[0]!.message = "something the controller did not expect";
+    expect(argoHealth(f.object)).toEqual({
+      status: "Degraded",
+      message: "something the controller did not expect",
+    });
+  });
+});
+
+describe("toLua", () => {
+  it("escapes quotes, backslashes and newlines and keeps UTF-8", () => {
+    expect(toLua({ a: ['x"\\\n', "ü"], b: null, c: 1.5, d: true })).toBe(
+      '{["a"] = {"x\\034\\092\\010", "ü"}, ["b"] = nil, ["c"] = 1.5, ["d"] = true}',
+    );
+  });
+});
