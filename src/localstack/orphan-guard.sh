@@ -15,6 +15,11 @@ trap 'kill -TERM "$child" 2>/dev/null' TERM INT HUP
   while kill -0 "$child" 2>/dev/null && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
   kill -KILL "$child" 2>/dev/null
 ) &
-wait "$child"
-status=$?
+# A trapped signal interrupts `wait`; keep waiting until the child is really gone, so that whoever
+# stops us (ManagedProcess.stop) also waits for the server's own shutdown and can escalate to KILL.
+status=0
+while kill -0 "$child" 2>/dev/null; do
+  wait "$child"
+  status=$?
+done
 exit "$status"

@@ -67,9 +67,10 @@ describe("FlinkApplication lifecycle", () => {
     // The periodic resync notices; a short resync keeps this test quick.
     await h.tearDown();
     await h.startOperator({ resyncPeriodMs: 500 });
+    const starts = async () => (await h.callsFor(name)).filter((c) => c.operation === "StartApplication").length;
+    await waitFor(async () => (await starts()) > before, { timeoutMs: 30_000, description: "a new StartApplication" });
     await h.waitForApp(name, (o) => isReady(o) && o.status?.applicationStatus === "RUNNING", "restarted");
-    const after = (await h.callsFor(name)).filter((c) => c.operation === "StartApplication").length;
-    expect(after).toBe(before + 1);
+    expect(await starts()).toBe(before + 1);
   });
 
   it("scales with kubectl scale through the scale subresource", async () => {
