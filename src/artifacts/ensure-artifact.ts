@@ -226,9 +226,10 @@ async function headExisting(
   }
   const fromMetadata = head.Metadata?.sha256;
   const expectedBase64 = Buffer.from(sha256, "hex").toString("base64");
-  const fullObject =
-    head.ChecksumSHA256 && !head.ChecksumSHA256.includes("-") && head.ChecksumType !== "COMPOSITE";
-  const fromChecksum = fullObject ? head.ChecksumSHA256 : undefined;
+  // S3's SHA-256 equals the file's digest only for a FULL_OBJECT checksum (single PUT); a multipart upload's
+  // is a checksum of part checksums. moto 5 omits ChecksumType and the "-<parts>" suffix on composite
+  // values, so anything not explicitly FULL_OBJECT is ignored rather than guessed at.
+  const fromChecksum = head.ChecksumType === "FULL_OBJECT" ? head.ChecksumSHA256 : undefined;
   if (fromMetadata !== undefined && fromMetadata !== sha256) return undefined;
   if (fromChecksum !== undefined && fromChecksum !== expectedBase64) return undefined;
   return fromMetadata !== undefined || fromChecksum !== undefined ? head : undefined;
