@@ -16,6 +16,8 @@ import {
   type HealthFixture,
   type KubeObject,
   kstatus,
+  kstatusBin,
+  luaBin,
   readHealthFixtures,
 } from "../../unit/install/tools.js";
 import { condition, Harness, isReady } from "../operator/harness.js";
@@ -108,6 +110,9 @@ const reconciling = (o: FlinkApplication) =>
   condition(o, "Reconciling")?.status === "True" && o.status?.observedGeneration === o.metadata.generation;
 
 beforeAll(async () => {
+  // Built or installed on first use (the kstatus build takes about a minute), inside the hook's timeout.
+  kstatusBin();
+  luaBin();
   await h.setUp();
   await h.putCode("health-apps", "orders/orders-enrichment.jar");
   // Transitions long enough to observe STARTING, UPDATING and STOPPING; restored afterwards.

