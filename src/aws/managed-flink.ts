@@ -11,6 +11,7 @@ import {
   DescribeApplicationCommand,
   DescribeApplicationOperationCommand,
   DescribeApplicationSnapshotCommand,
+  DescribeApplicationVersionCommand,
   KinesisAnalyticsV2Client,
   ListApplicationSnapshotsCommand,
   ListTagsForResourceCommand,
@@ -48,6 +49,7 @@ export interface ManagedFlinkApi {
   listSnapshots(name: string): Promise<SnapshotDetails[]>;
   deleteSnapshot(name: string, snapshotName: string, created: Date): Promise<void>;
   describeOperation(name: string, operationId: string): Promise<Observed<ApplicationOperationInfoDetails>>;
+  describeVersion(name: string, versionId: number): Promise<Observed<ApplicationDetail>>;
 }
 
 export type CallObserver = (
@@ -227,6 +229,13 @@ export class SdkManagedFlink implements ManagedFlinkApi {
       ),
     );
     return out === NotFound ? NotFound : out.ApplicationOperationInfoDetails!;
+  }
+
+  async describeVersion(name: string, versionId: number) {
+    const out = await this.read("DescribeApplicationVersion", () =>
+      this.client.send(new DescribeApplicationVersionCommand({ ApplicationName: name, ApplicationVersionId: versionId })),
+    );
+    return out === NotFound ? NotFound : out.ApplicationVersionDetail!;
   }
 }
 

@@ -103,6 +103,7 @@ export function createApplicationRequest(
         MonitoringConfiguration: monitoringConfiguration(spec),
       },
       ApplicationSnapshotConfiguration: { SnapshotsEnabled: spec.snapshots?.enabled ?? true },
+      ApplicationSystemRollbackConfiguration: { RollbackEnabled: spec.rollback?.systemRollback ?? false },
       ...(groups.length > 0 ? { EnvironmentProperties: { PropertyGroups: groups } } : {}),
       ...(spec.vpc
         ? {
@@ -276,6 +277,12 @@ export function configurationDrift(
     configuration.ApplicationSnapshotConfigurationUpdate = { SnapshotsEnabledUpdate: snapshotsEnabled };
   }
 
+  const systemRollback = spec.rollback?.systemRollback ?? false;
+  if ((described.ApplicationSystemRollbackConfigurationDescription?.RollbackEnabled ?? false) !== systemRollback) {
+    fields.push("rollback.systemRollback");
+    configuration.ApplicationSystemRollbackConfigurationUpdate = { RollbackEnabledUpdate: systemRollback };
+  }
+
   const vpcSeen = described.VpcConfigurationDescriptions ?? [];
   const vpcWant = spec.vpc;
   const sameSet = (a: string[] = [], b: string[] = []) =>
@@ -313,4 +320,60 @@ export function configurationDrift(
     uncorrectable,
     ...(Object.keys(update).length > 0 ? { update } : {}),
   };
+}
+
+/**
+ * The spec (and code object) that an application version describes: the inverse of
+ * createApplicationRequest, so that configurationDrift(specFromDetail(previous), …, current) is the
+ * update that restores a previous version's configuration.
+ */
+export function specFromDetail(detail: ApplicationDetail, base: FlinkApplicationSpec): { spec: FlinkApplicationSpec; code: CodeObject } {
+  const described = detail.ApplicationConfigurationDescription ?? {};
+  const flink = described.FlinkApplicationConfigurationDescription ?? {};
+  const cp = flink.CheckpointConfigurationDescription;
+  const par = flink.ParallelismConfigurationDescription;
+  const mon = flink.MonitoringConfigurationDescription;
+  const s3 = described.ApplicationCodeConfigurationDescription?.CodeContentDescription?.S3ApplicationCodeLocationDescription;
+  const groups = described.EnvironmentPropertyDescriptions?.PropertyGroupDescriptions ?? [];
+  const code: CodeObject = {
+    bucket: (s3?.BucketARN ?? "").replace(/^arn:aws[a-z-]*:s3:::/, ""),
+    key: s3?.FileKey ?? "",
+    ...(s3?.ObjectVersion ? { objectVersion: s3.ObjectVersion } : {}),
+  };
+  const spec: FlinkApplicationSpec = {
+    ...base,
+    runtimeEnvironment: detail.RuntimeEnvironment as FlinkApplicationSpec["runtimeEnvironment"],
+    serviceExecutionRole: detail.ServiceExecutionRole ?? base.serviceExecutionRole,
+    code: { s3: code },
+    checkpointing:
+      cp?.ConfigurationType === "CUSTOM"
+        ? {
+            enabled: cp.CheckpointingEnabled,
+            intervalMillis: cp.CheckpointInterval,
+            minPauseBetweenCheckpointsMillis: cp.MinPauseBetweenCheckpoints,
+          }
+        : undefined,
+    parallelism:
+      par?.ConfigurationType === "CUSTOM"
+        ? { parallelism: par.Parallelism, parallelismPerKPU: par.ParallelismPerKPU, autoScaling: par.AutoScalingEnabled }
+        : undefined,
+    monitoring:
+      mon?.ConfigurationType === "CUSTOM"
+        ? {
+            logLevel: mon.LogLevel as NonNullable<FlinkApplicationSpec["monitoring"]>["logLevel"],
+            metricsLevel: mon.MetricsLevel as NonNullable<FlinkApplicationSpec["monitoring"]>["metricsLevel"],
+          }
+        : undefined,
+    environmentProperties:
+      groups.length > 0 ? Object.fromEntries(groups.map((g) => [g.PropertyGroupId!, g.PropertyMap ?? {}])) : undefined,
+    snapshots: {
+      ...base.snapshots,
+      enabled: described.ApplicationSnapshotConfigurationDescription?.SnapshotsEnabled ?? true,
+    },
+    rollback: {
+      ...base.rollback,
+      systemRollback: described.ApplicationSystemRollbackConfigurationDescription?.RollbackEnabled ?? false,
+    },
+  };
+  return { spec, code };
 }

@@ -9,7 +9,7 @@ import type { FlinkApplication, FlinkApplicationStatus } from "../crds/types.gen
 import { type CodeObject, ownerTag } from "./desired.js";
 import type { EventRecorder } from "./events.js";
 import type { KubeWrites } from "./kube.js";
-import { type Ownership, type PlanInput, planNextStep, type Step } from "./plan.js";
+import { type Ownership, type PlanInput, pendingSnapshotName, planNextStep, type Step } from "./plan.js";
 import type { ReconcileResult } from "./runtime/queue.js";
 import {
   compact,
@@ -78,6 +78,14 @@ export class FlinkApplicationReconciler {
         !deleting
           ? await api.listTags(observed.ApplicationARN!)
           : undefined;
+      const ours = observed !== NotFound && ownership?.kind === "ours" && !deleting;
+      // Only while an operation or a snapshot request depends on them: one more read, never at rest.
+      const pending = ours ? pendingSnapshotName(spec, status, applicationName) : undefined;
+      const observedSnapshot = pending ? await api.describeSnapshot(applicationName, pending) : undefined;
+      const previousVersion =
+        ours && status.operation?.type === "Rollback" && status.operation.fromVersionId
+          ? await api.describeVersion(applicationName, status.operation.fromVersionId)
+          : undefined;
       const input: PlanInput = {
         key,
         generation,
@@ -92,6 +100,9 @@ export class FlinkApplicationReconciler {
         observed,
         ownership,
         observedTags,
+        observedSnapshot,
+        previousVersion,
+        now: now(),
       };
       step = planNextStep(input);
       // A terminal error stops retries until the spec changes (a new generation).
@@ -220,10 +231,54 @@ export class FlinkApplicationReconciler {
         await api.stopApplication(name, step.force);
         await done("Stopping");
         return poll;
-      case "update":
-        await api.updateApplication(step.request);
+      case "update": {
+        const { operationId } = await api.updateApplication(step.request);
+        // The OperationId lets a later failure be explained from DescribeApplicationOperation.
+        if (operationId && step.changes?.operation) step.changes.operation.operationId = operationId;
         await done("Updating");
         return poll;
+      }
+      case "record":
+        await done(step.reason, step.message);
+        return { requeueAfterMs: 0 };
+      case "snapshot":
+        try {
+          await api.createSnapshot(name, step.snapshotName);
+        } catch (err) {
+          // Already there (a previous controller created it and died): the next pass reads its state.
+          if (!(err instanceof ConflictError && err.type === "ResourceInUseException")) throw err;
+        }
+        await done("Snapshotting");
+        return poll;
+      case "deleteSnapshot":
+        try {
+          await api.deleteSnapshot(name, step.snapshotName, step.createdAt);
+        } catch (err) {
+          if ((err as { type?: string }).type !== "ResourceNotFoundException") throw err;
+        }
+        step.changes = {
+          snapshots: (obj.status?.snapshots ?? []).filter((s) => s.name !== step.snapshotName),
+        };
+        await done("SnapshotDeleted");
+        return { requeueAfterMs: 0 };
+      case "rollback": {
+        const { operationId } = await api.rollbackApplication(name, step.currentVersionId);
+        const op = obj.status?.operation;
+        if (op) step.changes = { operation: { ...op, operationId: operationId ?? "rollback" } };
+        await done("RollingBack");
+        return poll;
+      }
+      case "updateFailed": {
+        const details = step.operationId ? await api.describeOperation(name, step.operationId) : NotFound;
+        const info =
+          details !== NotFound
+            ? details.OperationFailureDetails?.ErrorInfo?.ErrorString ?? details.OperationStatus
+            : undefined;
+        if (info) step.failure.message = `${step.failure.message}; ${step.operationId}: ${info}`;
+        log.warn({ step: step.kind, failure: step.failure }, "update failed");
+        await this.o.events.record(obj, "Warning", "UpdateFailed", describeStep(step));
+        return step.changes?.operation ? { requeueAfterMs: 0 } : {};
+      }
       case "tag":
         if (Object.keys(step.add).length > 0) await api.tagResource(step.arn, step.add);
         if (step.remove.length > 0) await api.untagResource(step.arn, step.remove);
@@ -254,8 +309,22 @@ export class FlinkApplicationReconciler {
       observed === NotFound && before.applicationARN && failure
         ? { ...pick(before), applicationName, region }
         : observedFields(observed, applicationName, region);
+    // The durable record (operation, snapshots, failed update) changes only through a step that was
+    // carried out; a failed call leaves it as it was, so the next pass resumes the same operation.
+    const durable: Partial<FlinkApplicationStatus> = {
+      operation: before.operation,
+      snapshots: before.snapshots,
+      lastSnapshotRequest: before.lastSnapshotRequest,
+      lastFailedUpdate: before.lastFailedUpdate,
+    };
+    if (step?.changes && !failure) {
+      for (const [k, v] of Object.entries(step.changes)) {
+        (durable as Record<string, unknown>)[k] = v === null ? undefined : v;
+      }
+    }
     const next: FlinkApplicationStatus = compact({
       ...seen,
+      ...durable,
       observedGeneration: generation,
       conditions: nextConditions(before.conditions, outcome, generation, now),
       // The last error stays until a reconcile succeeds; a terminal one also until the spec changes.

@@ -27,6 +27,11 @@ const stepReason: Record<Step["kind"], string> = {
   wait: "Progressing",
   stalled: "Stalled",
   steady: "Succeeded",
+  record: "Progressing",
+  snapshot: "Snapshotting",
+  deleteSnapshot: "PruningSnapshots",
+  rollback: "RollingBack",
+  updateFailed: "UpdateFailed",
 };
 
 /** What the conditions say after `step` was planned (and, unless it failed, carried out). */
@@ -52,10 +57,25 @@ export function outcomeOf(step: Step, error?: { type: string; message: string; t
         stalled: { reason: step.reason, message: step.message },
       };
     case "wait":
+    case "record":
       return {
         ready: { status: false, reason: step.reason, message: step.message },
         reconciling: { reason: step.reason, message: step.message },
       };
+    case "updateFailed": {
+      const message = `update to generation ${step.failure.generation} failed: ${step.failure.message}`;
+      // Rolling back is still work in flight; once it is done the resource stays Stalled.
+      if (step.changes?.operation?.type === "Rollback") {
+        return {
+          ready: { status: false, reason: "UpdateFailed", message },
+          reconciling: { reason: "RollingBack", message: `${message}; restoring the pre-update version` },
+        };
+      }
+      return {
+        ready: { status: false, reason: "UpdateFailed", message },
+        stalled: { reason: "UpdateFailed", message },
+      };
+    }
     default: {
       const message = describeStep(step);
       return {
@@ -86,9 +106,18 @@ export function describeStep(step: Step): string {
       return step.reason;
     case "addFinalizer":
       return "adding finalizer";
+    case "snapshot":
+      return `creating snapshot ${step.snapshotName} (${step.reason})`;
+    case "deleteSnapshot":
+      return `deleting snapshot ${step.snapshotName} (retention)`;
+    case "rollback":
+      return `rolling back from version ${step.currentVersionId}`;
+    case "updateFailed":
+      return `update to generation ${step.failure.generation} failed: ${step.failure.message}`;
     case "wait":
     case "stalled":
     case "steady":
+    case "record":
       return step.message;
   }
 }

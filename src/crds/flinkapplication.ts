@@ -178,14 +178,59 @@ const spec = obj(
     snapshots: obj(
       "Snapshots (savepoints).",
       {
-        enabled: bool("Whether the service takes snapshots (ApplicationSnapshotConfiguration).", {
-          default: true,
-        }),
-        beforeUpdate: bool("Take a snapshot before every update that restarts a running application.", {
-          default: true,
+        enabled: bool("Whether the service takes snapshots (ApplicationSnapshotConfiguration).", { default: true }),
+        beforeUpdate: bool(
+          "Take a snapshot before every update that restarts a running application, and restore the update from exactly that snapshot.",
+          { default: true },
+        ),
+        retention: obj(
+          "Which operator-made snapshots to keep. Snapshots the operator did not make, and the one the running version restored from, are never deleted.",
+          {
+            maxCount: int("Keep at most this many operator-made snapshots per application.", {
+              minimum: 1,
+              maximum: 50,
+              default: 10,
+            }),
+            maxAgeDays: int("Delete operator-made snapshots older than this (the newest is always kept).", {
+              minimum: 1,
+              maximum: 3650,
+            }),
+          },
+          { tsName: "SnapshotRetention" },
+        ),
+        request: str(
+          "Set or change this token to take one on-demand snapshot of a running application (named <applicationName>-ondemand-<token>).",
+          { minLength: 1, maxLength: 64, pattern: "^[a-zA-Z0-9_.-]+$" },
+        ),
+      },
+      {
+        tsName: "SnapshotsSpec",
+        "x-kubernetes-validations": [
+          {
+            rule: "!(has(self.enabled) && !self.enabled && has(self.beforeUpdate) && self.beforeUpdate)",
+            message: "snapshots.beforeUpdate needs snapshots.enabled; set beforeUpdate: false to update without a snapshot",
+          },
+        ],
+      },
+    ),
+    rollback: obj(
+      "What happens when an update fails (the application drops to READY or ROLLED_BACK, or is not RUNNING on the new version in time).",
+      {
+        systemRollback: bool(
+          "Turn on Managed Flink's system rollback (ApplicationSystemRollbackConfiguration): the service itself reverts a failed update.",
+          { default: false },
+        ),
+        onFailure: str(
+          "Report (the default) only reports a failed update; RestorePreviousVersion also reverts to the pre-update configuration and restores the pre-update snapshot.",
+          { enum: ["Report", "RestorePreviousVersion"], default: "Report" },
+        ),
+        updateTimeoutSeconds: int("How long an update may take to reach RUNNING on the new version.", {
+          minimum: 30,
+          maximum: 86400,
+          default: 900,
         }),
       },
-      { tsName: "SnapshotsSpec" },
+      { tsName: "RollbackSpec" },
     ),
     monitoring: obj(
       "CloudWatch monitoring. Omitted: the service defaults.",
@@ -332,6 +377,53 @@ const status = obj(
         objectVersion: str("objectVersion"),
       },
       { tsName: "CodeLocation" },
+    ),
+    operation: obj(
+      "The update in flight, recorded before anything is called so that a restarted controller resumes it instead of repeating it.",
+      {
+        type: str("What the operation does.", { enum: ["Update", "Rollback"] }),
+        generation: int("The metadata.generation the operation applies."),
+        phase: str("Snapshotting, Updating, AwaitingRunning or RollingBack.", {
+          enum: ["Snapshotting", "Updating", "AwaitingRunning", "RollingBack"],
+        }),
+        snapshotName: str("The snapshot taken before the update, which the update restores from."),
+        fromVersionId: int("ApplicationVersionId before the update."),
+        operationId: str("OperationId of the UpdateApplication or RollbackApplication call."),
+        startedAt: str("When the operation began.", { format: "date-time" }),
+        updateStartedAt: str("When UpdateApplication was accepted.", { format: "date-time" }),
+        fields: listOf("Spec fields the update changes.", str("field")),
+      },
+      { required: ["type", "generation", "phase", "startedAt"], tsName: "UpdateOperation" },
+    ),
+    snapshots: listOf(
+      "Snapshots this operator made, newest first (bounded).",
+      obj(
+        "One snapshot.",
+        {
+          name: str("Snapshot name."),
+          createdAt: str("SnapshotCreationTimestamp.", { format: "date-time" }),
+          applicationVersionId: int("ApplicationVersionId the snapshot was taken from."),
+          generation: int("metadata.generation that caused it."),
+          reason: str("BeforeUpdate or OnDemand.", { enum: ["BeforeUpdate", "OnDemand"] }),
+        },
+        { required: ["name"], tsName: "SnapshotRecord" },
+      ),
+      { maxItems: 64 },
+    ),
+    lastSnapshotRequest: str("The spec.snapshots.request token last served."),
+    lastFailedUpdate: obj(
+      "The last update that failed. Its generation is not tried again; change the spec to try again.",
+      {
+        generation: int("metadata.generation of the failed update."),
+        snapshotName: str("The pre-update snapshot."),
+        fromVersionId: int("ApplicationVersionId before the update."),
+        message: str("What failed, with AWS's operation failure details when there are any."),
+        rolledBack: str("None, Service (system rollback) or Operator (RestorePreviousVersion).", {
+          enum: ["None", "Service", "Operator"],
+        }),
+        time: str("When the failure was seen.", { format: "date-time" }),
+      },
+      { tsName: "FailedUpdate" },
     ),
     lastError: obj(
       "The last error, kept until a reconcile succeeds.",

@@ -24,6 +24,8 @@ export interface FlinkApplicationSpec {
   parallelism?: ParallelismSpec;
   /** Snapshots (savepoints). */
   snapshots?: SnapshotsSpec;
+  /** What happens when an update fails (the application drops to READY or ROLLED_BACK, or is not RUNNING on the new version in time). */
+  rollback?: RollbackSpec;
   /** CloudWatch monitoring. Omitted: the service defaults. */
   monitoring?: MonitoringSpec;
   /** Runtime properties: property group id (1-50 characters of [a-zA-Z0-9_.-]) to key/value pairs (at most 50 per group; keys and values 1-2048 characters). */
@@ -62,12 +64,34 @@ export interface MonitoringSpec {
   metricsLevel?: "APPLICATION" | "TASK" | "OPERATOR" | "PARALLELISM";
 }
 
+/** What happens when an update fails (the application drops to READY or ROLLED_BACK, or is not RUNNING on the new version in time). */
+export interface RollbackSpec {
+  /** Turn on Managed Flink's system rollback (ApplicationSystemRollbackConfiguration): the service itself reverts a failed update. */
+  systemRollback?: boolean;
+  /** Report (the default) only reports a failed update; RestorePreviousVersion also reverts to the pre-update configuration and restores the pre-update snapshot. */
+  onFailure?: "Report" | "RestorePreviousVersion";
+  /** How long an update may take to reach RUNNING on the new version. */
+  updateTimeoutSeconds?: number;
+}
+
 /** Snapshots (savepoints). */
 export interface SnapshotsSpec {
   /** Whether the service takes snapshots (ApplicationSnapshotConfiguration). */
   enabled?: boolean;
-  /** Take a snapshot before every update that restarts a running application. */
+  /** Take a snapshot before every update that restarts a running application, and restore the update from exactly that snapshot. */
   beforeUpdate?: boolean;
+  /** Which operator-made snapshots to keep. Snapshots the operator did not make, and the one the running version restored from, are never deleted. */
+  retention?: SnapshotRetention;
+  /** Set or change this token to take one on-demand snapshot of a running application (named <applicationName>-ondemand-<token>). */
+  request?: string;
+}
+
+/** Which operator-made snapshots to keep. Snapshots the operator did not make, and the one the running version restored from, are never deleted. */
+export interface SnapshotRetention {
+  /** Keep at most this many operator-made snapshots per application. */
+  maxCount?: number;
+  /** Delete operator-made snapshots older than this (the newest is always kept). */
+  maxAgeDays?: number;
 }
 
 /** Parallelism. Omitted: the service defaults (parallelism 1, 1 per KPU, autoscaling on). */
@@ -162,6 +186,14 @@ export interface FlinkApplicationStatus {
   currentParallelism?: number;
   /** The code object the application uses. */
   codeLocation?: CodeLocation;
+  /** The update in flight, recorded before anything is called so that a restarted controller resumes it instead of repeating it. */
+  operation?: UpdateOperation;
+  /** Snapshots this operator made, newest first (bounded). */
+  snapshots?: SnapshotRecord[];
+  /** The spec.snapshots.request token last served. */
+  lastSnapshotRequest?: string;
+  /** The last update that failed. Its generation is not tried again; change the spec to try again. */
+  lastFailedUpdate?: FailedUpdate;
   /** The last error, kept until a reconcile succeeds. */
   lastError?: LastError;
 }
@@ -180,6 +212,58 @@ export interface LastError {
   generation?: number;
   /** True when retrying cannot help: nothing more is tried until the spec changes. */
   terminal?: boolean;
+}
+
+/** The last update that failed. Its generation is not tried again; change the spec to try again. */
+export interface FailedUpdate {
+  /** metadata.generation of the failed update. */
+  generation?: number;
+  /** The pre-update snapshot. */
+  snapshotName?: string;
+  /** ApplicationVersionId before the update. */
+  fromVersionId?: number;
+  /** What failed, with AWS's operation failure details when there are any. */
+  message?: string;
+  /** None, Service (system rollback) or Operator (RestorePreviousVersion). */
+  rolledBack?: "None" | "Service" | "Operator";
+  /** When the failure was seen. */
+  time?: string;
+}
+
+/** One snapshot. */
+export interface SnapshotRecord {
+  /** Snapshot name. */
+  name: string;
+  /** SnapshotCreationTimestamp. */
+  createdAt?: string;
+  /** ApplicationVersionId the snapshot was taken from. */
+  applicationVersionId?: number;
+  /** metadata.generation that caused it. */
+  generation?: number;
+  /** BeforeUpdate or OnDemand. */
+  reason?: "BeforeUpdate" | "OnDemand";
+}
+
+/** The update in flight, recorded before anything is called so that a restarted controller resumes it instead of repeating it. */
+export interface UpdateOperation {
+  /** What the operation does. */
+  type: "Update" | "Rollback";
+  /** The metadata.generation the operation applies. */
+  generation: number;
+  /** Snapshotting, Updating, AwaitingRunning or RollingBack. */
+  phase: "Snapshotting" | "Updating" | "AwaitingRunning" | "RollingBack";
+  /** The snapshot taken before the update, which the update restores from. */
+  snapshotName?: string;
+  /** ApplicationVersionId before the update. */
+  fromVersionId?: number;
+  /** OperationId of the UpdateApplication or RollbackApplication call. */
+  operationId?: string;
+  /** When the operation began. */
+  startedAt: string;
+  /** When UpdateApplication was accepted. */
+  updateStartedAt?: string;
+  /** Spec fields the update changes. */
+  fields?: string[];
 }
 
 /** The code object the application uses. */

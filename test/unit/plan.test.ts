@@ -80,6 +80,7 @@ function input(over: Partial<PlanInput> = {}): PlanInput {
     adopt: false,
     observed: observedFrom(spec, "RUNNING"),
     ownership: { kind: "ours" },
+    now: new Date("2026-11-26T12:00:00Z"),
     ...over,
   };
 }
@@ -209,26 +210,26 @@ describe("planNextStep: desired state", () => {
 });
 
 describe("planNextStep: drift", () => {
-  it("updates a RUNNING application whose parallelism differs, with the version id and restore settings", () => {
+  it("records an update operation, snapshot first, before calling anything for a RUNNING application", () => {
     const observed = observedFrom(
       { ...spec, parallelism: { parallelism: 2, parallelismPerKPU: 1, autoScaling: false } },
       "RUNNING",
       7,
     );
-    const step = planNextStep(input({ observed }));
-    expect(step).toMatchObject({
-      kind: "update",
-      fields: ["parallelism"],
-      request: {
-        ApplicationName: "app",
-        CurrentApplicationVersionId: 7,
-        ApplicationConfigurationUpdate: {
-          FlinkApplicationConfigurationUpdate: {
-            ParallelismConfigurationUpdate: { ConfigurationTypeUpdate: "CUSTOM", ParallelismUpdate: 4 },
-          },
-        },
-        RunConfigurationUpdate: {
-          ApplicationRestoreConfiguration: { ApplicationRestoreType: "RESTORE_FROM_LATEST_SNAPSHOT" },
+    const step = planNextStep(input({ observed, generation: 3 }));
+    expect(step).toEqual({
+      kind: "record",
+      reason: "UpdateStarted",
+      message: "updating parallelism after snapshot app-g3-20261126T120000Z",
+      changes: {
+        operation: {
+          type: "Update",
+          generation: 3,
+          phase: "Snapshotting",
+          snapshotName: "app-g3-20261126T120000Z",
+          fromVersionId: 7,
+          startedAt: "2026-11-26T12:00:00.000Z",
+          fields: ["parallelism"],
         },
       },
     });
@@ -242,7 +243,7 @@ describe("planNextStep: drift", () => {
     expect(planNextStep(input({ spec: s, observed })).kind).toBe("steady");
   });
 
-  it("updates code, environment properties, runtime and role", () => {
+  it("updates code, environment properties, runtime and role in one operation", () => {
     const s: FlinkApplicationSpec = {
       ...spec,
       runtimeEnvironment: "FLINK-2_2",
@@ -250,7 +251,14 @@ describe("planNextStep: drift", () => {
       code: { s3: { bucket: "jars", key: "app-2.jar" } },
       environmentProperties: { FlinkApplicationProperties: { "input.stream": "events" } },
     };
-    const step = planNextStep(input({ spec: s, code: s.code.s3!, observed: observedFrom(spec, "RUNNING") }));
+    // A stopped application: the update is applied in place, in one call.
+    const step = planNextStep(
+      input({
+        spec: { ...s, desiredState: "Stopped" },
+        code: s.code.s3!,
+        observed: observedFrom(spec, "READY"),
+      }),
+    );
     expect(step.kind).toBe("update");
     if (step.kind !== "update") return;
     expect(step.fields.sort()).toEqual([
@@ -280,7 +288,7 @@ describe("planNextStep: drift", () => {
     expect(planNextStep(input({ spec: s, observed: observedFrom(s, "RUNNING") })).kind).toBe("steady");
     const custom = { ...spec, checkpointing: { enabled: true, intervalMillis: 30000 } };
     const step = planNextStep(input({ spec: custom, observed: observedFrom(s, "RUNNING") }));
-    expect(step).toMatchObject({ kind: "update", fields: ["checkpointing"] });
+    expect(step).toMatchObject({ kind: "record", changes: { operation: { fields: ["checkpointing"] } } });
   });
 
   it("reports adding a VPC as drift it does not correct", () => {
@@ -331,5 +339,306 @@ describe("planNextStep: deletion", () => {
 
   it("never deletes an application it does not own", () => {
     expect(planNextStep(deleting({ ownership: { kind: "unowned" } })).kind).toBe("removeFinalizer");
+  });
+});
+
+describe("planNextStep: the snapshot-first update operation", () => {
+  const before = { ...spec, parallelism: { parallelism: 2, parallelismPerKPU: 1, autoScaling: false } };
+  const op = {
+    type: "Update" as const,
+    generation: 3,
+    phase: "Snapshotting" as const,
+    snapshotName: "app-g3-20261126T120000Z",
+    fromVersionId: 7,
+    startedAt: "2026-11-26T12:00:00.000Z",
+    fields: ["parallelism"],
+  };
+  const snap = (status: string) => ({
+    SnapshotName: op.snapshotName,
+    SnapshotStatus: status as "READY",
+    ApplicationVersionId: 7,
+    SnapshotCreationTimestamp: new Date("2026-11-26T12:00:01Z"),
+  });
+  const at = (over: Partial<PlanInput>) => input({ generation: 3, status: { operation: op }, ...over });
+
+  it("creates the recorded snapshot when it does not exist yet", () => {
+    const step = planNextStep(
+      at({ observed: observedFrom(before, "RUNNING", 7), observedSnapshot: NotFound }),
+    );
+    expect(step).toEqual({ kind: "snapshot", snapshotName: op.snapshotName, reason: "BeforeUpdate" });
+  });
+
+  it("waits while the snapshot is CREATING", () => {
+    const step = planNextStep(
+      at({ observed: observedFrom(before, "RUNNING", 7), observedSnapshot: snap("CREATING") }),
+    );
+    expect(step).toMatchObject({ kind: "wait", reason: "Snapshotting" });
+  });
+
+  it("updates from exactly that snapshot once it is READY, and records it", () => {
+    const step = planNextStep(
+      at({ observed: observedFrom(before, "RUNNING", 7), observedSnapshot: snap("READY") }),
+    );
+    expect(step).toMatchObject({
+      kind: "update",
+      request: {
+        CurrentApplicationVersionId: 7,
+        RunConfigurationUpdate: {
+          ApplicationRestoreConfiguration: {
+            ApplicationRestoreType: "RESTORE_FROM_CUSTOM_SNAPSHOT",
+            SnapshotName: op.snapshotName,
+          },
+          FlinkRunConfiguration: { AllowNonRestoredState: false },
+        },
+      },
+      changes: {
+        operation: { phase: "AwaitingRunning", updateStartedAt: "2026-11-26T12:00:00.000Z" },
+        snapshots: [
+          { name: op.snapshotName, applicationVersionId: 7, generation: 3, reason: "BeforeUpdate" },
+        ],
+      },
+    });
+  });
+
+  it("never updates twice: a version past fromVersionId means the update was already accepted", () => {
+    // The controller died after UpdateApplication and before recording it.
+    expect(
+      planNextStep(at({ observed: observedFrom(spec, "UPDATING", 8), observedSnapshot: snap("READY") })),
+    ).toMatchObject({
+      kind: "wait",
+    });
+    expect(
+      planNextStep(at({ observed: observedFrom(spec, "RUNNING", 8), observedSnapshot: snap("READY") })),
+    ).toMatchObject({
+      kind: "record",
+      reason: "Updated",
+      changes: { operation: null, lastFailedUpdate: null },
+    });
+  });
+
+  it("updates without a snapshot when beforeUpdate is off, restoring as spec.restore says", () => {
+    const s = { ...spec, snapshots: { enabled: true, beforeUpdate: false } };
+    const first = planNextStep(input({ spec: s, observed: observedFrom(before, "RUNNING", 7) }));
+    expect(first).toMatchObject({ kind: "record", changes: { operation: { phase: "Updating" } } });
+    const operation = first.changes!.operation!;
+    const next = planNextStep(
+      input({ spec: s, status: { operation }, observed: observedFrom(before, "RUNNING", 7) }),
+    );
+    expect(next).toMatchObject({
+      kind: "update",
+      request: {
+        RunConfigurationUpdate: {
+          ApplicationRestoreConfiguration: { ApplicationRestoreType: "RESTORE_FROM_LATEST_SNAPSHOT" },
+        },
+      },
+    });
+  });
+
+  const awaiting = { ...op, phase: "AwaitingRunning" as const, updateStartedAt: "2026-11-26T12:00:00.000Z" };
+
+  it("reports a failed update when the application falls to READY on the new version", () => {
+    const step = planNextStep(
+      at({ status: { operation: awaiting }, observed: observedFrom(spec, "READY", 8) }),
+    );
+    expect(step).toMatchObject({
+      kind: "updateFailed",
+      failure: { generation: 3, snapshotName: op.snapshotName, rolledBack: "None" },
+      changes: { operation: null },
+    });
+  });
+
+  it("reports the service's rollback", () => {
+    const step = planNextStep(
+      at({ status: { operation: awaiting }, observed: observedFrom(before, "ROLLED_BACK", 9) }),
+    );
+    expect(step).toMatchObject({ kind: "updateFailed", failure: { rolledBack: "Service" } });
+  });
+
+  it("fails an update that is not RUNNING on the new version in time", () => {
+    const late = new Date("2026-11-26T12:16:00Z");
+    expect(
+      planNextStep(at({ status: { operation: awaiting }, observed: observedFrom(spec, "UPDATING", 8) })),
+    ).toMatchObject({ kind: "wait" });
+    expect(
+      planNextStep(
+        at({ status: { operation: awaiting }, observed: observedFrom(spec, "UPDATING", 8), now: late }),
+      ),
+    ).toMatchObject({
+      kind: "updateFailed",
+      failure: { message: expect.stringContaining("within 900 s") },
+    });
+  });
+
+  it("never retries a generation whose update failed", () => {
+    const failed = { generation: 3, message: "boom", rolledBack: "None" as const };
+    const step = planNextStep(
+      input({
+        generation: 3,
+        status: { lastFailedUpdate: failed },
+        observed: observedFrom(before, "RUNNING", 9),
+      }),
+    );
+    expect(step).toMatchObject({ kind: "stalled", reason: "UpdateFailed" });
+    // A new generation is a new attempt.
+    expect(
+      planNextStep(
+        input({
+          generation: 4,
+          status: { lastFailedUpdate: failed },
+          observed: observedFrom(before, "RUNNING", 9),
+        }),
+      ).kind,
+    ).toBe("record");
+  });
+
+  it("drops an operation the spec superseded before it was applied", () => {
+    const step = planNextStep(
+      at({ generation: 4, observed: observedFrom(before, "RUNNING", 7), observedSnapshot: NotFound }),
+    );
+    expect(step).toMatchObject({ kind: "record", reason: "UpdateSuperseded", changes: { operation: null } });
+  });
+
+  describe("RestorePreviousVersion", () => {
+    const s = { ...spec, rollback: { onFailure: "RestorePreviousVersion" as const } };
+    it("turns a failure into a rollback operation", () => {
+      const step = planNextStep(
+        at({ spec: s, status: { operation: awaiting }, observed: observedFrom(s, "READY", 8) }),
+      );
+      expect(step).toMatchObject({
+        kind: "updateFailed",
+        changes: {
+          operation: {
+            type: "Rollback",
+            phase: "RollingBack",
+            snapshotName: op.snapshotName,
+            fromVersionId: 7,
+          },
+        },
+      });
+    });
+    const rolling = { ...op, type: "Rollback" as const, phase: "RollingBack" as const };
+    it("restores the previous configuration in place, then starts from the pre-update snapshot", () => {
+      const previous = observedFrom(before, "RUNNING", 7);
+      const update = planNextStep(
+        at({
+          spec: s,
+          status: { operation: rolling },
+          observed: observedFrom(s, "READY", 8),
+          previousVersion: previous,
+        }),
+      );
+      expect(update).toMatchObject({
+        kind: "update",
+        request: {
+          ApplicationConfigurationUpdate: {
+            FlinkApplicationConfigurationUpdate: { ParallelismConfigurationUpdate: { ParallelismUpdate: 2 } },
+          },
+        },
+      });
+      expect(update.kind === "update" && update.request.RunConfigurationUpdate).toBeUndefined();
+      const start = planNextStep(
+        at({
+          spec: s,
+          status: { operation: rolling },
+          observed: observedFrom(before, "READY", 9),
+          previousVersion: previous,
+        }),
+      );
+      expect(start).toMatchObject({
+        kind: "start",
+        run: {
+          ApplicationRestoreConfiguration: {
+            ApplicationRestoreType: "RESTORE_FROM_CUSTOM_SNAPSHOT",
+            SnapshotName: op.snapshotName,
+          },
+        },
+      });
+      const done = planNextStep(
+        at({
+          spec: s,
+          status: { operation: rolling, lastFailedUpdate: { generation: 3, rolledBack: "None" } },
+          observed: observedFrom(before, "RUNNING", 9),
+          previousVersion: previous,
+        }),
+      );
+      expect(done).toMatchObject({
+        kind: "record",
+        reason: "RolledBack",
+        changes: { operation: null, lastFailedUpdate: { rolledBack: "Operator" } },
+      });
+    });
+    it("hands a stuck running application to RollbackApplication", () => {
+      const previous = observedFrom(before, "RUNNING", 7);
+      const step = planNextStep(
+        at({
+          spec: s,
+          status: { operation: rolling },
+          observed: observedFrom(s, "RUNNING", 8),
+          previousVersion: previous,
+        }),
+      );
+      expect(step).toEqual({ kind: "rollback", currentVersionId: 8 });
+    });
+  });
+});
+
+describe("planNextStep: snapshots at rest", () => {
+  const records = Array.from({ length: 12 }, (_, i) => ({
+    name: `app-g${i}-x`,
+    createdAt: new Date(Date.UTC(2026, 10, 1 + i)).toISOString(),
+    reason: "BeforeUpdate" as const,
+  }));
+
+  it("deletes the oldest operator snapshot beyond maxCount", () => {
+    const step = planNextStep(input({ status: { snapshots: records } }));
+    expect(step).toEqual({
+      kind: "deleteSnapshot",
+      snapshotName: "app-g0-x",
+      createdAt: new Date(records[0]!.createdAt),
+    });
+  });
+
+  it("never deletes the snapshot the running version restored from", () => {
+    const observed = observedFrom(spec, "RUNNING");
+    observed.ApplicationConfigurationDescription!.RunConfigurationDescription = {
+      ApplicationRestoreConfigurationDescription: {
+        ApplicationRestoreType: "RESTORE_FROM_CUSTOM_SNAPSHOT",
+        SnapshotName: "app-g0-x",
+      },
+    };
+    const step = planNextStep(input({ status: { snapshots: records }, observed }));
+    expect(step).toMatchObject({ kind: "deleteSnapshot", snapshotName: "app-g1-x" });
+  });
+
+  it("applies maxAgeDays but keeps the newest", () => {
+    const s = { ...spec, snapshots: { retention: { maxCount: 50, maxAgeDays: 20 } } };
+    const step = planNextStep(input({ spec: s, status: { snapshots: records.slice(0, 3) } }));
+    expect(step).toMatchObject({ kind: "deleteSnapshot", snapshotName: "app-g0-x" });
+    expect(planNextStep(input({ spec: s, status: { snapshots: records.slice(0, 1) } })).kind).toBe("steady");
+  });
+
+  it("takes an on-demand snapshot once per request token", () => {
+    const s = { ...spec, snapshots: { request: "before-migration" } };
+    expect(planNextStep(input({ spec: s, observedSnapshot: NotFound }))).toEqual({
+      kind: "snapshot",
+      snapshotName: "app-ondemand-before-migration",
+      reason: "OnDemand",
+    });
+    const ready = {
+      SnapshotName: "app-ondemand-before-migration",
+      SnapshotStatus: "READY" as const,
+      ApplicationVersionId: 1,
+      SnapshotCreationTimestamp: new Date(),
+    };
+    expect(planNextStep(input({ spec: s, observedSnapshot: ready }))).toMatchObject({
+      kind: "record",
+      changes: {
+        lastSnapshotRequest: "before-migration",
+        snapshots: [{ name: "app-ondemand-before-migration", reason: "OnDemand" }],
+      },
+    });
+    expect(planNextStep(input({ spec: s, status: { lastSnapshotRequest: "before-migration" } })).kind).toBe(
+      "steady",
+    );
   });
 });
