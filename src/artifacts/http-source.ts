@@ -81,7 +81,7 @@ async function resolve(hostname: string, timeoutMs: number, shown: string): Prom
 }
 
 /** A `lookup` that answers only with addresses already vetted, whatever DNS says now. */
-function pinnedLookup(addresses: LookupAddress[]): LookupFunction {
+export function pinnedLookup(addresses: LookupAddress[]): LookupFunction {
   return (_hostname, options, callback) => {
     const family = typeof options === "object" ? options.family : undefined;
     const wanted = family === 4 || family === 6 ? addresses.filter((a) => a.family === family) : addresses;

@@ -339,6 +339,37 @@ describe("source errors are classified", () => {
     expect(broken).toMatchObject({ reason: "FetchFailed", terminal: false });
     expect(await versionsIn(bucket)).toEqual([]);
   });
+
+  it("a connection cut after a part was uploaded is retryable and leaves no object or parts", async () => {
+    server.routes.set("/builds/cut.jar", {
+      partial: 30 * 1024 * 1024,
+      after: 12 * 1024 * 1024,
+      then: "reset",
+    });
+    const bucket = await newBucket();
+    const err = await artifactError(
+      ensureArtifact(
+        { url: server.url("/builds/cut.jar"), sha256: jarSha, bucket },
+        { s3, policy: allowLoopback },
+      ),
+    );
+    expect(err).toMatchObject({ reason: "FetchFailed", terminal: false });
+    expect(await versionsIn(bucket)).toEqual([]);
+    expect(await openUploads(bucket)).toBe(0);
+  });
+
+  it("a body that stops flowing fails after fetchTimeoutMs of silence", async () => {
+    server.routes.set("/builds/stall.jar", { partial: 1024 * 1024, after: 1024, then: "stall" });
+    const bucket = await newBucket();
+    const err = await artifactError(
+      ensureArtifact(
+        { url: server.url("/builds/stall.jar"), sha256: jarSha, bucket },
+        { s3, policy: allowLoopback, fetchTimeoutMs: 300 },
+      ),
+    );
+    expect(err).toMatchObject({ reason: "FetchFailed", terminal: false });
+    expect(await versionsIn(bucket)).toEqual([]);
+  });
 });
 
 describe("other sources", () => {

@@ -52,7 +52,9 @@ export type Route =
   | { body: Buffer }
   | { generated: number }
   | { redirect: string; status?: number }
-  | { status: number };
+  | { status: number }
+  /** Sends headers and `after` bytes of a `size`-byte body, then cuts the connection or stalls. */
+  | { partial: number; after: number; then: "reset" | "stall" };
 
 /** A plain-http artifact server on 127.0.0.1 that counts what reached it. */
 export class SourceServer {
@@ -97,6 +99,11 @@ export class SourceServer {
     } else if ("generated" in route) {
       res.writeHead(200, { "content-length": route.generated });
       generatedStream(route.generated).pipe(res);
+    } else if ("partial" in route) {
+      res.writeHead(200, { "content-length": route.partial });
+      res.write(Buffer.alloc(route.after, 7), () => {
+        if (route.then === "reset") res.destroy();
+      });
     } else {
       res.writeHead(route.status).end();
     }
