@@ -344,7 +344,7 @@ describe("source errors are classified", () => {
     server.routes.set("/builds/cut.jar", {
       partial: 30 * 1024 * 1024,
       after: 12 * 1024 * 1024,
-      then: "reset",
+      ending: "reset",
     });
     const bucket = await newBucket();
     const err = await artifactError(
@@ -359,7 +359,7 @@ describe("source errors are classified", () => {
   });
 
   it("a body that stops flowing fails after fetchTimeoutMs of silence", async () => {
-    server.routes.set("/builds/stall.jar", { partial: 1024 * 1024, after: 1024, then: "stall" });
+    server.routes.set("/builds/stall.jar", { partial: 1024 * 1024, after: 1024, ending: "stall" });
     const bucket = await newBucket();
     const err = await artifactError(
       ensureArtifact(

@@ -54,7 +54,7 @@ export type Route =
   | { redirect: string; status?: number }
   | { status: number }
   /** Sends headers and `after` bytes of a `size`-byte body, then cuts the connection or stalls. */
-  | { partial: number; after: number; then: "reset" | "stall" };
+  | { partial: number; after: number; ending: "reset" | "stall" };
 
 /** A plain-http artifact server on 127.0.0.1 that counts what reached it. */
 export class SourceServer {
@@ -102,7 +102,7 @@ export class SourceServer {
     } else if ("partial" in route) {
       res.writeHead(200, { "content-length": route.partial });
       res.write(Buffer.alloc(route.after, 7), () => {
-        if (route.then === "reset") res.destroy();
+        if (route.ending === "reset") res.destroy();
       });
     } else {
       res.writeHead(route.status).end();
