@@ -46,6 +46,8 @@ async function main(): Promise<void> {
           retryPeriodMs: intEnv("RETRY_PERIOD_SECONDS", 2, 1) * 1000,
         }
       : undefined,
+    // Fault injection for the crash tests (test/integration/operator/crash.test.ts); never set in a deployment.
+    crashAfter: process.env.MFO_TEST_CRASH_AFTER || undefined,
     // As client-go binaries do: a replica that lost the Lease exits and comes back as a standby.
     onLostLeadership: () => process.exit(1),
   });

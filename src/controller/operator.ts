@@ -36,6 +36,8 @@ export interface OperatorConfig {
     retryPeriodMs?: number;
   };
   metrics?: OperatorMetrics;
+  /** Crash tests only: see ReconcilerOptions.crashAfter. */
+  crashAfter?: string;
   /** Called after every reconcile of a key, for tests and diagnostics. */
   onReconciled?: (key: string) => void;
   /** Called when leadership is lost; the binary exits so that it restarts cleanly as a standby. */
@@ -88,6 +90,7 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
     log: cfg.log,
     defaultRegion: cfg.defaultRegion,
     pollIntervalMs: cfg.pollIntervalMs,
+    crashAfter: cfg.crashAfter,
   });
 
   const basePath = `/apis/${group}/${version}`;

@@ -36,6 +36,11 @@ export interface ReconcilerOptions {
   /** How soon to retry after ResourceInUse / ConcurrentModification. */
   conflictRetryMs?: number;
   now?: () => Date;
+  /**
+   * Fault injection for the crash tests only: SIGKILL this process right after a step of this kind
+   * was carried out ("<kind>") or after its status was recorded ("<kind>:recorded").
+   */
+  crashAfter?: string;
 }
 
 export class FlinkApplicationReconciler {
@@ -120,6 +125,7 @@ export class FlinkApplicationReconciler {
         };
       } else {
         result = await this.execute(obj, step, log);
+        this.crashPoint(step.kind);
       }
     } catch (err) {
       const e =
@@ -163,7 +169,12 @@ export class FlinkApplicationReconciler {
       failure,
       now(),
     );
+    if (step && !failure) this.crashPoint(`${step.kind}:recorded`);
     return result;
+  }
+
+  private crashPoint(point: string): void {
+    if (this.o.crashAfter === point) process.kill(process.pid, "SIGKILL");
   }
 
   private async ownership(

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitFor } from "../../../src/localstack/processes.js";
 import { condition, Harness, isReady } from "./harness.js";
 
 const h = new Harness();
@@ -67,8 +68,12 @@ describe("FlinkApplication lifecycle", () => {
     // The periodic resync notices; a short resync keeps this test quick.
     await h.tearDown();
     await h.startOperator({ resyncPeriodMs: 500 });
-    const starts = async () => (await h.callsFor(name)).filter((c) => c.operation === "StartApplication").length;
-    await waitFor(async () => (await starts()) > before, { timeoutMs: 30_000, description: "a new StartApplication" });
+    const starts = async () =>
+      (await h.callsFor(name)).filter((c) => c.operation === "StartApplication").length;
+    await waitFor(async () => (await starts()) > before, {
+      timeoutMs: 30_000,
+      description: "a new StartApplication",
+    });
     await h.waitForApp(name, (o) => isReady(o) && o.status?.applicationStatus === "RUNNING", "restarted");
     expect(await starts()).toBe(before + 1);
   });

@@ -1,0 +1,219 @@
+// Safe updates on the local stack: snapshot first, restore from exactly that snapshot, failure
+// reporting and rollback, retention of operator snapshots.
+import {
+  CreateApplicationSnapshotCommand,
+  KinesisAnalyticsV2Client,
+  ListApplicationSnapshotsCommand,
+} from "@aws-sdk/client-kinesis-analytics-v2";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitFor } from "../../../src/localstack/processes.js";
+import { condition, Harness, isReady } from "./harness.js";
+
+const h = new Harness();
+const aws = new KinesisAnalyticsV2Client({
+  endpoint: h.stack.emulatorEndpoint,
+  region: h.stack.region,
+  credentials: { accessKeyId: "local", secretAccessKey: "local-secret" },
+});
+const spec = (extra: Record<string, unknown> = {}) => ({
+  runtimeEnvironment: "FLINK-1_20",
+  serviceExecutionRole: "arn:aws:iam::123456789012:role/flink",
+  code: { s3: { bucket: "upd-apps", key: "app.jar" } },
+  parallelism: { parallelism: 4, parallelismPerKPU: 1, autoScaling: false },
+  ...extra,
+});
+const running = (o: Parameters<typeof isReady>[0]) => isReady(o) && o.status?.applicationStatus === "RUNNING";
+
+beforeAll(async () => {
+  await h.setUp();
+  await h.putCode("upd-apps", "app.jar");
+  await h.startOperator();
+});
+afterAll(() => h.tearDown());
+
+async function snapshotsOf(name: string) {
+  const out = await aws.send(new ListApplicationSnapshotsCommand({ ApplicationName: name, Limit: 50 }));
+  return out.SnapshotSummaries ?? [];
+}
+
+describe("snapshot before update", () => {
+  const name = `${h.namespace}-scale`;
+
+  it("parallelism 4 → 8: snapshot, READY, then UpdateApplication restoring from it, in that order", async () => {
+    await h.apply(h.app(name, spec()));
+    const first = await h.waitForApp(name, running, "running");
+    const fromVersion = first.status!.applicationVersionId!;
+    await h.emulator("DELETE", "/calls");
+
+    await h.mergePatch(name, { spec: { parallelism: { parallelism: 8 } } });
+    const app = await h.waitForApp(
+      name,
+      (o) => running(o) && o.status?.configuredParallelism === 8 && !o.status?.operation,
+      "running with parallelism 8",
+    );
+    const calls = (await h.callsFor(name)).filter((c) => !c.error);
+    const ops = calls.map((c) => c.operation);
+    const create = ops.indexOf("CreateApplicationSnapshot");
+    const update = ops.indexOf("UpdateApplication");
+    expect(create).toBeGreaterThanOrEqual(0);
+    expect(update).toBeGreaterThan(create);
+    expect(ops.filter((o) => o === "CreateApplicationSnapshot")).toHaveLength(1);
+    expect(ops.filter((o) => o === "UpdateApplication")).toHaveLength(1);
+    const snapshotName = calls[create]!.input.SnapshotName as string;
+    // Between the two, the operator read the snapshot until it was READY.
+    expect(ops.slice(create, update)).toContain("DescribeApplicationSnapshot");
+    const snap = (await snapshotsOf(name)).find((s) => s.SnapshotName === snapshotName)!;
+    expect(snap.SnapshotStatus).toBe("READY");
+    expect(snap.SnapshotCreationTimestamp!.getTime()).toBeLessThanOrEqual(Date.parse(calls[update]!.at));
+    expect(calls[update]!.input).toMatchObject({
+      CurrentApplicationVersionId: fromVersion,
+      RunConfigurationUpdate: {
+        ApplicationRestoreConfiguration: {
+          ApplicationRestoreType: "RESTORE_FROM_CUSTOM_SNAPSHOT",
+          SnapshotName: snapshotName,
+        },
+      },
+      ApplicationConfigurationUpdate: {
+        FlinkApplicationConfigurationUpdate: { ParallelismConfigurationUpdate: { ParallelismUpdate: 8 } },
+      },
+    });
+    expect(app.status?.snapshots?.[0]).toMatchObject({
+      name: snapshotName,
+      reason: "BeforeUpdate",
+      applicationVersionId: fromVersion,
+    });
+    expect(app.status?.applicationVersionId).toBeGreaterThan(fromVersion);
+    expect(condition(app, "Ready")?.status).toBe("True");
+  });
+
+  it("takes an on-demand snapshot once per request token", async () => {
+    await h.mergePatch(name, { spec: { snapshots: { request: "pre-migration" } } });
+    const app = await h.waitForApp(
+      name,
+      (o) => running(o) && o.status?.lastSnapshotRequest === "pre-migration",
+      "snapshot",
+    );
+    expect(app.status?.snapshots?.[0]).toMatchObject({
+      name: `${name}-ondemand-pre-migration`,
+      reason: "OnDemand",
+    });
+    expect((await snapshotsOf(name)).map((s) => s.SnapshotName)).toContain(`${name}-ondemand-pre-migration`);
+  });
+});
+
+describe("failed updates", () => {
+  it("reports a failed update with the operation's failure details and does not loop", async () => {
+    const name = `${h.namespace}-fail`;
+    await h.apply(h.app(name, spec()));
+    await h.waitForApp(name, running, "running");
+    await h.emulator("POST", `/applications/${name}/fail-next-update`, {
+      reason: "job graph does not restore",
+    });
+    await h.mergePatch(name, { spec: { parallelism: { parallelism: 6 } } });
+    const app = await h.waitForApp(name, (o) => condition(o, "Stalled")?.status === "True", "Stalled");
+    expect(condition(app, "Stalled")?.reason).toBe("UpdateFailed");
+    expect(app.status?.lastFailedUpdate).toMatchObject({
+      generation: app.metadata.generation,
+      rolledBack: "None",
+    });
+    expect(app.status?.lastFailedUpdate?.message).toMatch(/job graph does not restore/);
+    const events = JSON.parse(await h.kubectlOk(["get", "events", "-n", h.namespace, "-o", "json"]))
+      .items as {
+      reason: string;
+      involvedObject: { name: string };
+    }[];
+    expect(events.some((e) => e.reason === "UpdateFailed" && e.involvedObject.name === name)).toBe(true);
+    // No loop: the same generation is not tried again.
+    const updates = async () =>
+      (await h.callsFor(name)).filter((c) => c.operation === "UpdateApplication").length;
+    const n = await updates();
+    await h.tearDown();
+    await h.startOperator({ resyncPeriodMs: 200 });
+    const seen = Date.now();
+    await waitFor(async () => Date.now() - seen > 1500, { timeoutMs: 5000, description: "several resyncs" });
+    expect(await updates()).toBe(n);
+  });
+
+  it("RestorePreviousVersion reverts the configuration and restores the pre-update snapshot", async () => {
+    const name = `${h.namespace}-restore`;
+    await h.apply(h.app(name, spec({ rollback: { onFailure: "RestorePreviousVersion" } })));
+    await h.waitForApp(name, running, "running");
+    await h.emulator("POST", `/applications/${name}/fail-next-update`, { reason: "incompatible state" });
+    await h.mergePatch(name, { spec: { parallelism: { parallelism: 6 } } });
+    const app = await h.waitForApp(
+      name,
+      (o) =>
+        o.status?.lastFailedUpdate?.rolledBack === "Operator" && o.status?.applicationStatus === "RUNNING",
+      "rolled back and running",
+      60_000,
+    );
+    expect(app.status?.configuredParallelism).toBe(4);
+    expect(condition(app, "Stalled")?.reason).toBe("UpdateFailed");
+    const snapshotName = app.status?.lastFailedUpdate?.snapshotName;
+    expect(snapshotName).toBeTruthy();
+    const start = (await h.callsFor(name))
+      .filter((c) => c.operation === "StartApplication" && !c.error)
+      .at(-1);
+    expect(start?.input).toMatchObject({
+      RunConfiguration: {
+        ApplicationRestoreConfiguration: {
+          ApplicationRestoreType: "RESTORE_FROM_CUSTOM_SNAPSHOT",
+          SnapshotName: snapshotName,
+        },
+      },
+    });
+  });
+
+  it("with system rollback on, reports the service's rollback", async () => {
+    const name = `${h.namespace}-sysrb`;
+    await h.apply(h.app(name, spec({ rollback: { systemRollback: true } })));
+    await h.waitForApp(name, running, "running");
+    const created = (await h.callsFor(name)).find((c) => c.operation === "CreateApplication");
+    expect(created?.input).toMatchObject({
+      ApplicationConfiguration: { ApplicationSystemRollbackConfiguration: { RollbackEnabled: true } },
+    });
+    await h.emulator("POST", `/applications/${name}/fail-next-update`, { reason: "crash loop" });
+    await h.mergePatch(name, { spec: { parallelism: { parallelism: 6 } } });
+    const app = await h.waitForApp(
+      name,
+      (o) => o.status?.lastFailedUpdate?.rolledBack === "Service",
+      "service rollback",
+      60_000,
+    );
+    expect(condition(app, "Stalled")?.reason).toBe("UpdateFailed");
+  });
+});
+
+describe("retention", () => {
+  it("after N+3 updates exactly N operator snapshots remain; the user's own are untouched", async () => {
+    const name = `${h.namespace}-ret`;
+    const keep = 2;
+    await h.apply(h.app(name, spec({ snapshots: { retention: { maxCount: keep } } })));
+    await h.waitForApp(name, running, "running");
+    await aws.send(
+      new CreateApplicationSnapshotCommand({ ApplicationName: name, SnapshotName: "users-own" }),
+    );
+    for (let i = 1; i <= keep + 3; i++) {
+      await h.mergePatch(name, { spec: { parallelism: { parallelism: 4 + i } } });
+      await h.waitForApp(
+        name,
+        (o) => running(o) && o.status?.configuredParallelism === 4 + i && !o.status?.operation,
+        `update ${i}`,
+      );
+    }
+    const operatorMade = (s: { SnapshotName?: string }) => /-g\d+-\d{8}T\d{6}Z$/.test(s.SnapshotName ?? "");
+    await waitFor(async () => (await snapshotsOf(name)).filter(operatorMade).length === keep, {
+      timeoutMs: 20_000,
+      description: `${keep} operator snapshots`,
+    });
+    const names = (await snapshotsOf(name)).map((s) => s.SnapshotName);
+    expect(names).toContain("users-own");
+    const app = await h.get(name);
+    expect(app?.status?.snapshots?.map((s) => s.name).sort()).toEqual(
+      (await snapshotsOf(name))
+        .filter(operatorMade)
+        .map((s) => s.SnapshotName)
+        .sort(),
+    );
+  });
+});
