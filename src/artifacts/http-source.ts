@@ -1,7 +1,7 @@
 import { promises as dns, type LookupAddress } from "node:dns";
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
-import type { LookupFunction } from "node:net";
+import { isIP, type LookupFunction } from "node:net";
 import type { Logger } from "pino";
 import { ArtifactError, forbidden } from "./errors.js";
 import { redactUrl } from "./locations.js";
@@ -81,11 +81,15 @@ async function resolve(hostname: string, timeoutMs: number, shown: string): Prom
 }
 
 /** A `lookup` that answers only with addresses already vetted, whatever DNS says now. */
-export function pinnedLookup(addresses: LookupAddress[]): LookupFunction {
+export function pinnedLookup(
+  addresses: LookupAddress[],
+  onAnswer?: (answer: LookupAddress[]) => void,
+): LookupFunction {
   return (_hostname, options, callback) => {
     const family = typeof options === "object" ? options.family : undefined;
     const wanted = family === 4 || family === 6 ? addresses.filter((a) => a.family === family) : addresses;
     const list = wanted.length > 0 ? wanted : addresses;
+    onAnswer?.(options.all ? list : list.slice(0, 1));
     // Node's happy-eyeballs connect (autoSelectFamily) asks for all addresses; a plain connect for one.
     if (typeof options === "object" && options.all) {
       (callback as unknown as (err: null, list: LookupAddress[]) => void)(null, list);
@@ -139,12 +143,16 @@ export async function openHttpSource(start: URL, opts: HttpSourceOptions): Promi
 function request(url: URL, addresses: LookupAddress[], opts: HttpSourceOptions): Promise<IncomingMessage> {
   const shown = redactUrl(url);
   const client = url.protocol === "https:" ? https : http;
+  // Node connects to IP literals without calling `lookup`; report them here so tests see every target.
+  if (isIP(url.hostname.replace(/^\[|\]$/g, ""))) opts.onConnect?.(url.hostname.replace(/^\[|\]$/g, ""), url);
   return new Promise((resolvePromise, reject) => {
     const req = client.request(
       url,
       {
         method: "GET",
-        lookup: pinnedLookup(addresses),
+        lookup: pinnedLookup(addresses, (answer) => {
+          for (const a of answer) opts.onConnect?.(a.address, url);
+        }),
         // A fresh connection per request: a pooled socket could belong to an address vetted for another host.
         agent: false,
         timeout: opts.timeoutMs,
@@ -158,11 +166,6 @@ function request(url: URL, addresses: LookupAddress[], opts: HttpSourceOptions):
         resolvePromise(res);
       },
     );
-    req.on("socket", (socket) => {
-      socket.once("lookup", (_err, address) => opts.onConnect?.(address, url));
-      // IP literals skip lookup; report them too so tests can assert no connection was attempted.
-      if (/^[\d.]+$|:/.test(url.hostname)) opts.onConnect?.(url.hostname, url);
-    });
     req.on("timeout", () =>
       req.destroy(new ArtifactError("FetchFailed", `${shown}: no data for ${opts.timeoutMs} ms`, false)),
     );

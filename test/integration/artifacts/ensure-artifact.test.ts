@@ -290,6 +290,17 @@ describe("SSRF guard", () => {
     }
   });
 
+  it("connects by name only to the addresses it vetted (pinned lookup)", async () => {
+    observed.length = 0;
+    const result = await ensureArtifact(
+      { url: server.url("/builds/app.jar", "localhost"), sha256: jarSha, bucket: await newBucket() },
+      { s3, policy: { allowedHosts: ["localhost"], allowedCidrs: [] }, onConnect },
+    );
+    expect(result.uploaded).toBe(true);
+    expect(observed.length).toBeGreaterThan(0);
+    for (const address of observed) expect(["127.0.0.1", "::1"]).toContain(address);
+  });
+
   it("follows allowed redirects, at most 5", async () => {
     server.routes.set("/hop/0", { redirect: "/builds/app.jar" });
     for (let i = 1; i <= 6; i++) server.routes.set(`/hop/${i}`, { redirect: `/hop/${i - 1}` });
