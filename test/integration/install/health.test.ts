@@ -43,7 +43,8 @@ const spec = {
 
 /**
  * The object as a GitOps tool sees it, minus what changes from run to run: uid, resourceVersion,
- * timestamps, managedFields, the random namespace and AWS name suffix, and the apply annotation.
+ * timestamps, managedFields, the random namespace and AWS name suffix, operation ids, and the apply
+ * annotation.
  */
 function stable(o: FlinkApplication): KubeObject {
   const { metadata } = o;
@@ -62,7 +63,10 @@ function stable(o: FlinkApplication): KubeObject {
   const text = JSON.stringify(kept)
     .replaceAll(h.namespace, "data-platform")
     .replaceAll(suffix, "xxxxxx")
-    .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g, "2026-01-01T00:00:00Z");
+    .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g, "2026-01-01T00:00:00Z")
+    // Snapshot names carry a compact UTC time; AWS operation ids are random.
+    .replace(/\d{8}T\d{6}Z/g, "20260101T000000Z")
+    .replace(/"op-[0-9a-f]+"/g, '"op-0000000000000000"');
   return JSON.parse(text) as KubeObject;
 }
 
