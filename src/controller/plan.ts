@@ -365,11 +365,24 @@ function planOperation(input: PlanInput, observed: ApplicationDetail, op: Update
 
   // The update was called (and, if the version moved, accepted): wait for RUNNING on the new version.
   if (appStatus === "RUNNING" && applied) {
+    // If the controller died between UpdateApplication and its status write, the snapshot was never
+    // recorded; record it now (the phase is still Snapshotting, so it was read this pass).
+    const snap = input.observedSnapshot;
+    const unrecorded =
+      op.snapshotName &&
+      !input.status.snapshots?.some((s) => s.name === op.snapshotName) &&
+      snap &&
+      snap !== NotFound &&
+      snap.SnapshotStatus === "READY";
     return {
       kind: "record",
       reason: "Updated",
       message: `running version ${version} (generation ${op.generation})`,
-      changes: { operation: null, lastFailedUpdate: null },
+      changes: {
+        operation: null,
+        lastFailedUpdate: null,
+        ...(unrecorded ? { snapshots: record(input.status.snapshots, snapshotRecord(snap, op, "BeforeUpdate")) } : {}),
+      },
     };
   }
   if (appStatus === "ROLLED_BACK" || (appStatus === "RUNNING" && !applied && op.phase === "AwaitingRunning" && observed.ApplicationVersionRolledBackFrom)) {
