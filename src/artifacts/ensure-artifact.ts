@@ -5,7 +5,7 @@ import { Upload } from "@aws-sdk/lib-storage";
 import type { Logger } from "pino";
 import type { CodeArtifact } from "../crds/types.generated.js";
 import { ArtifactError } from "./errors.js";
-import { openHttpSource } from "./http-source.js";
+import { openHttpSource, vetUrl } from "./http-source.js";
 import { artifactExtension, artifactSource, contentKey, redactUrl, validateSha256 } from "./locations.js";
 import type { ArtifactPolicy } from "./policy.js";
 import { openS3Source } from "./s3-source.js";
@@ -57,6 +57,11 @@ export async function ensureArtifact(
   const key = contentKey(artifact.prefix, artifact.sha256, ext);
   const timeoutMs = deps.fetchTimeoutMs ?? defaultFetchTimeoutMs;
   const log = deps.log?.child({ bucket, key });
+
+  // The URL is vetted even when the digest is already uploaded: a spec that points at a forbidden
+  // address is refused as such, not silently accepted because the bytes happen to be known.
+  // Redirect hops can only be vetted when fetched (openHttpSource does that).
+  if (source.kind !== "s3") await vetUrl(source.url, deps.policy, timeoutMs);
 
   const existing = await headExisting(deps.s3, bucket, key, artifact.sha256, log);
   if (existing) {

@@ -233,7 +233,9 @@ export class SdkManagedFlink implements ManagedFlinkApi {
 
   async describeVersion(name: string, versionId: number) {
     const out = await this.read("DescribeApplicationVersion", () =>
-      this.client.send(new DescribeApplicationVersionCommand({ ApplicationName: name, ApplicationVersionId: versionId })),
+      this.client.send(
+        new DescribeApplicationVersionCommand({ ApplicationName: name, ApplicationVersionId: versionId }),
+      ),
     );
     return out === NotFound ? NotFound : out.ApplicationVersionDetail!;
   }

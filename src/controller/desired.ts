@@ -278,7 +278,9 @@ export function configurationDrift(
   }
 
   const systemRollback = spec.rollback?.systemRollback ?? false;
-  if ((described.ApplicationSystemRollbackConfigurationDescription?.RollbackEnabled ?? false) !== systemRollback) {
+  if (
+    (described.ApplicationSystemRollbackConfigurationDescription?.RollbackEnabled ?? false) !== systemRollback
+  ) {
     fields.push("rollback.systemRollback");
     configuration.ApplicationSystemRollbackConfigurationUpdate = { RollbackEnabledUpdate: systemRollback };
   }
@@ -327,13 +329,18 @@ export function configurationDrift(
  * createApplicationRequest, so that configurationDrift(specFromDetail(previous), …, current) is the
  * update that restores a previous version's configuration.
  */
-export function specFromDetail(detail: ApplicationDetail, base: FlinkApplicationSpec): { spec: FlinkApplicationSpec; code: CodeObject } {
+export function specFromDetail(
+  detail: ApplicationDetail,
+  base: FlinkApplicationSpec,
+): { spec: FlinkApplicationSpec; code: CodeObject } {
   const described = detail.ApplicationConfigurationDescription ?? {};
   const flink = described.FlinkApplicationConfigurationDescription ?? {};
   const cp = flink.CheckpointConfigurationDescription;
   const par = flink.ParallelismConfigurationDescription;
   const mon = flink.MonitoringConfigurationDescription;
-  const s3 = described.ApplicationCodeConfigurationDescription?.CodeContentDescription?.S3ApplicationCodeLocationDescription;
+  const s3 =
+    described.ApplicationCodeConfigurationDescription?.CodeContentDescription
+      ?.S3ApplicationCodeLocationDescription;
   const groups = described.EnvironmentPropertyDescriptions?.PropertyGroupDescriptions ?? [];
   const code: CodeObject = {
     bucket: (s3?.BucketARN ?? "").replace(/^arn:aws[a-z-]*:s3:::/, ""),
@@ -355,7 +362,11 @@ export function specFromDetail(detail: ApplicationDetail, base: FlinkApplication
         : undefined,
     parallelism:
       par?.ConfigurationType === "CUSTOM"
-        ? { parallelism: par.Parallelism, parallelismPerKPU: par.ParallelismPerKPU, autoScaling: par.AutoScalingEnabled }
+        ? {
+            parallelism: par.Parallelism,
+            parallelismPerKPU: par.ParallelismPerKPU,
+            autoScaling: par.AutoScalingEnabled,
+          }
         : undefined,
     monitoring:
       mon?.ConfigurationType === "CUSTOM"
@@ -365,7 +376,9 @@ export function specFromDetail(detail: ApplicationDetail, base: FlinkApplication
           }
         : undefined,
     environmentProperties:
-      groups.length > 0 ? Object.fromEntries(groups.map((g) => [g.PropertyGroupId!, g.PropertyMap ?? {}])) : undefined,
+      groups.length > 0
+        ? Object.fromEntries(groups.map((g) => [g.PropertyGroupId!, g.PropertyMap ?? {}]))
+        : undefined,
     snapshots: {
       ...base.snapshots,
       enabled: described.ApplicationSnapshotConfigurationDescription?.SnapshotsEnabled ?? true,

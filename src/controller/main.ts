@@ -2,6 +2,7 @@
 // Settings come from the environment, as the Helm chart sets them.
 import { hostname } from "node:os";
 import { KubeConfig } from "@kubernetes/client-node";
+import { artifactPolicyFromEnv } from "../artifacts/index.js";
 import { runOperator } from "./operator.js";
 import { createLogger } from "./runtime/log.js";
 
@@ -19,6 +20,8 @@ async function main(): Promise<void> {
   const log = createLogger(process.env.LOG_LEVEL ?? "info");
   const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   if (!region) throw new Error("AWS_REGION must be set (the region for FlinkApplications that name none)");
+  // Validated first: a bad allowlist must stop the controller, not surface at the first upload.
+  const artifactPolicy = artifactPolicyFromEnv();
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
   const leaderElect = (process.env.LEADER_ELECT ?? "true") !== "false";
@@ -46,6 +49,7 @@ async function main(): Promise<void> {
           retryPeriodMs: intEnv("RETRY_PERIOD_SECONDS", 2, 1) * 1000,
         }
       : undefined,
+    artifactPolicy,
     // Fault injection for the crash tests (test/integration/operator/crash.test.ts); never set in a deployment.
     crashAfter: process.env.MFO_TEST_CRASH_AFTER || undefined,
     // As client-go binaries do: a replica that lost the Lease exits and comes back as a standby.

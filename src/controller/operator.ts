@@ -3,6 +3,7 @@
 // are served throughout, so a standby replica is ready and observable.
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import type { ArtifactPolicy } from "../artifacts/index.js";
 import { ManagedFlinkClients, SdkManagedFlink } from "../aws/managed-flink.js";
 import { group, plural, version } from "../crds/flinkapplication.js";
 import type { FlinkApplication } from "../crds/types.generated.js";
@@ -36,6 +37,8 @@ export interface OperatorConfig {
     retryPeriodMs?: number;
   };
   metrics?: OperatorMetrics;
+  /** The SSRF guard for artifact URLs (ARTIFACT_ALLOWED_HOSTS / ARTIFACT_ALLOWED_CIDRS). */
+  artifactPolicy?: ArtifactPolicy;
   /** Crash tests only: see ReconcilerOptions.crashAfter. */
   crashAfter?: string;
   /** Called after every reconcile of a key, for tests and diagnostics. */
@@ -91,6 +94,7 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
     defaultRegion: cfg.defaultRegion,
     pollIntervalMs: cfg.pollIntervalMs,
     crashAfter: cfg.crashAfter,
+    artifactPolicy: cfg.artifactPolicy,
   });
 
   const basePath = `/apis/${group}/${version}`;

@@ -21,10 +21,10 @@ import {
   configurationDrift,
   createApplicationRequest,
   type Drift,
-  specFromDetail,
   ownerTag,
   runConfiguration,
   runConfigurationUpdate,
+  specFromDetail,
 } from "./desired.js";
 
 /** Who an existing application belongs to, from status (linked) or its owner tag. */
@@ -192,7 +192,9 @@ export function planNextStep(input: PlanInput): Step {
       type: "Update",
       generation: input.generation,
       phase: snapshotFirst ? "Snapshotting" : "Updating",
-      ...(snapshotFirst ? { snapshotName: snapshotName(input.applicationName, input.generation, input.now) } : {}),
+      ...(snapshotFirst
+        ? { snapshotName: snapshotName(input.applicationName, input.generation, input.now) }
+        : {}),
       fromVersionId: observed.ApplicationVersionId,
       startedAt: input.now.toISOString(),
       fields: drift.fields.filter((f) => !drift.uncorrectable.includes(f)),
@@ -245,7 +247,9 @@ function updateRequest(
     ApplicationName: input.applicationName,
     CurrentApplicationVersionId: observed.ApplicationVersionId,
     ...(update.configuration ? { ApplicationConfigurationUpdate: update.configuration } : {}),
-    ...(update.runtimeEnvironment ? { RuntimeEnvironmentUpdate: update.runtimeEnvironment as RuntimeEnvironment } : {}),
+    ...(update.runtimeEnvironment
+      ? { RuntimeEnvironmentUpdate: update.runtimeEnvironment as RuntimeEnvironment }
+      : {}),
     ...(update.serviceExecutionRole ? { ServiceExecutionRoleUpdate: update.serviceExecutionRole } : {}),
     // A running application restarts on update: restore exactly the pre-update snapshot when there is
     // one, else as spec.restore says — never silently from scratch.
@@ -267,7 +271,10 @@ function updateRequest(
 
 /** `<application>-g<generation>-<UTC time>`: unique per update, and within AWS's 1-256 [a-zA-Z0-9_.-]. */
 export function snapshotName(applicationName: string, generation: number, now: Date): string {
-  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
   const suffix = `-g${generation}-${stamp}`;
   return applicationName.slice(0, 256 - suffix.length) + suffix;
 }
@@ -278,11 +285,16 @@ export function onDemandSnapshotName(applicationName: string, token: string): st
 }
 
 /** The snapshot whose state the next step depends on, so the reconciler reads exactly that one. */
-export function pendingSnapshotName(spec: FlinkApplicationSpec, status: FlinkApplicationStatus, applicationName: string) {
+export function pendingSnapshotName(
+  spec: FlinkApplicationSpec,
+  status: FlinkApplicationStatus,
+  applicationName: string,
+) {
   const op = status.operation;
   if (op?.type === "Update" && op.phase === "Snapshotting") return op.snapshotName;
   const token = spec.snapshots?.request;
-  if (!op && token && token !== status.lastSnapshotRequest) return onDemandSnapshotName(applicationName, token);
+  if (!op && token && token !== status.lastSnapshotRequest)
+    return onDemandSnapshotName(applicationName, token);
   return undefined;
 }
 
@@ -297,7 +309,12 @@ function record(snapshots: SnapshotRecord[] | undefined, entry: SnapshotRecord):
 }
 
 /** Resumes the operation recorded in status, from whatever step the last controller reached. */
-function planOperation(input: PlanInput, observed: ApplicationDetail, op: UpdateOperation, drift: Drift): Step {
+function planOperation(
+  input: PlanInput,
+  observed: ApplicationDetail,
+  op: UpdateOperation,
+  drift: Drift,
+): Step {
   const appStatus = observed.ApplicationStatus ?? "UNKNOWN";
   const version = observed.ApplicationVersionId ?? 0;
   const from = op.fromVersionId ?? 0;
@@ -324,11 +341,20 @@ function planOperation(input: PlanInput, observed: ApplicationDetail, op: Update
 
   if (!applied && op.phase === "Snapshotting") {
     if (transitional.has(appStatus)) {
-      return { kind: "wait", reason: pascal(appStatus), message: `waiting for ${appStatus} to settle before the snapshot` };
+      return {
+        kind: "wait",
+        reason: pascal(appStatus),
+        message: `waiting for ${appStatus} to settle before the snapshot`,
+      };
     }
     if (appStatus !== "RUNNING") {
       // Stopped behind our back: nothing to snapshot; the update applies in place on the next pass.
-      return { kind: "record", reason: "UpdateRestarted", message: `application is ${appStatus}; updating in place`, changes: { operation: null } };
+      return {
+        kind: "record",
+        reason: "UpdateRestarted",
+        message: `application is ${appStatus}; updating in place`,
+        changes: { operation: null },
+      };
     }
     const snap = input.observedSnapshot;
     if (!snap || snap === NotFound) {
@@ -338,7 +364,12 @@ function planOperation(input: PlanInput, observed: ApplicationDetail, op: Update
       return { kind: "wait", reason: "Snapshotting", message: `snapshot ${op.snapshotName} is CREATING` };
     }
     if (snap.SnapshotStatus !== "READY") {
-      return updateFailed(input, op, `snapshot ${op.snapshotName} is ${snap.SnapshotStatus}; nothing was updated`, "None");
+      return updateFailed(
+        input,
+        op,
+        `snapshot ${op.snapshotName} is ${snap.SnapshotStatus}; nothing was updated`,
+        "None",
+      );
     }
     return {
       kind: "update",
@@ -353,7 +384,11 @@ function planOperation(input: PlanInput, observed: ApplicationDetail, op: Update
 
   if (!applied && op.phase === "Updating") {
     if (transitional.has(appStatus)) {
-      return { kind: "wait", reason: pascal(appStatus), message: `waiting for ${appStatus} to settle before the update` };
+      return {
+        kind: "wait",
+        reason: pascal(appStatus),
+        message: `waiting for ${appStatus} to settle before the update`,
+      };
     }
     return {
       kind: "update",
@@ -381,11 +416,19 @@ function planOperation(input: PlanInput, observed: ApplicationDetail, op: Update
       changes: {
         operation: null,
         lastFailedUpdate: null,
-        ...(unrecorded ? { snapshots: record(input.status.snapshots, snapshotRecord(snap, op, "BeforeUpdate")) } : {}),
+        ...(unrecorded
+          ? { snapshots: record(input.status.snapshots, snapshotRecord(snap, op, "BeforeUpdate")) }
+          : {}),
       },
     };
   }
-  if (appStatus === "ROLLED_BACK" || (appStatus === "RUNNING" && !applied && op.phase === "AwaitingRunning" && observed.ApplicationVersionRolledBackFrom)) {
+  if (
+    appStatus === "ROLLED_BACK" ||
+    (appStatus === "RUNNING" &&
+      !applied &&
+      op.phase === "AwaitingRunning" &&
+      observed.ApplicationVersionRolledBackFrom)
+  ) {
     return updateFailed(input, op, "Managed Flink rolled the update back (system rollback)", "Service");
   }
   if (appStatus === "READY" && applied) {
@@ -399,10 +442,18 @@ function planOperation(input: PlanInput, observed: ApplicationDetail, op: Update
       "None",
     );
   }
-  return { kind: "wait", reason: "Updating", message: `application is ${appStatus} on version ${version}; waiting for RUNNING` };
+  return {
+    kind: "wait",
+    reason: "Updating",
+    message: `application is ${appStatus} on version ${version}; waiting for RUNNING`,
+  };
 }
 
-function snapshotRecord(snap: SnapshotDetails, op: UpdateOperation, reason: SnapshotRecord["reason"]): SnapshotRecord {
+function snapshotRecord(
+  snap: SnapshotDetails,
+  op: UpdateOperation,
+  reason: SnapshotRecord["reason"],
+): SnapshotRecord {
   return {
     name: snap.SnapshotName!,
     createdAt: snap.SnapshotCreationTimestamp?.toISOString(),
@@ -412,7 +463,12 @@ function snapshotRecord(snap: SnapshotDetails, op: UpdateOperation, reason: Snap
   };
 }
 
-function updateFailed(input: PlanInput, op: UpdateOperation, message: string, rolledBack: FailedUpdate["rolledBack"]): Step {
+function updateFailed(
+  input: PlanInput,
+  op: UpdateOperation,
+  message: string,
+  rolledBack: FailedUpdate["rolledBack"],
+): Step {
   const failure: FailedUpdate = {
     generation: op.generation,
     snapshotName: op.snapshotName,
@@ -429,7 +485,13 @@ function updateFailed(input: PlanInput, op: UpdateOperation, message: string, ro
     changes: {
       lastFailedUpdate: failure,
       operation: restore
-        ? { ...op, type: "Rollback", phase: "RollingBack", startedAt: input.now.toISOString(), updateStartedAt: undefined }
+        ? {
+            ...op,
+            type: "Rollback",
+            phase: "RollingBack",
+            startedAt: input.now.toISOString(),
+            updateStartedAt: undefined,
+          }
         : null,
     },
   };
@@ -448,7 +510,9 @@ function planRollback(input: PlanInput, observed: ApplicationDetail, op: UpdateO
     message: how,
     changes: {
       operation: null,
-      ...(input.status.lastFailedUpdate ? { lastFailedUpdate: { ...input.status.lastFailedUpdate, rolledBack: "Operator" } } : {}),
+      ...(input.status.lastFailedUpdate
+        ? { lastFailedUpdate: { ...input.status.lastFailedUpdate, rolledBack: "Operator" } }
+        : {}),
     },
   });
   if (transitional.has(appStatus)) {
@@ -456,13 +520,15 @@ function planRollback(input: PlanInput, observed: ApplicationDetail, op: UpdateO
   }
   const previous = input.previousVersion;
   if (!previous || previous === NotFound) {
-    if (appStatus === "RUNNING" && !op.operationId) return { kind: "rollback", currentVersionId: observed.ApplicationVersionId! };
+    if (appStatus === "RUNNING" && !op.operationId)
+      return { kind: "rollback", currentVersionId: observed.ApplicationVersionId! };
     return done(`could not read version ${op.fromVersionId}; rollback not possible`);
   }
   const target = specFromDetail(previous, input.spec);
   const drift = configurationDrift(target.spec, target.code, observed);
   if (appStatus === "RUNNING") {
-    if (!drift.update) return done(`running the pre-update configuration (version ${op.fromVersionId}) again`);
+    if (!drift.update)
+      return done(`running the pre-update configuration (version ${op.fromVersionId}) again`);
     if (!op.operationId) return { kind: "rollback", currentVersionId: observed.ApplicationVersionId! };
     return { kind: "wait", reason: "RollingBack", message: "waiting for RollbackApplication" };
   }
@@ -477,7 +543,13 @@ function planRollback(input: PlanInput, observed: ApplicationDetail, op: UpdateO
   return {
     kind: "start",
     run: op.snapshotName
-      ? { ...run, ApplicationRestoreConfiguration: { ApplicationRestoreType: "RESTORE_FROM_CUSTOM_SNAPSHOT", SnapshotName: op.snapshotName } }
+      ? {
+          ...run,
+          ApplicationRestoreConfiguration: {
+            ApplicationRestoreType: "RESTORE_FROM_CUSTOM_SNAPSHOT",
+            SnapshotName: op.snapshotName,
+          },
+        }
       : run,
   };
 }
@@ -490,7 +562,8 @@ function planSnapshots(input: PlanInput, observed: ApplicationDetail): Step | un
     const name = onDemandSnapshotName(input.applicationName, token);
     const snap = input.observedSnapshot;
     if (!snap || snap === NotFound) return { kind: "snapshot", snapshotName: name, reason: "OnDemand" };
-    if (snap.SnapshotStatus === "CREATING") return { kind: "wait", reason: "Snapshotting", message: `snapshot ${name} is CREATING` };
+    if (snap.SnapshotStatus === "CREATING")
+      return { kind: "wait", reason: "Snapshotting", message: `snapshot ${name} is CREATING` };
     return {
       kind: "record",
       reason: snap.SnapshotStatus === "READY" ? "SnapshotTaken" : "SnapshotFailed",
@@ -500,7 +573,11 @@ function planSnapshots(input: PlanInput, observed: ApplicationDetail): Step | un
         ...(snap.SnapshotStatus === "READY"
           ? {
               snapshots: record(status.snapshots, {
-                ...snapshotRecord(snap, { type: "Update", generation: input.generation, phase: "Snapshotting", startedAt: "" }, "OnDemand"),
+                ...snapshotRecord(
+                  snap,
+                  { type: "Update", generation: input.generation, phase: "Snapshotting", startedAt: "" },
+                  "OnDemand",
+                ),
               }),
             }
           : {}),
@@ -508,7 +585,8 @@ function planSnapshots(input: PlanInput, observed: ApplicationDetail): Step | un
     };
   }
   const victim = retentionVictim(input, observed);
-  if (victim) return { kind: "deleteSnapshot", snapshotName: victim.name, createdAt: new Date(victim.createdAt!) };
+  if (victim)
+    return { kind: "deleteSnapshot", snapshotName: victim.name, createdAt: new Date(victim.createdAt!) };
   return undefined;
 }
 
@@ -520,13 +598,16 @@ export function retentionVictim(input: PlanInput, observed: ApplicationDetail): 
   const keep = input.spec.snapshots?.retention?.maxCount ?? 10;
   const maxAgeDays = input.spec.snapshots?.retention?.maxAgeDays;
   const inUse =
-    observed.ApplicationConfigurationDescription?.RunConfigurationDescription?.ApplicationRestoreConfigurationDescription
-      ?.SnapshotName;
+    observed.ApplicationConfigurationDescription?.RunConfigurationDescription
+      ?.ApplicationRestoreConfigurationDescription?.SnapshotName;
   const mine = (input.status.snapshots ?? [])
     .filter((s) => s.createdAt)
     .sort((a, b) => Date.parse(b.createdAt!) - Date.parse(a.createdAt!));
   const expired = (s: SnapshotRecord, i: number) =>
-    i >= keep || (maxAgeDays !== undefined && i > 0 && input.now.getTime() - Date.parse(s.createdAt!) > maxAgeDays * 86_400_000);
+    i >= keep ||
+    (maxAgeDays !== undefined &&
+      i > 0 &&
+      input.now.getTime() - Date.parse(s.createdAt!) > maxAgeDays * 86_400_000);
   const candidates = mine.filter((s, i) => expired(s, i) && s.name !== inUse);
   return candidates.at(-1);
 }

@@ -2,10 +2,12 @@
 // AWS action → record status. Status is written only when it changed, so a resync of a settled
 // application costs one DescribeApplication and no writes at all.
 import type { ApplicationDetail } from "@aws-sdk/client-kinesis-analytics-v2";
+import { S3Client } from "@aws-sdk/client-s3";
 import type { Logger } from "pino";
+import { ArtifactError, type ArtifactPolicy, ensureArtifact } from "../artifacts/index.js";
 import { ConflictError, classifyAwsError, RecoverableError, TerminalError } from "../aws/errors.js";
 import { type ManagedFlinkClients, NotFound } from "../aws/managed-flink.js";
-import type { FlinkApplication, FlinkApplicationStatus } from "../crds/types.generated.js";
+import type { FlinkApplication, FlinkApplicationStatus, ResolvedArtifact } from "../crds/types.generated.js";
 import { type CodeObject, ownerTag } from "./desired.js";
 import type { EventRecorder } from "./events.js";
 import type { KubeWrites } from "./kube.js";
@@ -36,6 +38,10 @@ export interface ReconcilerOptions {
   /** How soon to retry after ResourceInUse / ConcurrentModification. */
   conflictRetryMs?: number;
   now?: () => Date;
+  /** Where artifact URLs may point (the SSRF guard); the default allows public https only. */
+  artifactPolicy?: ArtifactPolicy;
+  /** S3 client for a region (artifact uploads); defaults to the SDK with the standard configuration. */
+  s3ForRegion?: (region: string) => S3Client;
   /**
    * Fault injection for the crash tests only: SIGKILL this process right after a step of this kind
    * was carried out ("<kind>") or after its status was recorded ("<kind>:recorded").
@@ -44,7 +50,79 @@ export interface ReconcilerOptions {
 }
 
 export class FlinkApplicationReconciler {
+  private readonly s3Clients = new Map<string, S3Client>();
+
   constructor(private readonly o: ReconcilerOptions) {}
+
+  private s3(region: string): S3Client {
+    let c = this.s3Clients.get(region);
+    if (!c) {
+      // The SDK reads AWS_ENDPOINT_URL_S3 itself; a custom endpoint (a local S3) needs path-style
+      // addressing because bucket subdomains of an IP address do not resolve.
+      c =
+        this.o.s3ForRegion?.(region) ??
+        new S3Client({ region, forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
+      this.s3Clients.set(region, c);
+    }
+    return c;
+  }
+
+  /**
+   * The S3 object to run: spec.code.s3 as it is, or spec.code.artifact fetched, verified and uploaded
+   * once. An artifact already recorded in status with the same digest and target costs no call.
+   */
+  private async resolveCode(
+    obj: FlinkApplication,
+    region: string,
+    log: Logger,
+  ): Promise<{ code: CodeObject | { error: string }; artifact?: ResolvedArtifact }> {
+    const code = obj.spec.code;
+    if (code.s3) return { code: code.s3 };
+    const a = code.artifact!;
+    const recorded = obj.status?.artifact;
+    const prefix = (a.prefix ?? "flink-applications").replace(/^\/+|\/+$/g, "");
+    if (
+      recorded?.sha256 === a.sha256 &&
+      recorded.bucket === a.bucket &&
+      recorded.key?.startsWith(`${prefix}/`)
+    ) {
+      return {
+        code: { bucket: recorded.bucket!, key: recorded.key!, objectVersion: recorded.objectVersion },
+        artifact: recorded,
+      };
+    }
+    try {
+      const out = await ensureArtifact(a, {
+        s3: this.s3(region),
+        policy: this.o.artifactPolicy ?? { allowedHosts: [], allowedCidrs: [] },
+        log,
+      });
+      if (out.uploaded) {
+        await this.o.events.record(
+          obj,
+          "Normal",
+          "ArtifactUploaded",
+          `uploaded ${out.bytes ?? "?"} bytes to s3://${out.bucket}/${out.key}`,
+        );
+      }
+      const artifact: ResolvedArtifact = {
+        sha256: out.sha256,
+        bucket: out.bucket,
+        key: out.key,
+        ...(out.objectVersion ? { objectVersion: out.objectVersion } : {}),
+        source: a.url
+          ? a.url.replace(/[?#].*$/, "")
+          : `${a.maven?.groupId}:${a.maven?.artifactId}:${a.maven?.version}`,
+      };
+      return { code: { bucket: out.bucket, key: out.key, objectVersion: out.objectVersion }, artifact };
+    } catch (err) {
+      if (err instanceof ArtifactError) {
+        if (err.terminal) throw new TerminalError(`Artifact${err.reason}`, err.message, "ArtifactUpload");
+        throw new RecoverableError(`Artifact${err.reason}`, err.message, "ArtifactUpload");
+      }
+      throw err;
+    }
+  }
 
   async reconcile(obj: FlinkApplication): Promise<ReconcileResult> {
     const now = this.o.now ?? (() => new Date());
@@ -71,6 +149,7 @@ export class FlinkApplicationReconciler {
     let failure: { type: string; message: string; operation?: string; terminal: boolean } | undefined;
     let result: ReconcileResult = {};
     let ownership: Ownership | undefined;
+    let artifact: ResolvedArtifact | undefined = status.artifact;
     try {
       observed = await api.describeApplication(applicationName);
       ownership = observed === NotFound ? undefined : await this.ownership(api, observed, status, key);
@@ -91,6 +170,12 @@ export class FlinkApplicationReconciler {
         ours && status.operation?.type === "Rollback" && status.operation.fromVersionId
           ? await api.describeVersion(applicationName, status.operation.fromVersionId)
           : undefined;
+      // A terminal error stops retries until the spec changes (a new generation): not even the
+      // artifact is fetched again. Deletion still proceeds.
+      const terminal = status.lastError?.terminal && status.lastError.generation === generation && !deleting;
+      const resolved =
+        deleting || terminal ? { code: { error: "not resolved" } } : await this.resolveCode(obj, region, log);
+      if (resolved.artifact) artifact = resolved.artifact;
       const input: PlanInput = {
         key,
         generation,
@@ -98,7 +183,7 @@ export class FlinkApplicationReconciler {
         status,
         applicationName,
         region,
-        code: resolveCode(obj),
+        code: resolved.code,
         deleting,
         hasFinalizer,
         adopt: obj.metadata.annotations?.[adoptAnnotation] === "true",
@@ -110,8 +195,7 @@ export class FlinkApplicationReconciler {
         now: now(),
       };
       step = planNextStep(input);
-      // A terminal error stops retries until the spec changes (a new generation).
-      if (status.lastError?.terminal && status.lastError.generation === generation && isWrite(step)) {
+      if (terminal && status.lastError) {
         step = {
           kind: "stalled",
           reason: status.lastError.type ?? "Terminal",
@@ -153,6 +237,7 @@ export class FlinkApplicationReconciler {
           generation,
           failure,
           now(),
+          artifact,
         );
         throw e;
       }
@@ -168,6 +253,7 @@ export class FlinkApplicationReconciler {
       generation,
       failure,
       now(),
+      artifact,
     );
     if (step && !failure) this.crashPoint(`${step.kind}:recorded`);
     return result;
@@ -283,7 +369,7 @@ export class FlinkApplicationReconciler {
         const details = step.operationId ? await api.describeOperation(name, step.operationId) : NotFound;
         const info =
           details !== NotFound
-            ? details.OperationFailureDetails?.ErrorInfo?.ErrorString ?? details.OperationStatus
+            ? (details.OperationFailureDetails?.ErrorInfo?.ErrorString ?? details.OperationStatus)
             : undefined;
         if (info) step.failure.message = `${step.failure.message}; ${step.operationId}: ${info}`;
         log.warn({ step: step.kind, failure: step.failure }, "update failed");
@@ -312,6 +398,7 @@ export class FlinkApplicationReconciler {
     generation: number,
     failure: { type: string; message: string; operation?: string; terminal: boolean } | undefined,
     now: Date,
+    artifact: ResolvedArtifact | undefined,
   ): Promise<void> {
     if (obj.metadata.deletionTimestamp && !step) return;
     const outcome = outcomeOf(step ?? { kind: "wait", reason: "Observing", message: "observing" }, failure);
@@ -323,6 +410,7 @@ export class FlinkApplicationReconciler {
     // The durable record (operation, snapshots, failed update) changes only through a step that was
     // carried out; a failed call leaves it as it was, so the next pass resumes the same operation.
     const durable: Partial<FlinkApplicationStatus> = {
+      artifact,
       operation: before.operation,
       snapshots: before.snapshots,
       lastSnapshotRequest: before.lastSnapshotRequest,
@@ -376,15 +464,4 @@ function pick(s: FlinkApplicationStatus): Partial<FlinkApplicationStatus> {
  */
 function linked(observed: ApplicationDetail | typeof NotFound, ownership: Ownership | undefined) {
   return observed !== NotFound && ownership?.kind === "ours" ? observed : NotFound;
-}
-
-function isWrite(step: Step): boolean {
-  return !["steady", "wait", "stalled"].includes(step.kind);
-}
-
-/** The S3 object to run. Artifacts (fetch, verify, upload) arrive with the safe-updates work. */
-function resolveCode(obj: FlinkApplication): CodeObject | { error: string } {
-  const code = obj.spec.code;
-  if (code.s3) return code.s3;
-  return { error: "spec.code.artifact is not supported by this operator version yet; use spec.code.s3" };
 }

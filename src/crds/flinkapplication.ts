@@ -52,14 +52,17 @@ const s3Object = obj(
 const artifact = obj(
   "A build artifact the operator fetches, verifies against sha256 and uploads to S3 under a content-addressed key.",
   {
-    url: str("https:// or s3:// URL of the artifact.", {
-      maxLength: 2048,
-      pattern: "^(https|s3)://.+$",
-    }),
+    url: str(
+      "https:// or s3:// URL of the artifact. http:// and private, loopback or link-local addresses are refused unless the operator's allowlist (ARTIFACT_ALLOWED_HOSTS / ARTIFACT_ALLOWED_CIDRS) permits them.",
+      { maxLength: 2048, pattern: "^(https?|s3)://.+$" },
+    ),
     maven: obj(
       "Maven coordinates resolved against a repository.",
       {
-        repository: str("Repository base URL (https).", { maxLength: 2048, pattern: "^https://.+$" }),
+        repository: str("Repository base URL (https; http only for allowlisted hosts).", {
+          maxLength: 2048,
+          pattern: "^https?://.+$",
+        }),
         groupId: str("groupId", { minLength: 1, maxLength: 256, pattern: "^[A-Za-z0-9_.-]+$" }),
         artifactId: str("artifactId", { minLength: 1, maxLength: 256, pattern: "^[A-Za-z0-9_.-]+$" }),
         version: str("version", { minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9_.+-]+$" }),
@@ -178,7 +181,9 @@ const spec = obj(
     snapshots: obj(
       "Snapshots (savepoints).",
       {
-        enabled: bool("Whether the service takes snapshots (ApplicationSnapshotConfiguration).", { default: true }),
+        enabled: bool("Whether the service takes snapshots (ApplicationSnapshotConfiguration).", {
+          default: true,
+        }),
         beforeUpdate: bool(
           "Take a snapshot before every update that restarts a running application, and restore the update from exactly that snapshot.",
           { default: true },
@@ -208,7 +213,8 @@ const spec = obj(
         "x-kubernetes-validations": [
           {
             rule: "!(has(self.enabled) && !self.enabled && has(self.beforeUpdate) && self.beforeUpdate)",
-            message: "snapshots.beforeUpdate needs snapshots.enabled; set beforeUpdate: false to update without a snapshot",
+            message:
+              "snapshots.beforeUpdate needs snapshots.enabled; set beforeUpdate: false to update without a snapshot",
           },
         ],
       },
@@ -377,6 +383,17 @@ const status = obj(
         objectVersion: str("objectVersion"),
       },
       { tsName: "CodeLocation" },
+    ),
+    artifact: obj(
+      "The artifact last verified and uploaded, so an unchanged spec.code.artifact costs no S3 call.",
+      {
+        sha256: str("sha256 of the artifact."),
+        bucket: str("bucket"),
+        key: str("Content-addressed key."),
+        objectVersion: str("Object version, in a versioned bucket."),
+        source: str("Where it came from (URL without query string, or Maven coordinates)."),
+      },
+      { tsName: "ResolvedArtifact" },
     ),
     operation: obj(
       "The update in flight, recorded before anything is called so that a restarted controller resumes it instead of repeating it.",

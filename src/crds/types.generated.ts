@@ -124,7 +124,7 @@ export interface ApplicationCode {
 
 /** A build artifact the operator fetches, verifies against sha256 and uploads to S3 under a content-addressed key. */
 export interface CodeArtifact {
-  /** https:// or s3:// URL of the artifact. */
+  /** https:// or s3:// URL of the artifact. http:// and private, loopback or link-local addresses are refused unless the operator's allowlist (ARTIFACT_ALLOWED_HOSTS / ARTIFACT_ALLOWED_CIDRS) permits them. */
   url?: string;
   /** Maven coordinates resolved against a repository. */
   maven?: MavenCoordinates;
@@ -138,7 +138,7 @@ export interface CodeArtifact {
 
 /** Maven coordinates resolved against a repository. */
 export interface MavenCoordinates {
-  /** Repository base URL (https). */
+  /** Repository base URL (https; http only for allowlisted hosts). */
   repository: string;
   /** groupId */
   groupId: string;
@@ -186,6 +186,8 @@ export interface FlinkApplicationStatus {
   currentParallelism?: number;
   /** The code object the application uses. */
   codeLocation?: CodeLocation;
+  /** The artifact last verified and uploaded, so an unchanged spec.code.artifact costs no S3 call. */
+  artifact?: ResolvedArtifact;
   /** The update in flight, recorded before anything is called so that a restarted controller resumes it instead of repeating it. */
   operation?: UpdateOperation;
   /** Snapshots this operator made, newest first (bounded). */
@@ -264,6 +266,20 @@ export interface UpdateOperation {
   updateStartedAt?: string;
   /** Spec fields the update changes. */
   fields?: string[];
+}
+
+/** The artifact last verified and uploaded, so an unchanged spec.code.artifact costs no S3 call. */
+export interface ResolvedArtifact {
+  /** sha256 of the artifact. */
+  sha256?: string;
+  /** bucket */
+  bucket?: string;
+  /** Content-addressed key. */
+  key?: string;
+  /** Object version, in a versioned bucket. */
+  objectVersion?: string;
+  /** Where it came from (URL without query string, or Maven coordinates). */
+  source?: string;
 }
 
 /** The code object the application uses. */

@@ -64,8 +64,8 @@ describe("admission", () => {
       /spec\.code\.artifact\.sha256/,
     ],
     [
-      "an http artifact URL",
-      { ...valid, code: { artifact: { sha256: "a".repeat(64), bucket: "bkt", url: "http://h/a.jar" } } },
+      "an ftp artifact URL",
+      { ...valid, code: { artifact: { sha256: "a".repeat(64), bucket: "bkt", url: "ftp://h/a.jar" } } },
       {},
       /spec\.code\.artifact\.url/,
     ],
