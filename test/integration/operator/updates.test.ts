@@ -101,6 +101,101 @@ describe("snapshot before update", () => {
   });
 });
 
+describe("runtime, autoscaling and restore settings", () => {
+  it("upgrades the runtime in place, snapshot first", async () => {
+    const name = `${h.namespace}-upgrade`;
+    await h.apply(h.app(name, spec()));
+    await h.waitForApp(name, running, "running");
+    await h.mergePatch(name, { spec: { runtimeEnvironment: "FLINK-2_2" } });
+    await h.waitForApp(
+      name,
+      (o) => running(o) && !o.status?.operation && (o.status?.snapshots?.length ?? 0) > 0,
+      "upgraded",
+    );
+    const calls = (await h.callsFor(name)).filter((c) => !c.error);
+    const ops = calls.map((c) => c.operation);
+    const update = calls.find((c) => c.operation === "UpdateApplication")!;
+    expect(ops.indexOf("CreateApplicationSnapshot")).toBeLessThan(ops.indexOf("UpdateApplication"));
+    expect(update.input).toMatchObject({
+      RuntimeEnvironmentUpdate: "FLINK-2_2",
+      RunConfigurationUpdate: {
+        ApplicationRestoreConfiguration: { ApplicationRestoreType: "RESTORE_FROM_CUSTOM_SNAPSHOT" },
+      },
+    });
+    const downgrade = await h.kubectl([
+      "patch",
+      "flinkapp",
+      name,
+      "-n",
+      h.namespace,
+      "--type=merge",
+      "-p",
+      JSON.stringify({ spec: { runtimeEnvironment: "FLINK-1_20" } }),
+    ]);
+    expect(downgrade.code).not.toBe(0);
+    expect(downgrade.stderr).toMatch(/cannot be downgraded/);
+  });
+
+  it("reports autoscaled parallelism next to the configured one and never fights it", async () => {
+    const name = `${h.namespace}-auto`;
+    await h.apply(
+      h.app(name, spec({ parallelism: { parallelism: 4, parallelismPerKPU: 1, autoScaling: true } })),
+    );
+    await h.waitForApp(name, running, "running");
+    await h.tearDown();
+    await h.startOperator({ resyncPeriodMs: 200 });
+    const updatesBefore = (await h.callsFor(name)).filter((c) => c.operation === "UpdateApplication").length;
+    await h.emulator("POST", `/applications/${name}/autoscale`, { parallelism: 12 });
+    const app = await h.waitForApp(
+      name,
+      (o) => running(o) && o.status?.currentParallelism === 12,
+      "autoscaled",
+    );
+    expect(app.status?.configuredParallelism).toBe(4);
+    const seen = Date.now();
+    await waitFor(async () => Date.now() - seen > 1000, { timeoutMs: 5000, description: "several resyncs" });
+    expect((await h.callsFor(name)).filter((c) => c.operation === "UpdateApplication").length).toBe(
+      updatesBefore,
+    );
+  });
+
+  it("honours restore and allowNonRestoredState on start and on an update without a snapshot", async () => {
+    const name = `${h.namespace}-restore-cfg`;
+    await h.apply(
+      h.app(
+        name,
+        spec({
+          restore: { type: "SkipRestore" },
+          allowNonRestoredState: true,
+          snapshots: { beforeUpdate: false },
+        }),
+      ),
+    );
+    await h.waitForApp(name, running, "running");
+    const start = (await h.callsFor(name)).find((c) => c.operation === "StartApplication" && !c.error);
+    expect(start?.input).toMatchObject({
+      RunConfiguration: {
+        ApplicationRestoreConfiguration: { ApplicationRestoreType: "SKIP_RESTORE_FROM_SNAPSHOT" },
+        FlinkRunConfiguration: { AllowNonRestoredState: true },
+      },
+    });
+    await h.mergePatch(name, { spec: { parallelism: { parallelism: 5 } } });
+    await h.waitForApp(
+      name,
+      (o) => running(o) && o.status?.configuredParallelism === 5 && !o.status?.operation,
+      "updated",
+    );
+    const calls = (await h.callsFor(name)).filter((c) => !c.error);
+    expect(calls.filter((c) => c.operation === "CreateApplicationSnapshot")).toEqual([]);
+    expect(calls.find((c) => c.operation === "UpdateApplication")?.input).toMatchObject({
+      RunConfigurationUpdate: {
+        ApplicationRestoreConfiguration: { ApplicationRestoreType: "SKIP_RESTORE_FROM_SNAPSHOT" },
+        FlinkRunConfiguration: { AllowNonRestoredState: true },
+      },
+    });
+  });
+});
+
 describe("failed updates", () => {
   it("reports a failed update with the operation's failure details and does not loop", async () => {
     const name = `${h.namespace}-fail`;
