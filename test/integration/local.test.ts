@@ -1,7 +1,7 @@
 // `npm run local` as a user runs it: it comes up, another shell that sources .local/env reaches
 // Kubernetes and the Managed Flink endpoint, the example runs, and Ctrl-C leaves nothing behind.
 import { execFile, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -13,9 +13,11 @@ import { groupAlive, processesMatching } from "../helpers/processes.js";
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), "mfo-local-"));
 const envFile = join(dir, "env");
-// A stand-in jar keeps this test off the Maven build; flink-app's own tests cover the real jar.
-const jar = join(dir, "job.jar");
-writeFileSync(jar, "PK\u0003\u0004 stand-in jar");
+// The built reference job when flink-app/ was built (CI builds it first); otherwise a stand-in, so
+// that this test never waits for a Maven build.
+const builtJar = join(repoRoot, "flink-app/target/engagement-metrics-1.0.0.jar");
+const jar = existsSync(builtJar) ? builtJar : join(dir, "job.jar");
+if (jar !== builtJar) writeFileSync(jar, "PK\u0003\u0004 stand-in jar");
 
 let output = "";
 const local = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "src/localstack/main.ts")], {
@@ -61,6 +63,14 @@ describe("npm run local", () => {
     expect(JSON.parse(stdout)).toEqual([["engagement-metrics", "RUNNING"]]);
     const { stdout: get } = await inShell("kubectl get flinkapp engagement-metrics -n default");
     expect(get).toMatch(/engagement-metrics\s+RUNNING\s+True\s+4/);
+    // The application runs the jar npm run local uploaded, byte for byte.
+    const head = `
+      import { S3Client, HeadObjectCommand } from "@aws-sdk/client-s3";
+      const s3 = new S3Client({ forcePathStyle: true });
+      const o = await s3.send(new HeadObjectCommand({ Bucket: "flink-apps", Key: "engagement-metrics/engagement-metrics.jar" }));
+      console.log(o.ContentLength);`;
+    const { stdout: size } = await inShell(`node --input-type=module -e '${head}'`);
+    expect(Number(size)).toBe(statSync(jar).size);
   });
 
   it("stops everything on Ctrl-C and removes .local/env", async () => {
