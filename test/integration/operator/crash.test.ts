@@ -5,8 +5,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { repoRoot } from "../../../src/localstack/binaries.js";
-import { ManagedProcess, waitFor } from "../../../src/localstack/processes.js";
+import { type ManagedProcess, waitFor } from "../../../src/localstack/processes.js";
 import { Harness, isReady } from "./harness.js";
 
 const h = new Harness();
@@ -17,31 +16,10 @@ let runs = 0;
 
 function startOperator(crashAfter?: string): ManagedProcess {
   runs++;
-  current = ManagedProcess.start(
-    `operator-${runs}`,
-    process.execPath,
-    ["--import", "tsx", join(repoRoot, "src/controller/main.ts")],
-    {
-      logFile: join(logDir, `operator-${runs}.log`),
-      cwd: repoRoot,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        KUBECONFIG: h.stack.kubeconfigPath,
-        AWS_ENDPOINT_URL_KINESIS_ANALYTICS_V2: h.stack.emulatorEndpoint,
-        AWS_REGION: h.stack.region,
-        AWS_ACCESS_KEY_ID: "local",
-        AWS_SECRET_ACCESS_KEY: "local-secret",
-        WATCH_NAMESPACES: h.namespace,
-        LEADER_ELECT: "false",
-        METRICS_PORT: "0",
-        METRICS_HOST: "127.0.0.1",
-        POLL_INTERVAL_SECONDS: "1",
-        LOG_LEVEL: "info",
-        ...(crashAfter ? { MFO_TEST_CRASH_AFTER: crashAfter } : {}),
-      },
-    },
-  );
+  current = h.operatorProcess(`operator-${runs}`, logDir, {
+    LEADER_ELECT: "false",
+    ...(crashAfter ? { MFO_TEST_CRASH_AFTER: crashAfter } : {}),
+  });
   return current;
 }
 

@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { KinesisAnalyticsV2Client } from "@aws-sdk/client-kinesis-analytics-v2";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { KubeConfig } from "@kubernetes/client-node";
 import { inject } from "vitest";
@@ -15,7 +16,7 @@ import { createLogger } from "../../../src/controller/runtime/log.js";
 import { createMetrics } from "../../../src/controller/runtime/metrics.js";
 import type { FlinkApplication } from "../../../src/crds/types.generated.js";
 import { binaryPaths, repoRoot } from "../../../src/localstack/binaries.js";
-import { waitFor } from "../../../src/localstack/processes.js";
+import { ManagedProcess, waitFor } from "../../../src/localstack/processes.js";
 
 const run = promisify(execFile);
 
@@ -96,6 +97,49 @@ export class Harness {
     });
     this.operators.push(op);
     return op;
+  }
+
+  /** The unmodified SDK client, as a user (or another tool) would talk to Managed Flink. */
+  awsClient(): KinesisAnalyticsV2Client {
+    return new KinesisAnalyticsV2Client({
+      endpoint: this.stack.emulatorEndpoint,
+      region: this.stack.region,
+      credentials: { accessKeyId: "local", secretAccessKey: "local-secret" },
+    });
+  }
+
+  /**
+   * The operator as a real process (`src/controller/main.ts`), configured through its environment as
+   * in a pod, for tests that must kill it. Watches only this test's namespace.
+   */
+  operatorProcess(identity: string, logDir: string, env: Record<string, string> = {}): ManagedProcess {
+    return ManagedProcess.start(
+      identity,
+      process.execPath,
+      ["--import", "tsx", join(repoRoot, "src/controller/main.ts")],
+      {
+        logFile: join(logDir, `${identity}.log`),
+        cwd: repoRoot,
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          KUBECONFIG: this.stack.kubeconfigPath,
+          AWS_ENDPOINT_URL_KINESIS_ANALYTICS_V2: this.stack.emulatorEndpoint,
+          AWS_ENDPOINT_URL_S3: this.stack.s3Endpoint,
+          AWS_REGION: this.stack.region,
+          AWS_ACCESS_KEY_ID: "local",
+          AWS_SECRET_ACCESS_KEY: "local-secret",
+          POD_NAME: identity,
+          POD_NAMESPACE: this.namespace,
+          WATCH_NAMESPACES: this.namespace,
+          METRICS_PORT: "0",
+          METRICS_HOST: "127.0.0.1",
+          POLL_INTERVAL_SECONDS: "1",
+          LOG_LEVEL: "info",
+          ...env,
+        },
+      },
+    );
   }
 
   async putCode(bucket: string, key: string, body = "PK fake jar"): Promise<void> {

@@ -4,8 +4,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { repoRoot } from "../../../src/localstack/binaries.js";
-import { ManagedProcess, waitFor } from "../../../src/localstack/processes.js";
+import { type ManagedProcess, waitFor } from "../../../src/localstack/processes.js";
 import { Harness, isReady } from "./harness.js";
 
 const h = new Harness();
@@ -15,35 +14,11 @@ const procs = new Map<string, ManagedProcess>();
 const logDir = mkdtempSync(join(tmpdir(), "mfo-leader-"));
 
 function startOperatorProcess(identity: string): ManagedProcess {
-  const p = ManagedProcess.start(
-    identity,
-    process.execPath,
-    ["--import", "tsx", join(repoRoot, "src/controller/main.ts")],
-    {
-      logFile: join(logDir, `${identity}.log`),
-      cwd: repoRoot,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        KUBECONFIG: h.stack.kubeconfigPath,
-        AWS_ENDPOINT_URL_KINESIS_ANALYTICS_V2: h.stack.emulatorEndpoint,
-        AWS_ENDPOINT_URL_S3: h.stack.s3Endpoint,
-        AWS_REGION: h.stack.region,
-        AWS_ACCESS_KEY_ID: "local",
-        AWS_SECRET_ACCESS_KEY: "local-secret",
-        POD_NAME: identity,
-        POD_NAMESPACE: h.namespace,
-        WATCH_NAMESPACES: h.namespace,
-        METRICS_PORT: "0",
-        METRICS_HOST: "127.0.0.1",
-        POLL_INTERVAL_SECONDS: "1",
-        LEASE_DURATION_SECONDS: String(leaseSeconds),
-        RENEW_DEADLINE_SECONDS: "2",
-        RETRY_PERIOD_SECONDS: String(retrySeconds),
-        LOG_LEVEL: "info",
-      },
-    },
-  );
+  const p = h.operatorProcess(identity, logDir, {
+    LEASE_DURATION_SECONDS: String(leaseSeconds),
+    RENEW_DEADLINE_SECONDS: "2",
+    RETRY_PERIOD_SECONDS: String(retrySeconds),
+  });
   procs.set(identity, p);
   return p;
 }

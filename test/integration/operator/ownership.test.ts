@@ -1,19 +1,11 @@
 // Deletion under each policy, adoption with and without the opt-in, and name conflicts.
-import {
-  CreateApplicationCommand,
-  DescribeApplicationCommand,
-  KinesisAnalyticsV2Client,
-} from "@aws-sdk/client-kinesis-analytics-v2";
+import { CreateApplicationCommand, DescribeApplicationCommand } from "@aws-sdk/client-kinesis-analytics-v2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../../src/localstack/processes.js";
 import { condition, Harness, isReady } from "./harness.js";
 
 const h = new Harness();
-const aws = new KinesisAnalyticsV2Client({
-  endpoint: h.stack.emulatorEndpoint,
-  region: h.stack.region,
-  credentials: { accessKeyId: "local", secretAccessKey: "local-secret" },
-});
+const aws = h.awsClient();
 const role = "arn:aws:iam::123456789012:role/flink";
 const spec = (extra: Record<string, unknown> = {}) => ({
   runtimeEnvironment: "FLINK-1_20",

@@ -2,7 +2,6 @@
 // reporting and rollback, retention of operator snapshots.
 import {
   CreateApplicationSnapshotCommand,
-  KinesisAnalyticsV2Client,
   ListApplicationSnapshotsCommand,
 } from "@aws-sdk/client-kinesis-analytics-v2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,11 +9,7 @@ import { waitFor } from "../../../src/localstack/processes.js";
 import { condition, Harness, isReady } from "./harness.js";
 
 const h = new Harness();
-const aws = new KinesisAnalyticsV2Client({
-  endpoint: h.stack.emulatorEndpoint,
-  region: h.stack.region,
-  credentials: { accessKeyId: "local", secretAccessKey: "local-secret" },
-});
+const aws = h.awsClient();
 const spec = (extra: Record<string, unknown> = {}) => ({
   runtimeEnvironment: "FLINK-1_20",
   serviceExecutionRole: "arn:aws:iam::123456789012:role/flink",
