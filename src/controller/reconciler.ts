@@ -150,6 +150,19 @@ export class FlinkApplicationReconciler {
     let result: ReconcileResult = {};
     let ownership: Ownership | undefined;
     let artifact: ResolvedArtifact | undefined = status.artifact;
+    const record = () =>
+      this.recordStatus(
+        obj,
+        status,
+        step,
+        linked(observed, ownership),
+        applicationName,
+        region,
+        generation,
+        failure,
+        now(),
+        artifact,
+      );
     try {
       observed = await api.describeApplication(applicationName);
       ownership = observed === NotFound ? undefined : await this.ownership(api, observed, status, key);
@@ -223,38 +236,19 @@ export class FlinkApplicationReconciler {
         terminal: e instanceof TerminalError,
       };
       log.warn({ step: step?.kind, errorType: e.type, err: e.message }, "reconcile step failed");
-      await this.o.events.record(obj, "Warning", e.type, `${e.operation ?? step?.kind}: ${e.message}`);
-      if (e instanceof ConflictError)
+      // One event per distinct error, not one per retry.
+      if (status.lastError?.type !== e.type || status.lastError?.message !== e.message) {
+        await this.o.events.record(obj, "Warning", e.type, `${e.operation ?? step?.kind}: ${e.message}`);
+      }
+      if (e instanceof ConflictError) {
         result = { requeueAfterMs: this.o.conflictRetryMs ?? this.o.pollIntervalMs };
-      else if (!(e instanceof TerminalError)) {
-        await this.recordStatus(
-          obj,
-          status,
-          step,
-          observed,
-          applicationName,
-          region,
-          generation,
-          failure,
-          now(),
-          artifact,
-        );
+      } else if (!(e instanceof TerminalError)) {
+        await record();
         throw e;
       }
     }
     if (step?.kind === "removeFinalizer") return {};
-    await this.recordStatus(
-      obj,
-      status,
-      step,
-      linked(observed, ownership),
-      applicationName,
-      region,
-      generation,
-      failure,
-      now(),
-      artifact,
-    );
+    await record();
     if (step && !failure) this.crashPoint(`${step.kind}:recorded`);
     return result;
   }
