@@ -3,6 +3,7 @@
 import {
   CreateApplicationSnapshotCommand,
   ListApplicationSnapshotsCommand,
+  UpdateApplicationCommand,
 } from "@aws-sdk/client-kinesis-analytics-v2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../../src/localstack/processes.js";
@@ -93,6 +94,46 @@ describe("snapshot before update", () => {
       reason: "OnDemand",
     });
     expect((await snapshotsOf(name)).map((s) => s.SnapshotName)).toContain(`${name}-ondemand-pre-migration`);
+  });
+});
+
+describe("drift", () => {
+  it("corrects a change made in AWS behind its back, through the snapshot-first path", async () => {
+    const name = `${h.namespace}-drift`;
+    await h.apply(h.app(name, spec()));
+    const first = await h.waitForApp(name, running, "running");
+    // Someone scales the application by hand, outside git.
+    await aws.send(
+      new UpdateApplicationCommand({
+        ApplicationName: name,
+        CurrentApplicationVersionId: first.status!.applicationVersionId!,
+        ApplicationConfigurationUpdate: {
+          FlinkApplicationConfigurationUpdate: {
+            ParallelismConfigurationUpdate: { ConfigurationTypeUpdate: "CUSTOM", ParallelismUpdate: 1 },
+          },
+        },
+      }),
+    );
+    await h.tearDown();
+    await h.startOperator({ resyncPeriodMs: 300 });
+    const app = await h.waitForApp(
+      name,
+      (o) =>
+        running(o) &&
+        o.status?.configuredParallelism === 4 &&
+        (o.status?.snapshots?.length ?? 0) === 1 &&
+        !o.status?.operation,
+      "drift corrected",
+    );
+    expect(app.status?.applicationVersionId).toBe(first.status!.applicationVersionId! + 2);
+    const ours = (await h.callsFor(name))
+      .filter((c) => c.operation === "UpdateApplication" && !c.error)
+      .at(-1);
+    expect(ours?.input).toMatchObject({
+      RunConfigurationUpdate: {
+        ApplicationRestoreConfiguration: { SnapshotName: app.status?.snapshots?.[0]?.name },
+      },
+    });
   });
 });
 
