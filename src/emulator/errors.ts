@@ -25,4 +25,5 @@ export const invalidApplicationConfiguration = (message: string) =>
 export const limitExceeded = (message: string) => new ServiceError("LimitExceededException", message);
 export const tooManyTags = (message: string) => new ServiceError("TooManyTagsException", message);
 /** Coral's framework error for a body that does not deserialize into the input shape. */
+export const codeValidation = (message: string) => new ServiceError("CodeValidationException", message);
 export const serialization = (message: string) => new ServiceError("SerializationException", message);

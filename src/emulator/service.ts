@@ -20,6 +20,7 @@ import {
   runConfigurationDescription,
 } from "./configuration.js";
 import {
+  codeValidation,
   concurrentModification,
   invalidApplicationConfiguration,
   invalidArgument,
@@ -189,6 +190,10 @@ export class ManagedFlinkService {
     // CreateApplication does not list InvalidApplicationConfigurationException; a bad code location is an
     // invalid argument there (docs/emulator.md).
     if (s3) await this.requireCode(s3, invalidArgument);
+    requireZipArchive(
+      cfg?.ApplicationCodeConfiguration?.CodeContentType,
+      cfg?.ApplicationCodeConfiguration?.CodeContent?.ZipFileContent,
+    );
     const now = this.now();
     const content: VersionContent = {
       RuntimeEnvironment: input.RuntimeEnvironment as string,
@@ -276,6 +281,10 @@ export class ManagedFlinkService {
     if (runUpdate?.ApplicationRestoreConfiguration)
       this.requireRestorable(app, runUpdate.ApplicationRestoreConfiguration);
     const cfgUpdate = input.ApplicationConfigurationUpdate as ApplicationConfigurationUpdate | undefined;
+    requireZipArchive(
+      cfgUpdate?.ApplicationCodeConfigurationUpdate?.CodeContentTypeUpdate ?? "ZIPFILE",
+      cfgUpdate?.ApplicationCodeConfigurationUpdate?.CodeContentUpdate?.ZipFileContentUpdate,
+    );
     let config = applyConfigurationUpdate(current.content.ApplicationConfigurationDescription, cfgUpdate);
     if (cfgUpdate?.ApplicationCodeConfigurationUpdate?.CodeContentUpdate?.S3ContentLocationUpdate) {
       const loc =
@@ -926,4 +935,20 @@ export class ManagedFlinkService {
 /** Timestamps travel as epoch seconds with millisecond precision; equal to the millisecond is the same instant. */
 function sameInstant(a: number, b: number): boolean {
   return Math.round(a * 1000) === Math.round(b * 1000);
+}
+
+/**
+ * Inline ZIPFILE code (ZipFileContent, at most 50 MB in the request) must be a ZIP archive, or the
+ * service cannot unpack it: CodeValidationException ("the user-provided application code is not
+ * valid"). Code in S3 is not inspected, only its existence (docs/emulator.md).
+ */
+function requireZipArchive(type: string | undefined, content: unknown): void {
+  if (type !== "ZIPFILE" || content === undefined) return;
+  const bytes =
+    typeof content === "string" ? Buffer.from(content, "base64") : Buffer.from(content as Uint8Array);
+  // Every ZIP (and jar) starts with a local file header or, if empty, the end-of-central-directory record.
+  const magic = bytes.subarray(0, 4).toString("hex");
+  if (magic !== "504b0304" && magic !== "504b0506") {
+    throw codeValidation("The application code is not a valid ZIP archive (ZipFileContent)");
+  }
 }

@@ -241,6 +241,36 @@ describe("CreateApplication / DescribeApplication / ListApplications", () => {
     }
   });
 
+  it("answers CodeValidationException for inline ZIPFILE code that is not a ZIP archive, on create and update", async () => {
+    const inline = (bytes: Uint8Array) =>
+      appInput(`zip-${++seq}`, {
+        ApplicationConfiguration: {
+          ApplicationCodeConfiguration: {
+            CodeContentType: "ZIPFILE",
+            CodeContent: { ZipFileContent: bytes },
+          },
+        },
+      });
+    const e = await rejection(client.send(new CreateApplicationCommand(inline(Buffer.from("not a jar")))));
+    expect(e.name).toBe("CodeValidationException");
+    const ok = inline(Buffer.from([0x50, 0x4b, 0x05, 0x06, ...new Array(18).fill(0)]));
+    const created = await client.send(new CreateApplicationCommand(ok));
+    const u = await rejection(
+      client.send(
+        new UpdateApplicationCommand({
+          ApplicationName: ok.ApplicationName,
+          CurrentApplicationVersionId: created.ApplicationDetail!.ApplicationVersionId,
+          ApplicationConfigurationUpdate: {
+            ApplicationCodeConfigurationUpdate: {
+              CodeContentUpdate: { ZipFileContentUpdate: Buffer.from("plain text") },
+            },
+          },
+        }),
+      ),
+    );
+    expect(u.name).toBe("CodeValidationException");
+  });
+
   it("rejects an unknown RuntimeEnvironment as a model violation", async () => {
     const e = await rejection(
       client.send(
