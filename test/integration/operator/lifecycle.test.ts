@@ -45,6 +45,21 @@ describe("FlinkApplication lifecycle", () => {
     expect(row).toMatch(/^engagement-metrics\s+RUNNING\s+True\s+4\s+\d+\s+\S+$/);
   });
 
+  it("serves /metrics with a counter per AWS call by operation and outcome, and the probes", async () => {
+    const port = h.operators[0]!.port;
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(text).toMatch(
+      /managed_flink_operator_aws_api_calls_total\{operation="DescribeApplication",outcome="success"\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /managed_flink_operator_aws_api_calls_total\{operation="CreateApplication",outcome="success"\} 1/,
+    );
+    expect(text).toMatch(/managed_flink_operator_reconcile_total\{result="success"\} [1-9]/);
+    expect(text).toContain("managed_flink_operator_workqueue_depth");
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+  });
+
   it("records Events for its actions", async () => {
     const out = await h.kubectlOk(["get", "events", "-n", h.namespace, "-o", "json"]);
     const reasons = (JSON.parse(out).items as { reason: string }[]).map((e) => e.reason);
