@@ -1,6 +1,9 @@
 // Invalid manifests are refused by the API server itself (structural schema + CEL), with messages
 // that name the field. Server-side dry run: nothing is stored.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { repoRoot } from "../../../src/localstack/binaries.js";
 import { Harness } from "./harness.js";
 
 const h = new Harness();
@@ -30,6 +33,18 @@ describe("admission", () => {
       allowNonRestoredState: false,
     });
   });
+
+  it.each(readdirSync(join(repoRoot, "examples")).filter((f) => f.endsWith(".yaml")))(
+    "accepts examples/%s",
+    async (file) => {
+      const doc = readFileSync(join(repoRoot, "examples", file), "utf8").replace(
+        /namespace: default/g,
+        `namespace: ${h.namespace}`,
+      );
+      const r = await h.kubectl(["apply", "--dry-run=server", "-f", "-"], doc);
+      expect(r.code, r.stderr).toBe(0);
+    },
+  );
 
   const cases: [string, Record<string, unknown>, Record<string, unknown>, RegExp][] = [
     [
