@@ -176,8 +176,10 @@ export function planNextStep(input: PlanInput): Step {
 
   const failed = status.lastFailedUpdate;
   const update = drift.update;
-  if (update && failed?.generation === input.generation) {
-    // Never loop: this generation's update failed once; a spec change is needed to try again.
+  const restarting = appStatus === "READY" && desiredState === "Running";
+  if (failed?.generation === input.generation && (update || restarting)) {
+    // Never loop: this generation's update failed once — neither update again nor start the failed
+    // version again (it fell to READY on it); a spec change is needed to try again.
     return {
       kind: "stalled",
       reason: "UpdateFailed",

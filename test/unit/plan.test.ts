@@ -479,6 +479,16 @@ describe("planNextStep: the snapshot-first update operation", () => {
       }),
     );
     expect(step).toMatchObject({ kind: "stalled", reason: "UpdateFailed" });
+    // Nor is the failed version started again after it fell to READY.
+    expect(
+      planNextStep(
+        input({
+          generation: 3,
+          status: { lastFailedUpdate: failed },
+          observed: observedFrom(spec, "READY", 8),
+        }),
+      ),
+    ).toMatchObject({ kind: "stalled", reason: "UpdateFailed" });
     // A new generation is a new attempt.
     expect(
       planNextStep(

@@ -36,12 +36,15 @@ describe("steady state", () => {
     for (const name of names) {
       await h.waitForApp(name, (o) => isReady(o) && o.status?.applicationStatus === "RUNNING", "settled");
     }
-    // Let any in-flight poll finish, then start counting from a clean slate.
-    const settledAt = Date.now();
-    await waitFor(async () => Date.now() - settledAt > resyncPeriodMs, {
-      timeoutMs: 5000,
-      description: "one period",
-    });
+    // Once every application has been reconciled once more after settling, nothing is in flight.
+    const settled = new Map(reconciles);
+    await waitFor(
+      async () =>
+        names.every(
+          (n) => (reconciles.get(`${h.namespace}/${n}`) ?? 0) > (settled.get(`${h.namespace}/${n}`) ?? 0),
+        ),
+      { timeoutMs: 10_000, description: "one more reconcile of each application" },
+    );
     const before = new Map<string, string>();
     for (const name of names) before.set(name, (await h.get(name))!.metadata.resourceVersion!);
     const eventsBefore = JSON.parse(await h.kubectlOk(["get", "events", "-n", h.namespace, "-o", "json"]))

@@ -178,8 +178,14 @@ describe("runtime, autoscaling and restore settings", () => {
       h.app(name, spec({ parallelism: { parallelism: 4, parallelismPerKPU: 1, autoScaling: true } })),
     );
     await h.waitForApp(name, running, "running");
+    let reconciled = 0;
     await h.tearDown();
-    await h.startOperator({ resyncPeriodMs: 200 });
+    await h.startOperator({
+      resyncPeriodMs: 200,
+      onReconciled: (key) => {
+        if (key === `${h.namespace}/${name}`) reconciled++;
+      },
+    });
     const updatesBefore = (await h.callsFor(name)).filter((c) => c.operation === "UpdateApplication").length;
     await h.emulator("POST", `/applications/${name}/autoscale`, { parallelism: 12 });
     const app = await h.waitForApp(
@@ -188,8 +194,11 @@ describe("runtime, autoscaling and restore settings", () => {
       "autoscaled",
     );
     expect(app.status?.configuredParallelism).toBe(4);
-    const seen = Date.now();
-    await waitFor(async () => Date.now() - seen > 1000, { timeoutMs: 5000, description: "several resyncs" });
+    const seen = reconciled;
+    await waitFor(async () => reconciled >= seen + 3, {
+      timeoutMs: 10_000,
+      description: "three more reconciles",
+    });
     expect((await h.callsFor(name)).filter((c) => c.operation === "UpdateApplication").length).toBe(
       updatesBefore,
     );
@@ -254,15 +263,25 @@ describe("failed updates", () => {
       involvedObject: { name: string };
     }[];
     expect(events.some((e) => e.reason === "UpdateFailed" && e.involvedObject.name === name)).toBe(true);
-    // No loop: the same generation is not tried again.
-    const updates = async () =>
-      (await h.callsFor(name)).filter((c) => c.operation === "UpdateApplication").length;
-    const n = await updates();
+    // No loop: the same generation is not tried again — no second update, no start of the failed
+    // version — across several resyncs.
+    const count = async (op: string) => (await h.callsFor(name)).filter((c) => c.operation === op).length;
+    const updates = await count("UpdateApplication");
+    const starts = await count("StartApplication");
+    let reconciled = 0;
     await h.tearDown();
-    await h.startOperator({ resyncPeriodMs: 200 });
-    const seen = Date.now();
-    await waitFor(async () => Date.now() - seen > 1500, { timeoutMs: 5000, description: "several resyncs" });
-    expect(await updates()).toBe(n);
+    await h.startOperator({
+      resyncPeriodMs: 200,
+      onReconciled: (key) => {
+        if (key === `${h.namespace}/${name}`) reconciled++;
+      },
+    });
+    await waitFor(async () => reconciled >= 4, { timeoutMs: 10_000, description: "four reconciles" });
+    expect(await count("UpdateApplication")).toBe(updates);
+    expect(await count("StartApplication")).toBe(starts);
+    const after = await h.get(name);
+    expect(condition(after, "Stalled")?.reason).toBe("UpdateFailed");
+    expect(after?.status?.applicationStatus).toBe("READY");
   });
 
   it("RestorePreviousVersion reverts the configuration and restores the pre-update snapshot", async () => {
@@ -274,7 +293,9 @@ describe("failed updates", () => {
     const app = await h.waitForApp(
       name,
       (o) =>
-        o.status?.lastFailedUpdate?.rolledBack === "Operator" && o.status?.applicationStatus === "RUNNING",
+        o.status?.lastFailedUpdate?.rolledBack === "Operator" &&
+        o.status?.applicationStatus === "RUNNING" &&
+        condition(o, "Stalled")?.status === "True",
       "rolled back and running",
       60_000,
     );
