@@ -1,0 +1,101 @@
+// The vocabulary of planning: what planNextStep reads (PlanInput) and the one step it returns.
+import type {
+  ApplicationDetail,
+  RunConfiguration,
+  SnapshotDetails,
+  UpdateApplicationRequest,
+} from "@aws-sdk/client-kinesis-analytics-v2";
+import type { Observed } from "../aws/managed-flink.js";
+import type {
+  FailedUpdate,
+  FlinkApplicationSpec,
+  FlinkApplicationStatus,
+  SnapshotRecord,
+  UpdateOperation,
+} from "../crds/types.generated.js";
+import type { CodeObject, createApplicationRequest } from "./desired.js";
+
+/** Who an existing application belongs to, from status (linked) or its owner tag. */
+export type Ownership = { kind: "ours" } | { kind: "unowned" } | { kind: "other"; owner: string };
+
+export interface PlanInput {
+  /** namespace/name of the FlinkApplication. */
+  key: string;
+  generation: number;
+  spec: FlinkApplicationSpec;
+  status: FlinkApplicationStatus;
+  applicationName: string;
+  region: string;
+  /** The code object to run, or why it cannot be resolved (a terminal problem of the spec). */
+  code: CodeObject | { error: string };
+  deleting: boolean;
+  hasFinalizer: boolean;
+  /** The resource opted in to adopting an existing application (annotation managedflink.dev/adopt). */
+  adopt: boolean;
+  observed: Observed<ApplicationDetail>;
+  /** Known whenever observed is an application. */
+  ownership?: Ownership;
+  /** Tags as read from AWS; read only when the spec changed, so a steady resync makes one call. */
+  observedTags?: Record<string, string>;
+  /** The snapshot named by pendingSnapshotName(input), when there is one. */
+  observedSnapshot?: Observed<SnapshotDetails>;
+  /** The pre-update version of the application, read while rolling back to it. */
+  previousVersion?: Observed<ApplicationDetail>;
+  now: Date;
+}
+
+/**
+ * Status fields a step changes once it has been carried out; null removes the field. Status is the
+ * write-ahead record of an update: the operation is recorded before the first call it needs.
+ */
+export interface StatusChanges {
+  operation?: UpdateOperation | null;
+  snapshots?: SnapshotRecord[];
+  lastSnapshotRequest?: string;
+  lastFailedUpdate?: FailedUpdate | null;
+}
+
+export type Step = (
+  | { kind: "addFinalizer" }
+  | { kind: "removeFinalizer"; reason: string }
+  | { kind: "create"; request: ReturnType<typeof createApplicationRequest> }
+  | { kind: "adopt"; arn: string }
+  | { kind: "start"; run: RunConfiguration }
+  | { kind: "stop"; force: boolean; reason: string }
+  | { kind: "update"; request: UpdateApplicationRequest; fields: string[] }
+  | { kind: "tag"; arn: string; add: Record<string, string>; remove: string[] }
+  | { kind: "delete"; createTimestamp: Date }
+  /** Nothing to call now; observe again after the poll interval. */
+  | { kind: "wait"; reason: string; message: string }
+  /** The spec must change first: name conflict, terminal error, unusable code. */
+  | { kind: "stalled"; reason: string; message: string }
+  /** Desired state reached. */
+  | { kind: "steady"; message: string }
+  /** Only a status change (recording or completing an operation). */
+  | { kind: "record"; reason: string; message: string }
+  | { kind: "snapshot"; snapshotName: string; reason: string }
+  | { kind: "deleteSnapshot"; snapshotName: string; createdAt: Date }
+  | { kind: "rollback"; currentVersionId: number }
+  /** A failed update: reported (event, Stalled) and, with onFailure RestorePreviousVersion, undone next. */
+  | { kind: "updateFailed"; failure: FailedUpdate; operationId?: string }
+) & { changes?: StatusChanges };
+
+/** Statuses in which the service is changing the application: observe again, call nothing. */
+export const transitional = new Set([
+  "STARTING",
+  "STOPPING",
+  "UPDATING",
+  "AUTOSCALING",
+  "FORCE_STOPPING",
+  "ROLLING_BACK",
+  "MAINTENANCE",
+  "DELETING",
+]);
+
+export function pascal(s: string): string {
+  return s
+    .toLowerCase()
+    .split("_")
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join("");
+}
