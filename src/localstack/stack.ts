@@ -46,9 +46,13 @@ export async function startLocalStack(opts: StackOptions = {}): Promise<LocalSta
   };
   try {
     // The three start independently; the control plane is the slow one.
+    const track = <T extends { stop(): Promise<void> }>(p: T): T => {
+      started.push(p);
+      return p;
+    };
     const [controlPlane, s3] = await Promise.all([
-      startControlPlane(join(workDir, "kube")).then((cp) => (started.push(cp), cp)),
-      startS3Server(join(workDir, "s3")).then((s) => (started.push(s), s)),
+      startControlPlane(join(workDir, "kube")).then(track),
+      startS3Server(join(workDir, "s3")).then(track),
     ]);
     const emulatorPort = await freePort();
     const emulatorEndpoint = `http://127.0.0.1:${emulatorPort}`;
