@@ -50,10 +50,16 @@ export async function startLocalStack(opts: StackOptions = {}): Promise<LocalSta
       started.push(p);
       return p;
     };
-    const [controlPlane, s3] = await Promise.all([
+    // allSettled, not all: when one fails, the other must have finished starting (and be tracked)
+    // before the clean-up below stops everything.
+    const [cp, s3r] = await Promise.allSettled([
       startControlPlane(join(workDir, "kube")).then(track),
       startS3Server(join(workDir, "s3")).then(track),
     ]);
+    if (cp.status === "rejected") throw cp.reason;
+    if (s3r.status === "rejected") throw s3r.reason;
+    const controlPlane = cp.value;
+    const s3 = s3r.value;
     const emulatorPort = await freePort();
     const emulatorEndpoint = `http://127.0.0.1:${emulatorPort}`;
     const emulator = ManagedProcess.start(
