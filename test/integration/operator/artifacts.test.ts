@@ -2,7 +2,6 @@
 // content-addressed key; a wrong digest or a forbidden URL stalls the resource and uploads nothing.
 import { HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { waitFor } from "../../../src/localstack/processes.js";
 import { SourceServer, sha256Of } from "../artifacts/source-server.js";
 import { condition, Harness, isReady } from "./harness.js";
 
@@ -10,7 +9,6 @@ const h = new Harness();
 let source: SourceServer;
 const jar = Buffer.from("PK\u0003\u0004 the engagement-metrics job, version 2");
 const digest = sha256Of(jar);
-const reconciles = new Map<string, number>();
 
 const spec = (url: string, sha256 = digest) => ({
   runtimeEnvironment: "FLINK-1_20",
@@ -29,7 +27,6 @@ beforeAll(async () => {
   await h.startOperator({
     artifactPolicy: { allowedHosts: ["127.0.0.1"], allowedCidrs: [] },
     resyncPeriodMs: 300,
-    onReconciled: (key) => reconciles.set(key, (reconciles.get(key) ?? 0) + 1),
   });
 });
 afterAll(async () => {
@@ -60,12 +57,7 @@ describe("artifacts", () => {
     expect(source.requestsTo("/job.jar")).toBe(1);
 
     // Later reconciles (resyncs every 300 ms here) fetch and upload nothing.
-    const key = `${h.namespace}/${name}`;
-    const seen = reconciles.get(key) ?? 0;
-    await waitFor(async () => (reconciles.get(key) ?? 0) >= seen + 3, {
-      timeoutMs: 10_000,
-      description: "resyncs",
-    });
+    await h.waitForReconciles(name, 3);
     expect(source.requestsTo("/job.jar")).toBe(1);
     expect(await keysUnder("jobs/")).toEqual([`jobs/${digest}.jar`]);
   });
@@ -88,12 +80,7 @@ describe("artifacts", () => {
     expect(await keysUnder("bad/")).toEqual([]);
     // Stalled means stalled: the artifact is not fetched again on resync.
     const fetched = source.requestsTo("/job.jar");
-    const key = `${h.namespace}/${name}`;
-    const seen = reconciles.get(key) ?? 0;
-    await waitFor(async () => (reconciles.get(key) ?? 0) >= seen + 3, {
-      timeoutMs: 10_000,
-      description: "resyncs",
-    });
+    await h.waitForReconciles(name, 3);
     expect(source.requestsTo("/job.jar")).toBe(fetched);
   });
 
@@ -101,8 +88,8 @@ describe("artifacts", () => {
     ["the instance metadata address", "http://169.254.169.254/latest/meta-data/iam/"],
     ["a loopback address that is not allowlisted", "https://127.0.0.2/job.jar"],
     ["an allowlisted host that redirects to the metadata address", "redirect"],
-  ])("refuses an artifact URL pointing at %s", async (_what, url) => {
-    const name = `${h.namespace}-ssrf-${reconciles.size}`;
+  ])("refuses an artifact URL pointing at %s", async (what, url) => {
+    const name = `${h.namespace}-ssrf-${what.length}`;
     const target = url === "redirect" ? source.url("/to-metadata.jar") : url;
     // A digest nobody uploaded yet, so that refusing the URL is the only way not to fetch it.
     await h.apply(h.app(name, spec(target, sha256Of(name))));

@@ -1,11 +1,9 @@
 // Throttling and 5xx are retried with backoff until the application runs; a terminal error stalls the
 // resource with the AWS message and nothing is retried until the spec changes.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { waitFor } from "../../../src/localstack/processes.js";
 import { condition, Harness, isReady } from "./harness.js";
 
 const h = new Harness();
-const reconciles = new Map<string, number>();
 const spec = (key: string) => ({
   runtimeEnvironment: "FLINK-1_20",
   serviceExecutionRole: "arn:aws:iam::123456789012:role/flink",
@@ -17,7 +15,6 @@ beforeAll(async () => {
   await h.putCode("err-apps", "app.jar");
   await h.startOperator({
     resyncPeriodMs: 300,
-    onReconciled: (key) => reconciles.set(key, (reconciles.get(key) ?? 0) + 1),
   });
 });
 afterEach(() => h.emulator("DELETE", "/faults"));
@@ -60,12 +57,7 @@ describe("AWS errors", () => {
     });
     expect(condition(app, "Ready")?.status).toBe("False");
 
-    const key = `${h.namespace}/${name}`;
-    const seen = reconciles.get(key) ?? 0;
-    await waitFor(async () => (reconciles.get(key) ?? 0) >= seen + 3, {
-      timeoutMs: 10_000,
-      description: "three resyncs",
-    });
+    await h.waitForReconciles(name, 3);
     const creates = (await h.callsFor(name)).filter((c) => c.operation === "CreateApplication");
     expect(creates).toHaveLength(1);
 

@@ -34,6 +34,8 @@ export class Harness {
   readonly s3: S3Client;
   readonly namespace = `t-${randomBytes(4).toString("hex")}`;
   operators: RunningOperator[] = [];
+  /** Reconciles per application name, counted by every operator startOperator() starts. */
+  readonly reconciles = new Map<string, number>();
 
   constructor() {
     this.kc.loadFromFile(this.stack.kubeconfigPath);
@@ -93,6 +95,10 @@ export class Harness {
       metricsHost: "127.0.0.1",
       identity: `test-${randomBytes(3).toString("hex")}`,
       metrics: createMetrics({ defaultMetrics: false }),
+      onReconciled: (key) => {
+        const name = key.slice(key.indexOf("/") + 1);
+        this.reconciles.set(name, (this.reconciles.get(name) ?? 0) + 1);
+      },
       ...over,
     });
     this.operators.push(op);
@@ -194,6 +200,15 @@ export class Harness {
       "-p",
       JSON.stringify(patch),
     ]);
+  }
+
+  /** Waits until the operator has reconciled `name` `times` more times (resyncs, when nothing changes). */
+  async waitForReconciles(name: string, times: number): Promise<void> {
+    const from = this.reconciles.get(name) ?? 0;
+    await waitFor(async () => (this.reconciles.get(name) ?? 0) >= from + times, {
+      timeoutMs: 15_000,
+      description: `${times} reconciles of ${name}`,
+    });
   }
 
   /** Waits until the object satisfies `check`; fails with the last seen status at the deadline. */

@@ -6,7 +6,6 @@ import { Harness, isReady } from "./harness.js";
 
 const h = new Harness();
 const names = ["a", "b", "c"].map((n) => `${h.namespace}-steady-${n}`);
-const reconciles = new Map<string, number>();
 
 beforeAll(async () => {
   await h.setUp();
@@ -14,13 +13,12 @@ beforeAll(async () => {
 });
 afterAll(() => h.tearDown());
 
+const reconciles = h.reconciles;
+
 describe("steady state", () => {
   it("costs one DescribeApplication per application per resync and no writes", async () => {
     const resyncPeriodMs = 400;
-    await h.startOperator({
-      resyncPeriodMs,
-      onReconciled: (key) => reconciles.set(key, (reconciles.get(key) ?? 0) + 1),
-    });
+    await h.startOperator({ resyncPeriodMs });
     for (const name of names) {
       await h.apply(
         h.app(name, {
@@ -38,13 +36,10 @@ describe("steady state", () => {
     }
     // Once every application has been reconciled once more after settling, nothing is in flight.
     const settled = new Map(reconciles);
-    await waitFor(
-      async () =>
-        names.every(
-          (n) => (reconciles.get(`${h.namespace}/${n}`) ?? 0) > (settled.get(`${h.namespace}/${n}`) ?? 0),
-        ),
-      { timeoutMs: 10_000, description: "one more reconcile of each application" },
-    );
+    await waitFor(async () => names.every((n) => (reconciles.get(n) ?? 0) > (settled.get(n) ?? 0)), {
+      timeoutMs: 10_000,
+      description: "one more reconcile of each application",
+    });
     const before = new Map<string, string>();
     for (const name of names) before.set(name, (await h.get(name))!.metadata.resourceVersion!);
     const eventsBefore = JSON.parse(await h.kubectlOk(["get", "events", "-n", h.namespace, "-o", "json"]))
@@ -52,8 +47,7 @@ describe("steady state", () => {
     await h.emulator("DELETE", "/calls");
     reconciles.clear();
 
-    const keys = names.map((n) => `${h.namespace}/${n}`);
-    await waitFor(async () => keys.every((k) => (reconciles.get(k) ?? 0) >= 3), {
+    await waitFor(async () => names.every((n) => (reconciles.get(n) ?? 0) >= 3), {
       timeoutMs: 20_000,
       description: "three resyncs of every application",
     });
@@ -63,12 +57,12 @@ describe("steady state", () => {
       "GET",
       "/calls",
     );
-    const counted = new Map(keys.map((k) => [k, reconciles.get(k) ?? 0]));
+    const counted = new Map(names.map((n) => [n, reconciles.get(n) ?? 0]));
 
     expect(calls.filter((c) => c.operation !== "DescribeApplication")).toEqual([]);
     for (const name of names) {
       const describes = calls.filter((c) => c.input.ApplicationName === name).length;
-      expect(describes).toBe(counted.get(`${h.namespace}/${name}`));
+      expect(describes).toBe(counted.get(name));
     }
     for (const name of names) expect((await h.get(name))!.metadata.resourceVersion).toBe(before.get(name));
     const eventsAfter = JSON.parse(await h.kubectlOk(["get", "events", "-n", h.namespace, "-o", "json"]))

@@ -178,14 +178,8 @@ describe("runtime, autoscaling and restore settings", () => {
       h.app(name, spec({ parallelism: { parallelism: 4, parallelismPerKPU: 1, autoScaling: true } })),
     );
     await h.waitForApp(name, running, "running");
-    let reconciled = 0;
     await h.tearDown();
-    await h.startOperator({
-      resyncPeriodMs: 200,
-      onReconciled: (key) => {
-        if (key === `${h.namespace}/${name}`) reconciled++;
-      },
-    });
+    await h.startOperator({ resyncPeriodMs: 200 });
     const updatesBefore = (await h.callsFor(name)).filter((c) => c.operation === "UpdateApplication").length;
     await h.emulator("POST", `/applications/${name}/autoscale`, { parallelism: 12 });
     const app = await h.waitForApp(
@@ -194,11 +188,7 @@ describe("runtime, autoscaling and restore settings", () => {
       "autoscaled",
     );
     expect(app.status?.configuredParallelism).toBe(4);
-    const seen = reconciled;
-    await waitFor(async () => reconciled >= seen + 3, {
-      timeoutMs: 10_000,
-      description: "three more reconciles",
-    });
+    await h.waitForReconciles(name, 3);
     expect((await h.callsFor(name)).filter((c) => c.operation === "UpdateApplication").length).toBe(
       updatesBefore,
     );
@@ -268,15 +258,9 @@ describe("failed updates", () => {
     const count = async (op: string) => (await h.callsFor(name)).filter((c) => c.operation === op).length;
     const updates = await count("UpdateApplication");
     const starts = await count("StartApplication");
-    let reconciled = 0;
     await h.tearDown();
-    await h.startOperator({
-      resyncPeriodMs: 200,
-      onReconciled: (key) => {
-        if (key === `${h.namespace}/${name}`) reconciled++;
-      },
-    });
-    await waitFor(async () => reconciled >= 4, { timeoutMs: 10_000, description: "four reconciles" });
+    await h.startOperator({ resyncPeriodMs: 200 });
+    await h.waitForReconciles(name, 4);
     expect(await count("UpdateApplication")).toBe(updates);
     expect(await count("StartApplication")).toBe(starts);
     const after = await h.get(name);
