@@ -28,7 +28,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type RunningEmulator, startEmulator } from "../../../src/emulator/server.js";
 import { type S3Server, startS3Server } from "../../../src/localstack/s3.js";
-import { eventually, rejection, waitForStatus } from "./helpers.js";
+import { errorName, eventually, rejection, waitForStatus } from "./helpers.js";
 
 const credentials = { accessKeyId: "test", secretAccessKey: "test" };
 const ROLE = "arn:aws:iam::123456789012:role/flink";
@@ -216,7 +216,7 @@ describe("CreateApplication / DescribeApplication / ListApplications", () => {
 
   it("rejects duplicates (ResourceInUseException), too many tags, a missing code object, and the application cap", async () => {
     const { name } = await create();
-    expect((await rejection(client.send(new CreateApplicationCommand(appInput(name))))).name).toBe(
+    expect(await errorName(client.send(new CreateApplicationCommand(appInput(name))))).toBe(
       "ResourceInUseException",
     );
     const tags = Array.from({ length: 51 }, (_, i) => ({ Key: `k${i}`, Value: "v" }));
@@ -233,9 +233,9 @@ describe("CreateApplication / DescribeApplication / ListApplications", () => {
     const count = (await client.send(new ListApplicationsCommand({}))).ApplicationSummaries!.length;
     await admin("PUT", "config", { applicationCap: count });
     try {
-      expect(
-        (await rejection(noRetry.send(new CreateApplicationCommand(appInput(`cap-${++seq}`))))).name,
-      ).toBe("LimitExceededException");
+      expect(await errorName(noRetry.send(new CreateApplicationCommand(appInput(`cap-${++seq}`))))).toBe(
+        "LimitExceededException",
+      );
     } finally {
       await admin("PUT", "config", { applicationCap: 100 });
     }
@@ -301,9 +301,9 @@ describe("CreateApplication / DescribeApplication / ListApplications", () => {
   });
 
   it("answers ResourceNotFoundException for an unknown application", async () => {
-    expect(
-      (await rejection(client.send(new DescribeApplicationCommand({ ApplicationName: "ghost" })))).name,
-    ).toBe("ResourceNotFoundException");
+    expect(await errorName(client.send(new DescribeApplicationCommand({ ApplicationName: "ghost" })))).toBe(
+      "ResourceNotFoundException",
+    );
   });
 });
 
@@ -314,7 +314,7 @@ describe("start, stop and the lifecycle", () => {
     expect(r.OperationId).toBeTruthy();
     expect((await describeApp(name)).ApplicationStatus).toBe("STARTING");
     await waitForStatus(client, name, "RUNNING");
-    expect((await rejection(client.send(new StartApplicationCommand({ ApplicationName: name })))).name).toBe(
+    expect(await errorName(client.send(new StartApplicationCommand({ ApplicationName: name })))).toBe(
       "ResourceInUseException",
     );
     const op = await operationSettled(name, r.OperationId!);
@@ -343,11 +343,11 @@ describe("start, stop and the lifecycle", () => {
 
   it("refuses an unforced stop outside RUNNING and a forced stop of a READY application", async () => {
     const { name } = await create();
-    expect((await rejection(client.send(new StopApplicationCommand({ ApplicationName: name })))).name).toBe(
+    expect(await errorName(client.send(new StopApplicationCommand({ ApplicationName: name })))).toBe(
       "ResourceInUseException",
     );
     expect(
-      (await rejection(client.send(new StopApplicationCommand({ ApplicationName: name, Force: true })))).name,
+      await errorName(client.send(new StopApplicationCommand({ ApplicationName: name, Force: true }))),
     ).toBe("ResourceInUseException");
   });
 
@@ -369,7 +369,7 @@ describe("start, stop and the lifecycle", () => {
       }),
     );
     expect(
-      (await rejection(client.send(new StopApplicationCommand({ ApplicationName: name, Force: true })))).name,
+      await errorName(client.send(new StopApplicationCommand({ ApplicationName: name, Force: true }))),
     ).toBe("UnsupportedOperationException");
   });
 
@@ -407,7 +407,7 @@ describe("start, stop and the lifecycle", () => {
         ServiceExecutionRole: ROLE,
       }),
     );
-    expect((await rejection(client.send(new StartApplicationCommand({ ApplicationName: sql })))).name).toBe(
+    expect(await errorName(client.send(new StartApplicationCommand({ ApplicationName: sql })))).toBe(
       "InvalidApplicationConfigurationException",
     );
   });
@@ -523,13 +523,9 @@ describe("UpdateApplication", () => {
     );
     expect(u2.ApplicationDetail).toMatchObject({ ApplicationStatus: "UPDATING", ApplicationVersionId: 3 });
     expect(
-      (
-        await rejection(
-          client.send(
-            new UpdateApplicationCommand({ ApplicationName: name, CurrentApplicationVersionId: 3 }),
-          ),
-        )
-      ).name,
+      await errorName(
+        client.send(new UpdateApplicationCommand({ ApplicationName: name, CurrentApplicationVersionId: 3 })),
+      ),
     ).toBe("ResourceInUseException");
     await waitForStatus(client, name, "RUNNING");
     const d = await describeApp(name);
@@ -560,34 +556,26 @@ describe("UpdateApplication", () => {
       new UpdateApplicationCommand({ ApplicationName: name, CurrentApplicationVersionId: 1 }),
     );
     expect(
-      (
-        await rejection(
-          client.send(
-            new UpdateApplicationCommand({ ApplicationName: name, CurrentApplicationVersionId: 1 }),
-          ),
-        )
-      ).name,
+      await errorName(
+        client.send(new UpdateApplicationCommand({ ApplicationName: name, CurrentApplicationVersionId: 1 })),
+      ),
     ).toBe("ConcurrentModificationException");
     expect(
-      (
-        await rejection(
-          client.send(
-            new UpdateApplicationCommand({
-              ApplicationName: name,
-              ConditionalToken: detail.ConditionalToken!,
-            }),
-          ),
-        )
-      ).name,
+      await errorName(
+        client.send(
+          new UpdateApplicationCommand({
+            ApplicationName: name,
+            ConditionalToken: detail.ConditionalToken!,
+          }),
+        ),
+      ),
     ).toBe("ConcurrentModificationException");
     expect(
-      (
-        await rejection(
-          client.send(
-            new UpdateApplicationCommand({ ApplicationName: "ghost", CurrentApplicationVersionId: 1 }),
-          ),
-        )
-      ).name,
+      await errorName(
+        client.send(
+          new UpdateApplicationCommand({ ApplicationName: "ghost", CurrentApplicationVersionId: 1 }),
+        ),
+      ),
     ).toBe("ResourceNotFoundException");
   });
 
@@ -655,13 +643,11 @@ describe("RollbackApplication, versions and operations", () => {
     );
     await waitForStatus(client, name, "RUNNING");
     expect(
-      (
-        await rejection(
-          client.send(
-            new RollbackApplicationCommand({ ApplicationName: name, CurrentApplicationVersionId: 1 }),
-          ),
-        )
-      ).name,
+      await errorName(
+        client.send(
+          new RollbackApplicationCommand({ ApplicationName: name, CurrentApplicationVersionId: 1 }),
+        ),
+      ),
     ).toBe("ConcurrentModificationException");
     const r = await client.send(
       new RollbackApplicationCommand({ ApplicationName: name, CurrentApplicationVersionId: 2 }),
@@ -688,13 +674,11 @@ describe("RollbackApplication, versions and operations", () => {
       ApplicationVersionUpdatedFrom: 1,
     });
     expect(
-      (
-        await rejection(
-          client.send(
-            new DescribeApplicationVersionCommand({ ApplicationName: name, ApplicationVersionId: 99 }),
-          ),
-        )
-      ).name,
+      await errorName(
+        client.send(
+          new DescribeApplicationVersionCommand({ ApplicationName: name, ApplicationVersionId: 99 }),
+        ),
+      ),
     ).toBe("ResourceNotFoundException");
 
     const ops = await client.send(new ListApplicationOperationsCommand({ ApplicationName: name, Limit: 2 }));
@@ -709,36 +693,30 @@ describe("RollbackApplication, versions and operations", () => {
     );
     expect(onlyStarts.ApplicationOperationInfoList!.map((o) => o.Operation)).toEqual(["StartApplication"]);
     expect(
-      (
-        await rejection(
-          client.send(
-            new DescribeApplicationOperationCommand({ ApplicationName: name, OperationId: "op-none" }),
-          ),
-        )
-      ).name,
+      await errorName(
+        client.send(
+          new DescribeApplicationOperationCommand({ ApplicationName: name, OperationId: "op-none" }),
+        ),
+      ),
     ).toBe("ResourceNotFoundException");
   });
 
   it("refuses a rollback of a READY application, of version 1, and with no snapshots", async () => {
     const { name } = await create();
     expect(
-      (
-        await rejection(
-          client.send(
-            new RollbackApplicationCommand({ ApplicationName: name, CurrentApplicationVersionId: 1 }),
-          ),
-        )
-      ).name,
+      await errorName(
+        client.send(
+          new RollbackApplicationCommand({ ApplicationName: name, CurrentApplicationVersionId: 1 }),
+        ),
+      ),
     ).toBe("ResourceInUseException");
     const r = await running();
     expect(
-      (
-        await rejection(
-          client.send(
-            new RollbackApplicationCommand({ ApplicationName: r.name, CurrentApplicationVersionId: 1 }),
-          ),
-        )
-      ).name,
+      await errorName(
+        client.send(
+          new RollbackApplicationCommand({ ApplicationName: r.name, CurrentApplicationVersionId: 1 }),
+        ),
+      ),
     ).toBe("InvalidRequestException");
     const noSnap = await running({
       ApplicationConfiguration: {
@@ -751,16 +729,14 @@ describe("RollbackApplication, versions and operations", () => {
     );
     await waitForStatus(client, noSnap.name, "RUNNING");
     expect(
-      (
-        await rejection(
-          client.send(
-            new RollbackApplicationCommand({ ApplicationName: noSnap.name, CurrentApplicationVersionId: 2 }),
-          ),
-        )
-      ).name,
+      await errorName(
+        client.send(
+          new RollbackApplicationCommand({ ApplicationName: noSnap.name, CurrentApplicationVersionId: 2 }),
+        ),
+      ),
     ).toBe("InvalidRequestException");
     expect(
-      (await rejection(client.send(new ListApplicationVersionsCommand({ ApplicationName: "ghost" })))).name,
+      await errorName(client.send(new ListApplicationVersionsCommand({ ApplicationName: "ghost" }))),
     ).toBe("ResourceNotFoundException");
   });
 });
@@ -780,11 +756,9 @@ describe("snapshots", () => {
     await snapshotReady(name, "a");
     await client.send(new CreateApplicationSnapshotCommand({ ApplicationName: name, SnapshotName: "b" }));
     expect(
-      (
-        await rejection(
-          client.send(new CreateApplicationSnapshotCommand({ ApplicationName: name, SnapshotName: "b" })),
-        )
-      ).name,
+      await errorName(
+        client.send(new CreateApplicationSnapshotCommand({ ApplicationName: name, SnapshotName: "b" })),
+      ),
     ).toBe("ResourceInUseException");
     const page1 = await client.send(new ListApplicationSnapshotsCommand({ ApplicationName: name, Limit: 1 }));
     expect(page1.SnapshotSummaries!.map((s) => s.SnapshotName)).toEqual(["a"]);
@@ -797,17 +771,15 @@ describe("snapshots", () => {
     const a = creating.SnapshotDetails!;
     const wrong = new Date(a.SnapshotCreationTimestamp!.getTime() - 1000);
     expect(
-      (
-        await rejection(
-          client.send(
-            new DeleteApplicationSnapshotCommand({
-              ApplicationName: name,
-              SnapshotName: "a",
-              SnapshotCreationTimestamp: wrong,
-            }),
-          ),
-        )
-      ).name,
+      await errorName(
+        client.send(
+          new DeleteApplicationSnapshotCommand({
+            ApplicationName: name,
+            SnapshotName: "a",
+            SnapshotCreationTimestamp: wrong,
+          }),
+        ),
+      ),
     ).toBe("InvalidArgumentException");
     await client.send(
       new DeleteApplicationSnapshotCommand({
@@ -817,24 +789,20 @@ describe("snapshots", () => {
       }),
     );
     expect(
-      (
-        await rejection(
-          client.send(new DescribeApplicationSnapshotCommand({ ApplicationName: name, SnapshotName: "a" })),
-        )
-      ).name,
+      await errorName(
+        client.send(new DescribeApplicationSnapshotCommand({ ApplicationName: name, SnapshotName: "a" })),
+      ),
     ).toBe("ResourceNotFoundException");
     expect(
-      (
-        await rejection(
-          client.send(
-            new DeleteApplicationSnapshotCommand({
-              ApplicationName: name,
-              SnapshotName: "a",
-              SnapshotCreationTimestamp: wrong,
-            }),
-          ),
-        )
-      ).name,
+      await errorName(
+        client.send(
+          new DeleteApplicationSnapshotCommand({
+            ApplicationName: name,
+            SnapshotName: "a",
+            SnapshotCreationTimestamp: wrong,
+          }),
+        ),
+      ),
     ).toBe("ResourceNotFoundException");
   });
 
@@ -854,13 +822,9 @@ describe("snapshots", () => {
   it("needs a RUNNING application with snapshots enabled, and stops at the per-application cap", async () => {
     const ready = await create();
     expect(
-      (
-        await rejection(
-          client.send(
-            new CreateApplicationSnapshotCommand({ ApplicationName: ready.name, SnapshotName: "x" }),
-          ),
-        )
-      ).name,
+      await errorName(
+        client.send(new CreateApplicationSnapshotCommand({ ApplicationName: ready.name, SnapshotName: "x" })),
+      ),
     ).toBe("ResourceInUseException");
     const off = await running({
       ApplicationConfiguration: {
@@ -869,11 +833,9 @@ describe("snapshots", () => {
       },
     });
     expect(
-      (
-        await rejection(
-          client.send(new CreateApplicationSnapshotCommand({ ApplicationName: off.name, SnapshotName: "x" })),
-        )
-      ).name,
+      await errorName(
+        client.send(new CreateApplicationSnapshotCommand({ ApplicationName: off.name, SnapshotName: "x" })),
+      ),
     ).toBe("InvalidApplicationConfigurationException");
     const { name } = await running();
     await admin("PUT", "config", { snapshotCap: 2 });
@@ -881,26 +843,20 @@ describe("snapshots", () => {
       await client.send(new CreateApplicationSnapshotCommand({ ApplicationName: name, SnapshotName: "one" }));
       await client.send(new CreateApplicationSnapshotCommand({ ApplicationName: name, SnapshotName: "two" }));
       expect(
-        (
-          await rejection(
-            client.send(
-              new CreateApplicationSnapshotCommand({ ApplicationName: name, SnapshotName: "three" }),
-            ),
-          )
-        ).name,
+        await errorName(
+          client.send(new CreateApplicationSnapshotCommand({ ApplicationName: name, SnapshotName: "three" })),
+        ),
       ).toBe("LimitExceededException");
     } finally {
       await admin("PUT", "config", { snapshotCap: 1000 });
     }
     expect(
-      (await rejection(client.send(new ListApplicationSnapshotsCommand({ ApplicationName: "ghost" })))).name,
+      await errorName(client.send(new ListApplicationSnapshotsCommand({ ApplicationName: "ghost" }))),
     ).toBe("InvalidArgumentException");
     expect(
-      (
-        await rejection(
-          client.send(new CreateApplicationSnapshotCommand({ ApplicationName: "ghost", SnapshotName: "x" })),
-        )
-      ).name,
+      await errorName(
+        client.send(new CreateApplicationSnapshotCommand({ ApplicationName: "ghost", SnapshotName: "x" })),
+      ),
     ).toBe("ResourceNotFoundException");
   });
 });
@@ -909,21 +865,17 @@ describe("DeleteApplication", () => {
   it("needs the right CreateTimestamp, refuses transitional statuses, then goes DELETING → gone", async () => {
     const { name, detail } = await create();
     expect(
-      (
-        await rejection(
-          client.send(new DeleteApplicationCommand({ ApplicationName: name, CreateTimestamp: new Date(0) })),
-        )
-      ).name,
+      await errorName(
+        client.send(new DeleteApplicationCommand({ ApplicationName: name, CreateTimestamp: new Date(0) })),
+      ),
     ).toBe("InvalidArgumentException");
     await client.send(new StartApplicationCommand({ ApplicationName: name }));
     expect(
-      (
-        await rejection(
-          client.send(
-            new DeleteApplicationCommand({ ApplicationName: name, CreateTimestamp: detail.CreateTimestamp! }),
-          ),
-        )
-      ).name,
+      await errorName(
+        client.send(
+          new DeleteApplicationCommand({ ApplicationName: name, CreateTimestamp: detail.CreateTimestamp! }),
+        ),
+      ),
     ).toBe("ResourceInUseException");
     await waitForStatus(client, name, "RUNNING");
     await client.send(
@@ -939,11 +891,9 @@ describe("DeleteApplication", () => {
       "application deleted",
     );
     expect(
-      (
-        await rejection(
-          client.send(new DeleteApplicationCommand({ ApplicationName: name, CreateTimestamp: new Date() })),
-        )
-      ).name,
+      await errorName(
+        client.send(new DeleteApplicationCommand({ ApplicationName: name, CreateTimestamp: new Date() })),
+      ),
     ).toBe("ResourceNotFoundException");
   });
 });
@@ -963,16 +913,16 @@ describe("tags", () => {
     ]);
     expect((await describeApp(detail.ApplicationName!)).ApplicationVersionId).toBe(1);
     const many = Array.from({ length: 50 }, (_, i) => ({ Key: `k${i}`, Value: "v" }));
-    expect(
-      (await rejection(client.send(new TagResourceCommand({ ResourceARN: arn, Tags: many })))).name,
-    ).toBe("TooManyTagsException");
+    expect(await errorName(client.send(new TagResourceCommand({ ResourceARN: arn, Tags: many })))).toBe(
+      "TooManyTagsException",
+    );
     const ghost = "arn:aws:kinesisanalytics:us-east-1:123456789012:application/ghost";
     for (const p of [
       client.send(new TagResourceCommand({ ResourceARN: ghost, Tags: [{ Key: "a", Value: "b" }] })),
       client.send(new UntagResourceCommand({ ResourceARN: ghost, TagKeys: ["a"] })),
       client.send(new ListTagsForResourceCommand({ ResourceARN: ghost })),
     ]) {
-      expect((await rejection(p)).name).toBe("ResourceNotFoundException");
+      expect(await errorName(p)).toBe("ResourceNotFoundException");
     }
   });
 });

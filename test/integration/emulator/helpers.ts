@@ -49,3 +49,8 @@ export async function rejection(
   }
   throw new Error("expected the call to fail");
 }
+
+/** The error type name a call fails with (fails the test when the call succeeds). */
+export async function errorName(p: Promise<unknown>): Promise<string> {
+  return (await rejection(p)).name;
+}
