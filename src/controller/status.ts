@@ -4,6 +4,7 @@
 import type { ApplicationDetail } from "@aws-sdk/client-kinesis-analytics-v2";
 import { NotFound, type Observed } from "../aws/managed-flink.js";
 import type { Condition, FlinkApplicationStatus, LastError } from "../crds/types.generated.js";
+import { codeSection, parallelismSection } from "./configuration-map.js";
 import type { Step } from "./plan.js";
 
 export type ConditionType = "Ready" | "Reconciling" | "Stalled";
@@ -167,11 +168,8 @@ export function observedFields(
   if (observed === NotFound) {
     return { applicationName, region };
   }
-  const flink = observed.ApplicationConfigurationDescription?.FlinkApplicationConfigurationDescription;
-  const s3 =
-    observed.ApplicationConfigurationDescription?.ApplicationCodeConfigurationDescription
-      ?.CodeContentDescription?.S3ApplicationCodeLocationDescription;
-  const par = flink?.ParallelismConfigurationDescription;
+  const parallelism = parallelismSection.fromDescription(observed);
+  const code = codeSection.fromDescription(observed);
   return {
     applicationName,
     region,
@@ -179,15 +177,12 @@ export function observedFields(
     applicationVersionId: observed.ApplicationVersionId,
     applicationStatus: observed.ApplicationStatus,
     createTimestamp: observed.CreateTimestamp?.toISOString(),
-    configuredParallelism: par?.Parallelism,
-    currentParallelism: par?.CurrentParallelism,
-    codeLocation: s3?.BucketARN
-      ? {
-          bucket: s3.BucketARN.replace(/^arn:aws[a-z-]*:s3:::/, ""),
-          key: s3.FileKey,
-          ...(s3.ObjectVersion ? { objectVersion: s3.ObjectVersion } : {}),
-        }
-      : undefined,
+    configuredParallelism: parallelism?.values.parallelism as number | undefined,
+    // Service-owned (autoscaling), so not part of the configuration table.
+    currentParallelism:
+      observed.ApplicationConfigurationDescription?.FlinkApplicationConfigurationDescription
+        ?.ParallelismConfigurationDescription?.CurrentParallelism,
+    codeLocation: code?.bucket ? code : undefined,
   };
 }
 

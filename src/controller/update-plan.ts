@@ -2,7 +2,6 @@
 // status.operation and what AWS reports, so that a restarted controller resumes it exactly.
 import type {
   ApplicationDetail,
-  RuntimeEnvironment,
   SnapshotDetails,
   UpdateApplicationRequest,
 } from "@aws-sdk/client-kinesis-analytics-v2";
@@ -25,17 +24,12 @@ export function updateRequest(
   drift: Drift,
   restoreFrom?: string,
 ): UpdateApplicationRequest {
-  const update = drift.update ?? {};
   const running = observed.ApplicationStatus === "RUNNING";
   const run = runConfigurationUpdate(input.spec);
   return {
     ApplicationName: input.applicationName,
     CurrentApplicationVersionId: observed.ApplicationVersionId,
-    ...(update.configuration ? { ApplicationConfigurationUpdate: update.configuration } : {}),
-    ...(update.runtimeEnvironment
-      ? { RuntimeEnvironmentUpdate: update.runtimeEnvironment as RuntimeEnvironment }
-      : {}),
-    ...(update.serviceExecutionRole ? { ServiceExecutionRoleUpdate: update.serviceExecutionRole } : {}),
+    ...drift.update,
     // A running application restarts on update: restore exactly the pre-update snapshot when there is
     // one, else as spec.restore says — never silently from scratch.
     ...(running
