@@ -13,7 +13,6 @@ import {
   DescribeApplicationSnapshotCommand,
   DescribeApplicationVersionCommand,
   KinesisAnalyticsV2Client,
-  ListApplicationSnapshotsCommand,
   ListTagsForResourceCommand,
   RollbackApplicationCommand,
   type RunConfiguration,
@@ -46,7 +45,6 @@ export interface ManagedFlinkApi {
   untagResource(arn: string, keys: string[]): Promise<void>;
   createSnapshot(name: string, snapshotName: string): Promise<void>;
   describeSnapshot(name: string, snapshotName: string): Promise<Observed<SnapshotDetails>>;
-  listSnapshots(name: string): Promise<SnapshotDetails[]>;
   deleteSnapshot(name: string, snapshotName: string, created: Date): Promise<void>;
   describeOperation(name: string, operationId: string): Promise<Observed<ApplicationOperationInfoDetails>>;
   describeVersion(name: string, versionId: number): Promise<Observed<ApplicationDetail>>;
@@ -193,21 +191,6 @@ export class SdkManagedFlink implements ManagedFlinkApi {
       ),
     );
     return out === NotFound ? NotFound : out.SnapshotDetails!;
-  }
-
-  async listSnapshots(name: string) {
-    const all: SnapshotDetails[] = [];
-    let token: string | undefined;
-    do {
-      const out = await this.write("ListApplicationSnapshots", () =>
-        this.client.send(
-          new ListApplicationSnapshotsCommand({ ApplicationName: name, Limit: 50, NextToken: token }),
-        ),
-      );
-      all.push(...(out.SnapshotSummaries ?? []));
-      token = out.NextToken;
-    } while (token);
-    return all;
   }
 
   async deleteSnapshot(name: string, snapshotName: string, created: Date) {

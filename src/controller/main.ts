@@ -50,8 +50,6 @@ async function main(): Promise<void> {
         }
       : undefined,
     artifactPolicy,
-    // Fault injection for the crash tests (test/integration/operator/crash.test.ts); never set in a deployment.
-    crashAfter: process.env.MFO_TEST_CRASH_AFTER || undefined,
     // As client-go binaries do: a replica that lost the Lease exits and comes back as a standby.
     onLostLeadership: () => process.exit(1),
   });

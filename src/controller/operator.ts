@@ -39,8 +39,6 @@ export interface OperatorConfig {
   metrics?: OperatorMetrics;
   /** The SSRF guard for artifact URLs (ARTIFACT_ALLOWED_HOSTS / ARTIFACT_ALLOWED_CIDRS). */
   artifactPolicy?: ArtifactPolicy;
-  /** Crash tests only: see ReconcilerOptions.crashAfter. */
-  crashAfter?: string;
   /** Called after every reconcile of a key, for tests and diagnostics. */
   onReconciled?: (key: string) => void;
   /** Called when leadership is lost; the binary exits so that it restarts cleanly as a standby. */
@@ -93,7 +91,6 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
     log: cfg.log,
     defaultRegion: cfg.defaultRegion,
     pollIntervalMs: cfg.pollIntervalMs,
-    crashAfter: cfg.crashAfter,
     artifactPolicy: cfg.artifactPolicy,
   });
 

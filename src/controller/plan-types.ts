@@ -10,6 +10,8 @@ import type {
   FailedUpdate,
   FlinkApplicationSpec,
   FlinkApplicationStatus,
+  LastError,
+  ResolvedArtifact,
   SnapshotRecord,
   UpdateOperation,
 } from "../crds/types.generated.js";
@@ -26,8 +28,11 @@ export interface PlanInput {
   status: FlinkApplicationStatus;
   applicationName: string;
   region: string;
-  /** The code object to run, or why it cannot be resolved (a terminal problem of the spec). */
-  code: CodeObject | { error: string };
+  /**
+   * The code object to run; `upload` when spec.code.artifact is not in S3 yet (status.artifact does
+   * not record it), or why it cannot be resolved (a terminal problem of the spec).
+   */
+  code: CodeObject | { upload: true } | { error: string };
   deleting: boolean;
   hasFinalizer: boolean;
   /** The resource opted in to adopting an existing application (annotation managedflink.dev/adopt). */
@@ -53,6 +58,7 @@ export interface StatusChanges {
   snapshots?: SnapshotRecord[];
   lastSnapshotRequest?: string;
   lastFailedUpdate?: FailedUpdate | null;
+  artifact?: ResolvedArtifact;
 }
 
 export type Step = (
@@ -67,8 +73,10 @@ export type Step = (
   | { kind: "delete"; createTimestamp: Date }
   /** Nothing to call now; observe again after the poll interval. */
   | { kind: "wait"; reason: string; message: string }
-  /** The spec must change first: name conflict, terminal error, unusable code. */
-  | { kind: "stalled"; reason: string; message: string }
+  /** The spec must change first: name conflict, terminal error (kept in status), unusable code. */
+  | { kind: "stalled"; reason: string; message: string; error?: LastError }
+  /** Fetch spec.code.artifact, verify it and upload it once; recorded in status.artifact. */
+  | { kind: "uploadArtifact" }
   /** Desired state reached. */
   | { kind: "steady"; message: string }
   /** Only a status change (recording or completing an operation). */

@@ -5,7 +5,13 @@
 
 import { NotFound } from "../aws/managed-flink.js";
 import type { UpdateOperation } from "../crds/types.generated.js";
-import { configurationDrift, createApplicationRequest, ownerTag, runConfiguration } from "./desired.js";
+import {
+  type CodeObject,
+  configurationDrift,
+  createApplicationRequest,
+  ownerTag,
+  runConfiguration,
+} from "./desired.js";
 import { type PlanInput, pascal, type Step, transitional } from "./plan-types.js";
 import { planSnapshots } from "./snapshot-plan.js";
 import { correctable, planOperation, snapshotName, updateRequest } from "./update-plan.js";
@@ -32,6 +38,12 @@ export function planNextStep(input: PlanInput): Step {
 
   if (input.deleting) return planDeletion(input);
   if (!input.hasFinalizer) return { kind: "addFinalizer" };
+  // A terminal error stops everything until the spec changes (a new generation): not even the
+  // artifact is fetched again.
+  const error = status.lastError;
+  if (error?.terminal && error.generation === input.generation) {
+    return { kind: "stalled", reason: error.type ?? "Terminal", message: error.message ?? "", error };
+  }
 
   if (status.region && status.region !== input.region) {
     return {
@@ -41,12 +53,14 @@ export function planNextStep(input: PlanInput): Step {
     };
   }
   if ("error" in input.code) return { kind: "stalled", reason: "InvalidCode", message: input.code.error };
-  const code = input.code;
+  // The artifact is fetched only for an application this resource creates or owns.
+  const upload = "upload" in input.code;
 
   if (observed === NotFound) {
+    if (upload) return { kind: "uploadArtifact" };
     return {
       kind: "create",
-      request: createApplicationRequest(input.applicationName, spec, code, input.key),
+      request: createApplicationRequest(input.applicationName, spec, input.code as CodeObject, input.key),
     };
   }
 
@@ -63,6 +77,8 @@ export function planNextStep(input: PlanInput): Step {
     };
   }
 
+  if (upload) return { kind: "uploadArtifact" };
+  const code = input.code as CodeObject;
   const appStatus = observed.ApplicationStatus ?? "UNKNOWN";
   const drift = configurationDrift(spec, code, observed);
 

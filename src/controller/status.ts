@@ -33,6 +33,7 @@ const stepReason: Record<Step["kind"], string> = {
   deleteSnapshot: "PruningSnapshots",
   rollback: "RollingBack",
   updateFailed: "UpdateFailed",
+  uploadArtifact: "UploadingArtifact",
 };
 
 /** What the conditions say after `step` was planned (and, unless it failed, carried out). */
@@ -115,6 +116,8 @@ export function describeStep(step: Step): string {
       return `rolling back from version ${step.currentVersionId}`;
     case "updateFailed":
       return `update to generation ${step.failure.generation} failed: ${step.failure.message}`;
+    case "uploadArtifact":
+      return "fetching, verifying and uploading the artifact";
     case "wait":
     case "stalled":
     case "steady":

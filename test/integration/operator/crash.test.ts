@@ -16,10 +16,14 @@ let runs = 0;
 
 function startOperator(crashAfter?: string): ManagedProcess {
   runs++;
-  current = h.operatorProcess(`operator-${runs}`, logDir, {
-    LEADER_ELECT: "false",
-    ...(crashAfter ? { MFO_TEST_CRASH_AFTER: crashAfter } : {}),
-  });
+  current = crashAfter
+    ? h.operatorProcess(
+        `operator-${runs}`,
+        logDir,
+        { LEADER_ELECT: "false", CRASH_AFTER: crashAfter },
+        "test/fixtures/crashing-controller.ts",
+      )
+    : h.operatorProcess(`operator-${runs}`, logDir, { LEADER_ELECT: "false" });
   return current;
 }
 

@@ -118,34 +118,34 @@ export class Harness {
    * The operator as a real process (`src/controller/main.ts`), configured through its environment as
    * in a pod, for tests that must kill it. Watches only this test's namespace.
    */
-  operatorProcess(identity: string, logDir: string, env: Record<string, string> = {}): ManagedProcess {
-    return ManagedProcess.start(
-      identity,
-      process.execPath,
-      ["--import", "tsx", join(repoRoot, "src/controller/main.ts")],
-      {
-        logFile: join(logDir, `${identity}.log`),
-        cwd: repoRoot,
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          KUBECONFIG: this.stack.kubeconfigPath,
-          AWS_ENDPOINT_URL_KINESIS_ANALYTICS_V2: this.stack.emulatorEndpoint,
-          AWS_ENDPOINT_URL_S3: this.stack.s3Endpoint,
-          AWS_REGION: this.stack.region,
-          AWS_ACCESS_KEY_ID: "local",
-          AWS_SECRET_ACCESS_KEY: "local-secret",
-          POD_NAME: identity,
-          POD_NAMESPACE: this.namespace,
-          WATCH_NAMESPACES: this.namespace,
-          METRICS_PORT: "0",
-          METRICS_HOST: "127.0.0.1",
-          POLL_INTERVAL_SECONDS: "1",
-          LOG_LEVEL: "info",
-          ...env,
-        },
+  operatorProcess(
+    identity: string,
+    logDir: string,
+    env: Record<string, string> = {},
+    entry = "src/controller/main.ts",
+  ): ManagedProcess {
+    return ManagedProcess.start(identity, process.execPath, ["--import", "tsx", join(repoRoot, entry)], {
+      logFile: join(logDir, `${identity}.log`),
+      cwd: repoRoot,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        KUBECONFIG: this.stack.kubeconfigPath,
+        AWS_ENDPOINT_URL_KINESIS_ANALYTICS_V2: this.stack.emulatorEndpoint,
+        AWS_ENDPOINT_URL_S3: this.stack.s3Endpoint,
+        AWS_REGION: this.stack.region,
+        AWS_ACCESS_KEY_ID: "local",
+        AWS_SECRET_ACCESS_KEY: "local-secret",
+        POD_NAME: identity,
+        POD_NAMESPACE: this.namespace,
+        WATCH_NAMESPACES: this.namespace,
+        METRICS_PORT: "0",
+        METRICS_HOST: "127.0.0.1",
+        POLL_INTERVAL_SECONDS: "1",
+        LOG_LEVEL: "info",
+        ...env,
       },
-    );
+    });
   }
 
   async putCode(bucket: string, key: string, body = "PK fake jar"): Promise<void> {

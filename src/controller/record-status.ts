@@ -1,0 +1,92 @@
+// Record status: the next status from what was observed, the step as carried out and any failure,
+// written as one merge patch — and only when it changed, so a resync of a settled application
+// writes nothing.
+import type { ApplicationDetail } from "@aws-sdk/client-kinesis-analytics-v2";
+import { NotFound, type Observed } from "../aws/managed-flink.js";
+import type { FlinkApplicationStatus, LastError } from "../crds/types.generated.js";
+import type { KubeWrites } from "./kube.js";
+import type { Observation, Target } from "./observe.js";
+import type { Step } from "./plan.js";
+import { compact, lastErrorOf, nextConditions, observedFields, outcomeOf, sameJson } from "./status.js";
+
+/** A failed call, classified: terminal failures wait for a spec change. */
+export interface Failure {
+  type: string;
+  message: string;
+  operation?: string;
+  terminal: boolean;
+}
+
+export interface Recorded {
+  /** The step as carried out, or as planned when its call failed; undefined if planning never ran. */
+  step?: Step;
+  observation?: Observation;
+  failure?: Failure;
+  now: Date;
+}
+
+export async function recordStatus(kube: KubeWrites, t: Target, r: Recorded): Promise<void> {
+  const before = t.obj.status ?? {};
+  if (t.deleting && !r.step) return;
+  const next = nextStatus(t, before, r);
+  if (sameJson(compact(before), next)) return;
+  // Merge patch: keys we no longer report are sent as null so that they are removed.
+  const patch: Record<string, unknown> = { ...next };
+  for (const k of Object.keys(before)) if (!(k in next)) patch[k] = null;
+  await kube.patchStatus(t.obj.metadata.namespace!, t.obj.metadata.name!, patch as FlinkApplicationStatus);
+}
+
+export function nextStatus(t: Target, before: FlinkApplicationStatus, r: Recorded): FlinkApplicationStatus {
+  const { step, failure, now } = r;
+  const outcome = outcomeOf(step ?? { kind: "wait", reason: "Observing", message: "observing" }, failure);
+  const observed = linked(r.observation);
+  // Before the application exists, keep what we knew (a failed describe must not erase the ARN).
+  const seen =
+    observed === NotFound && before.applicationARN && failure
+      ? { ...withoutProgress(before), applicationName: t.applicationName, region: t.region }
+      : observedFields(observed, t.applicationName, t.region);
+  // The durable record (artifact, operation, snapshots, failed update) changes only through a step
+  // that was carried out; a failed call leaves it as it was, so the next pass resumes the same operation.
+  const durable: Partial<FlinkApplicationStatus> = {
+    artifact: before.artifact,
+    operation: before.operation,
+    snapshots: before.snapshots,
+    lastSnapshotRequest: before.lastSnapshotRequest,
+    lastFailedUpdate: before.lastFailedUpdate,
+  };
+  if (step?.changes && !failure) {
+    for (const [k, v] of Object.entries(step.changes)) {
+      (durable as Record<string, unknown>)[k] = v === null ? undefined : v;
+    }
+  }
+  return compact({
+    ...seen,
+    ...durable,
+    observedGeneration: t.generation,
+    conditions: nextConditions(before.conditions, outcome, t.generation, now),
+    // The last error stays until a reconcile succeeds; a terminal one also until the spec changes.
+    lastError: lastError(before, r, t.generation),
+  });
+}
+
+function lastError(before: FlinkApplicationStatus, r: Recorded, generation: number): LastError | undefined {
+  if (!r.failure) return r.step?.kind === "stalled" ? r.step.error : undefined;
+  // The same error again keeps its record (and time), so status does not churn.
+  const e = before.lastError;
+  const f = r.failure;
+  if (e && e.type === f.type && e.message === f.message && e.generation === generation) return e;
+  return lastErrorOf(f, generation, r.now);
+}
+
+function withoutProgress(s: FlinkApplicationStatus): Partial<FlinkApplicationStatus> {
+  const { conditions: _c, lastError: _e, observedGeneration: _g, ...rest } = s;
+  return rest;
+}
+
+/**
+ * Status links the resource to an application (ARN + creation time) only once it is ours: one found
+ * under the same name must never look owned on the next pass.
+ */
+function linked(o: Observation | undefined): Observed<ApplicationDetail> {
+  return o && o.observed !== NotFound && o.ownership?.kind === "ours" ? o.observed : NotFound;
+}
