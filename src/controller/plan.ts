@@ -3,16 +3,18 @@
 // (test/unit/plan.test.ts). Updates of a running application are planned in update-plan.ts, snapshots
 // at rest in snapshot-plan.ts.
 
+import type { ApplicationDetail } from "@aws-sdk/client-kinesis-analytics-v2";
 import { NotFound } from "../aws/managed-flink.js";
 import type { UpdateOperation } from "../crds/types.generated.js";
 import {
   type CodeObject,
   configurationDrift,
   createApplicationRequest,
+  type Drift,
   ownerTag,
   runConfiguration,
 } from "./desired.js";
-import { type PlanInput, pascal, type Step, transitional } from "./plan-types.js";
+import { type Ownership, type PlanInput, pascal, type Step, transitional } from "./plan-types.js";
 import { planSnapshots } from "./snapshot-plan.js";
 import { correctable, planOperation, snapshotName, updateRequest } from "./update-plan.js";
 
@@ -33,10 +35,28 @@ function tagDelta(want: Record<string, string>, have: Record<string, string>) {
 }
 
 export function planNextStep(input: PlanInput): Step {
-  const { spec, observed, status } = input;
-  const desiredState = spec.desiredState ?? "Running";
-
   if (input.deleting) return planDeletion(input);
+  const blocked = planPreconditions(input);
+  if (blocked) return blocked;
+  const { observed } = input;
+  // The artifact is fetched only for an application this resource creates or owns.
+  const code = "upload" in input.code ? undefined : (input.code as CodeObject);
+  if (observed === NotFound) {
+    if (!code) return { kind: "uploadArtifact" };
+    return {
+      kind: "create",
+      request: createApplicationRequest(input.applicationName, input.spec, code, input.key),
+    };
+  }
+  const ownership = input.ownership ?? { kind: "unowned" };
+  if (ownership.kind !== "ours") return planNotOurs(input, observed, ownership);
+  if (!code) return { kind: "uploadArtifact" };
+  return planOwned(input, observed, configurationDrift(input.spec, code, observed));
+}
+
+/** What must hold before anything is read into a plan: the finalizer, no terminal error, one region. */
+function planPreconditions(input: PlanInput): Step | undefined {
+  const { status } = input;
   if (!input.hasFinalizer) return { kind: "addFinalizer" };
   // A terminal error stops everything until the spec changes (a new generation): not even the
   // artifact is fetched again.
@@ -44,7 +64,6 @@ export function planNextStep(input: PlanInput): Step {
   if (error?.terminal && error.generation === input.generation) {
     return { kind: "stalled", reason: error.type ?? "Terminal", message: error.message ?? "", error };
   }
-
   if (status.region && status.region !== input.region) {
     return {
       kind: "stalled",
@@ -53,103 +72,54 @@ export function planNextStep(input: PlanInput): Step {
     };
   }
   if ("error" in input.code) return { kind: "stalled", reason: "InvalidCode", message: input.code.error };
-  // The artifact is fetched only for an application this resource creates or owns.
-  const upload = "upload" in input.code;
+  return undefined;
+}
 
-  if (observed === NotFound) {
-    if (upload) return { kind: "uploadArtifact" };
-    return {
-      kind: "create",
-      request: createApplicationRequest(input.applicationName, spec, input.code as CodeObject, input.key),
-    };
-  }
+function planNotOurs(
+  input: PlanInput,
+  observed: ApplicationDetail,
+  ownership: Exclude<Ownership, { kind: "ours" }>,
+): Step {
+  if (ownership.kind === "unowned" && input.adopt) return { kind: "adopt", arn: observed.ApplicationARN! };
+  const by = ownership.kind === "other" ? ` (it belongs to FlinkApplication ${ownership.owner})` : "";
+  const hint =
+    ownership.kind === "unowned" ? '; set annotation managedflink.dev/adopt: "true" to manage it' : "";
+  return {
+    kind: "stalled",
+    reason: "NameConflict",
+    message: `an application named ${input.applicationName} already exists in ${input.region}${by} and is left untouched${hint}`,
+  };
+}
 
-  const ownership = input.ownership ?? { kind: "unowned" };
-  if (ownership.kind !== "ours") {
-    if (ownership.kind === "unowned" && input.adopt) return { kind: "adopt", arn: observed.ApplicationARN! };
-    const by = ownership.kind === "other" ? ` (it belongs to FlinkApplication ${ownership.owner})` : "";
-    const hint =
-      ownership.kind === "unowned" ? '; set annotation managedflink.dev/adopt: "true" to manage it' : "";
-    return {
-      kind: "stalled",
-      reason: "NameConflict",
-      message: `an application named ${input.applicationName} already exists in ${input.region}${by} and is left untouched${hint}`,
-    };
-  }
-
-  if (upload) return { kind: "uploadArtifact" };
-  const code = input.code as CodeObject;
+/** Our application: resume an operation, or move it one step towards the spec. */
+function planOwned(input: PlanInput, observed: ApplicationDetail, drift: Drift): Step {
+  const { spec } = input;
+  const desiredState = spec.desiredState ?? "Running";
   const appStatus = observed.ApplicationStatus ?? "UNKNOWN";
-  const drift = configurationDrift(spec, code, observed);
-
   // An update in flight comes first: it is resumed from status, never started twice.
-  const op = status.operation;
+  const op = input.status.operation;
   if (op) return planOperation(input, observed, op, drift);
-
   if (transitional.has(appStatus)) {
     return { kind: "wait", reason: pascal(appStatus), message: `application is ${appStatus}` };
   }
-
   if (input.observedTags) {
     const { add, remove } = tagDelta(desiredTags(input), input.observedTags);
     if (Object.keys(add).length > 0 || remove.length > 0) {
       return { kind: "tag", arn: observed.ApplicationARN!, add, remove };
     }
   }
-
   if (appStatus === "RUNNING" && desiredState === "Stopped") {
     return { kind: "stop", force: false, reason: "desiredState is Stopped" };
   }
-
-  const failed = status.lastFailedUpdate;
-  const update = drift.update;
-  const restarting = appStatus === "READY" && desiredState === "Running";
-  if (failed?.generation === input.generation && (update || restarting)) {
-    // Never loop: this generation's update failed once — neither update again nor start the failed
-    // version again (it fell to READY on it); a spec change is needed to try again.
-    return {
-      kind: "stalled",
-      reason: "UpdateFailed",
-      message: `the update to generation ${failed.generation} failed (${failed.message}); change the spec to try again`,
-    };
-  }
-
-  if (update && appStatus === "RUNNING") {
-    // Every change to a running application restarts it: one recorded operation, snapshot first.
-    const snapshotFirst = (spec.snapshots?.enabled ?? true) && (spec.snapshots?.beforeUpdate ?? true);
-    const operation: UpdateOperation = {
-      type: "Update",
-      generation: input.generation,
-      phase: snapshotFirst ? "Snapshotting" : "Updating",
-      ...(snapshotFirst
-        ? { snapshotName: snapshotName(input.applicationName, input.generation, input.now) }
-        : {}),
-      fromVersionId: observed.ApplicationVersionId,
-      startedAt: input.now.toISOString(),
-      fields: drift.fields.filter((f) => !drift.uncorrectable.includes(f)),
-    };
-    return {
-      kind: "record",
-      reason: "UpdateStarted",
-      message: `updating ${operation.fields!.join(", ")}${snapshotFirst ? ` after snapshot ${operation.snapshotName}` : " without a snapshot (snapshots.beforeUpdate is false)"}`,
-      changes: { operation },
-    };
-  }
-
-  if (update && (appStatus === "READY" || appStatus === "ROLLED_BACK")) {
-    // Not running: the update changes configuration in place and restarts nothing.
-    return { kind: "update", fields: correctable(drift), request: updateRequest(input, observed, drift) };
-  }
-
+  const change = planChange(input, observed, drift);
+  if (change) return change;
   if (appStatus === "READY" && desiredState === "Running") {
     return { kind: "start", run: runConfiguration(spec) };
   }
-
   if (appStatus === "RUNNING") {
     const snap = planSnapshots(input, observed);
     if (snap) return snap;
   }
-
   const uncorrectable =
     drift.uncorrectable.length > 0
       ? `; drift not corrected (would need recreating the application): ${drift.uncorrectable.join(", ")}`
@@ -159,6 +129,55 @@ export function planNextStep(input: PlanInput): Step {
   }
   // ROLLED_BACK with nothing to change, or a status this operator does not know yet.
   return { kind: "wait", reason: pascal(appStatus), message: `application is ${appStatus}${uncorrectable}` };
+}
+
+/** Drift to correct: a recorded snapshot-first operation while RUNNING, an in-place update at rest. */
+function planChange(input: PlanInput, observed: ApplicationDetail, drift: Drift): Step | undefined {
+  const appStatus = observed.ApplicationStatus ?? "UNKNOWN";
+  const failed = input.status.lastFailedUpdate;
+  const restarting = appStatus === "READY" && (input.spec.desiredState ?? "Running") === "Running";
+  if (failed?.generation === input.generation && (drift.update || restarting)) {
+    // Never loop: this generation's update failed once — neither update again nor start the failed
+    // version again (it fell to READY on it); a spec change is needed to try again.
+    return {
+      kind: "stalled",
+      reason: "UpdateFailed",
+      message: `the update to generation ${failed.generation} failed (${failed.message}); change the spec to try again`,
+    };
+  }
+  if (!drift.update) return undefined;
+  if (appStatus === "RUNNING") return startUpdate(input, observed, drift);
+  if (appStatus === "READY" || appStatus === "ROLLED_BACK") {
+    // Not running: the update changes configuration in place and restarts nothing.
+    return { kind: "update", fields: correctable(drift), request: updateRequest(input, observed, drift) };
+  }
+  return undefined;
+}
+
+/** Every change to a running application restarts it: one recorded operation, snapshot first. */
+function startUpdate(input: PlanInput, observed: ApplicationDetail, drift: Drift): Step {
+  const { spec } = input;
+  const snapshotFirst = (spec.snapshots?.enabled ?? true) && (spec.snapshots?.beforeUpdate ?? true);
+  const operation: UpdateOperation = {
+    type: "Update",
+    generation: input.generation,
+    phase: snapshotFirst ? "Snapshotting" : "Updating",
+    ...(snapshotFirst
+      ? { snapshotName: snapshotName(input.applicationName, input.generation, input.now) }
+      : {}),
+    fromVersionId: observed.ApplicationVersionId,
+    startedAt: input.now.toISOString(),
+    fields: correctable(drift),
+  };
+  const how = snapshotFirst
+    ? ` after snapshot ${operation.snapshotName}`
+    : " without a snapshot (snapshots.beforeUpdate is false)";
+  return {
+    kind: "record",
+    reason: "UpdateStarted",
+    message: `updating ${operation.fields!.join(", ")}${how}`,
+    changes: { operation },
+  };
 }
 
 function planDeletion(input: PlanInput): Step {

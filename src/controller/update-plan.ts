@@ -75,74 +75,12 @@ export function planOperation(
   op: UpdateOperation,
   drift: Drift,
 ): Step {
-  const appStatus = observed.ApplicationStatus ?? "UNKNOWN";
-  const version = observed.ApplicationVersionId ?? 0;
-  const from = op.fromVersionId ?? 0;
-  const applied = version > from;
-
   if (op.type === "Rollback") return planRollback(input, observed, op);
-
-  if (!applied && op.generation !== input.generation) {
-    // The spec moved on before this update was called: drop it and plan the new generation afresh.
-    // A snapshot already taken stays recorded, so retention can clean it up.
-    const snap = input.observedSnapshot;
-    return {
-      kind: "record",
-      reason: "UpdateSuperseded",
-      message: `generation ${op.generation} superseded by ${input.generation} before it was applied`,
-      changes: {
-        operation: null,
-        ...(op.snapshotName && snap && snap !== NotFound && snap.SnapshotStatus === "READY"
-          ? { snapshots: record(input.status.snapshots, snapshotRecord(snap, op, "BeforeUpdate")) }
-          : {}),
-      },
-    };
-  }
-
-  if (!applied && op.phase === "Snapshotting") {
-    if (transitional.has(appStatus)) {
-      return {
-        kind: "wait",
-        reason: pascal(appStatus),
-        message: `waiting for ${appStatus} to settle before the snapshot`,
-      };
-    }
-    if (appStatus !== "RUNNING") {
-      // Stopped behind our back: nothing to snapshot; the update applies in place on the next pass.
-      return {
-        kind: "record",
-        reason: "UpdateRestarted",
-        message: `application is ${appStatus}; updating in place`,
-        changes: { operation: null },
-      };
-    }
-    const snap = input.observedSnapshot;
-    if (!snap || snap === NotFound) {
-      return { kind: "snapshot", snapshotName: op.snapshotName!, reason: "BeforeUpdate" };
-    }
-    if (snap.SnapshotStatus === "CREATING") {
-      return { kind: "wait", reason: "Snapshotting", message: `snapshot ${op.snapshotName} is CREATING` };
-    }
-    if (snap.SnapshotStatus !== "READY") {
-      return updateFailed(
-        input,
-        op,
-        `snapshot ${op.snapshotName} is ${snap.SnapshotStatus}; nothing was updated`,
-        "None",
-      );
-    }
-    return {
-      kind: "update",
-      fields: op.fields ?? correctable(drift),
-      request: updateRequest(input, observed, drift, op.snapshotName),
-      changes: {
-        operation: { ...op, phase: "AwaitingRunning", updateStartedAt: input.now.toISOString() },
-        snapshots: record(input.status.snapshots, snapshotRecord(snap, op, "BeforeUpdate")),
-      },
-    };
-  }
-
+  const applied = (observed.ApplicationVersionId ?? 0) > (op.fromVersionId ?? 0);
+  if (!applied && op.generation !== input.generation) return superseded(input, op);
+  if (!applied && op.phase === "Snapshotting") return planSnapshotting(input, observed, op, drift);
   if (!applied && op.phase === "Updating") {
+    const appStatus = observed.ApplicationStatus ?? "UNKNOWN";
     if (transitional.has(appStatus)) {
       return {
         kind: "wait",
@@ -157,55 +95,127 @@ export function planOperation(
       changes: { operation: { ...op, phase: "AwaitingRunning", updateStartedAt: input.now.toISOString() } },
     };
   }
+  return planAwaitingRunning(input, observed, op, applied);
+}
 
-  // The update was called (and, if the version moved, accepted): wait for RUNNING on the new version.
-  if (appStatus === "RUNNING" && applied) {
-    // If the controller died between UpdateApplication and its status write, the snapshot was never
-    // recorded; record it now (the phase is still Snapshotting, so it was read this pass).
-    const snap = input.observedSnapshot;
-    const unrecorded =
-      op.snapshotName &&
-      !input.status.snapshots?.some((s) => s.name === op.snapshotName) &&
-      snap &&
-      snap !== NotFound &&
-      snap.SnapshotStatus === "READY";
+/** The spec moved on before this update was called: drop it and plan the new generation afresh. */
+function superseded(input: PlanInput, op: UpdateOperation): Step {
+  // A snapshot already taken stays recorded, so retention can clean it up.
+  const snap = input.observedSnapshot;
+  return {
+    kind: "record",
+    reason: "UpdateSuperseded",
+    message: `generation ${op.generation} superseded by ${input.generation} before it was applied`,
+    changes: {
+      operation: null,
+      ...(op.snapshotName && snap && snap !== NotFound && snap.SnapshotStatus === "READY"
+        ? { snapshots: record(input.status.snapshots, snapshotRecord(snap, op, "BeforeUpdate")) }
+        : {}),
+    },
+  };
+}
+
+/** Snapshot first: take the recorded snapshot, wait until READY, then update from exactly it. */
+function planSnapshotting(
+  input: PlanInput,
+  observed: ApplicationDetail,
+  op: UpdateOperation,
+  drift: Drift,
+): Step {
+  const appStatus = observed.ApplicationStatus ?? "UNKNOWN";
+  if (transitional.has(appStatus)) {
     return {
-      kind: "record",
-      reason: "Updated",
-      message: `running version ${version} (generation ${op.generation})`,
-      changes: {
-        operation: null,
-        lastFailedUpdate: null,
-        ...(unrecorded
-          ? { snapshots: record(input.status.snapshots, snapshotRecord(snap, op, "BeforeUpdate")) }
-          : {}),
-      },
+      kind: "wait",
+      reason: pascal(appStatus),
+      message: `waiting for ${appStatus} to settle before the snapshot`,
     };
   }
-  if (
+  if (appStatus !== "RUNNING") {
+    // Stopped behind our back: nothing to snapshot; the update applies in place on the next pass.
+    return {
+      kind: "record",
+      reason: "UpdateRestarted",
+      message: `application is ${appStatus}; updating in place`,
+      changes: { operation: null },
+    };
+  }
+  const snap = input.observedSnapshot;
+  if (!snap || snap === NotFound) {
+    return { kind: "snapshot", snapshotName: op.snapshotName!, reason: "BeforeUpdate" };
+  }
+  if (snap.SnapshotStatus === "CREATING") {
+    return { kind: "wait", reason: "Snapshotting", message: `snapshot ${op.snapshotName} is CREATING` };
+  }
+  if (snap.SnapshotStatus !== "READY") {
+    const why = `snapshot ${op.snapshotName} is ${snap.SnapshotStatus}; nothing was updated`;
+    return updateFailed(input, op, why, "None");
+  }
+  return {
+    kind: "update",
+    fields: op.fields ?? correctable(drift),
+    request: updateRequest(input, observed, drift, op.snapshotName),
+    changes: {
+      operation: { ...op, phase: "AwaitingRunning", updateStartedAt: input.now.toISOString() },
+      snapshots: record(input.status.snapshots, snapshotRecord(snap, op, "BeforeUpdate")),
+    },
+  };
+}
+
+/** The update was called (and, if the version moved, accepted): wait for RUNNING on the new version. */
+function planAwaitingRunning(
+  input: PlanInput,
+  observed: ApplicationDetail,
+  op: UpdateOperation,
+  applied: boolean,
+): Step {
+  const appStatus = observed.ApplicationStatus ?? "UNKNOWN";
+  const version = observed.ApplicationVersionId ?? 0;
+  if (appStatus === "RUNNING" && applied) return updated(input, op, version);
+  const rolledBackByService =
     appStatus === "ROLLED_BACK" ||
     (appStatus === "RUNNING" &&
       !applied &&
       op.phase === "AwaitingRunning" &&
-      observed.ApplicationVersionRolledBackFrom)
-  ) {
+      observed.ApplicationVersionRolledBackFrom);
+  if (rolledBackByService) {
     return updateFailed(input, op, "Managed Flink rolled the update back (system rollback)", "Service");
   }
   if (appStatus === "READY" && applied) {
     return updateFailed(input, op, `application fell to READY on version ${version}`, "None");
   }
   if (updateTimedOut(input, op)) {
-    return updateFailed(
-      input,
-      op,
-      `not RUNNING on a new version within ${input.spec.rollback?.updateTimeoutSeconds ?? 900} s (status ${appStatus}, version ${version})`,
-      "None",
-    );
+    const limit = input.spec.rollback?.updateTimeoutSeconds ?? 900;
+    const why = `not RUNNING on a new version within ${limit} s (status ${appStatus}, version ${version})`;
+    return updateFailed(input, op, why, "None");
   }
   return {
     kind: "wait",
     reason: "Updating",
     message: `application is ${appStatus} on version ${version}; waiting for RUNNING`,
+  };
+}
+
+function updated(input: PlanInput, op: UpdateOperation, version: number): Step {
+  // If the controller died between UpdateApplication and its status write, the snapshot was never
+  // recorded; record it now (the phase is still Snapshotting, so it was read this pass).
+  const snap = input.observedSnapshot;
+  const unrecorded =
+    op.snapshotName &&
+    !input.status.snapshots?.some((s) => s.name === op.snapshotName) &&
+    snap &&
+    snap !== NotFound &&
+    snap.SnapshotStatus === "READY";
+  return {
+    kind: "record",
+    reason: "Updated",
+    message: `running version ${version} (generation ${op.generation})`,
+    changes: {
+      operation: null,
+      lastFailedUpdate: null,
+      ...(unrecorded
+        ? { snapshots: record(input.status.snapshots, snapshotRecord(snap, op, "BeforeUpdate")) }
+        : {}),
+    },
   };
 }
 
