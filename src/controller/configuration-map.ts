@@ -2,7 +2,7 @@
 // reads one value from the spec and the same value from DescribeApplication, and writes it into
 // CreateApplication, UpdateApplication and back into a spec. The create request, the drift/update,
 // the spec of a previous version and the observed status are all derived from this table
-// (desired.ts), so a new configuration field is added here and nowhere else (ADR 0008).
+// (desired.ts), so a new configuration field is added here and nowhere else (ADR 0009).
 import type {
   ApplicationDetail,
   CreateApplicationRequest,

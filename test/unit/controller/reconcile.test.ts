@@ -1,0 +1,150 @@
+// The whole reconcile (observe → plan → execute → record) against behaving fakes of the AWS port and
+// the Kubernetes client: the unit tier for what the integration tests show on the real parts.
+import { describe, expect, it } from "vitest";
+import { ConflictError, RecoverableError, TerminalError } from "../../../src/aws/errors.js";
+import { KubeError } from "../../../src/controller/kube.js";
+import { finalizer } from "../../../src/controller/reconciler.js";
+import type { FlinkApplication } from "../../../src/crds/types.generated.js";
+import { FakeKube, FakeManagedFlink, flinkApp, reconcilerFor } from "./fakes.js";
+
+function world(obj: FlinkApplication = flinkApp()) {
+  const aws = new FakeManagedFlink();
+  const kube = new FakeKube(obj);
+  const reconciler = reconcilerFor(aws, kube);
+  const reconcile = () => reconciler.reconcile(kube.obj);
+  const condition = (type: string) => kube.obj.status?.conditions?.find((c) => c.type === type);
+  /** Reconciles, settling AWS in between, until Ready=True (or gives up after `max` passes). */
+  const untilReady = async (max = 10) => {
+    for (let i = 0; i < max && condition("Ready")?.status !== "True"; i++) {
+      await reconcile();
+      aws.settle();
+    }
+    expect(condition("Ready")?.status).toBe("True");
+  };
+  const bump = (spec: Partial<FlinkApplication["spec"]>) => {
+    const m = kube.obj.metadata;
+    kube.obj = {
+      ...kube.obj,
+      metadata: { ...m, generation: m.generation! + 1 },
+      spec: { ...kube.obj.spec, ...spec },
+    };
+  };
+  return { aws, kube, reconcile, condition, untilReady, bump };
+}
+
+describe("reconcile", () => {
+  it("adds the finalizer before any AWS call, then creates, starts and settles RUNNING", async () => {
+    const w = world();
+    await w.reconcile();
+    expect(w.kube.obj.metadata.finalizers).toEqual([finalizer]);
+    expect(w.aws.calls).toEqual([]);
+    await w.untilReady();
+    const writes = w.aws.calls.filter((c) => !c.startsWith("Describe") && !c.startsWith("List"));
+    expect(writes).toEqual(["CreateApplication", "StartApplication"]);
+    expect(w.kube.obj.status?.applicationStatus).toBe("RUNNING");
+    expect(w.kube.events.map((e) => e.reason)).toEqual(["Created", "Starting"]);
+  });
+
+  it("costs one DescribeApplication and no write when settled", async () => {
+    const w = world();
+    await w.untilReady();
+    const calls = w.aws.calls.length;
+    const writes = w.kube.statusWrites;
+    expect(await w.reconcile()).toEqual({});
+    expect(w.aws.calls.slice(calls)).toEqual(["DescribeApplication"]);
+    expect(w.kube.statusWrites).toBe(writes);
+  });
+
+  it("changes parallelism snapshot first: record, snapshot, update from exactly that snapshot", async () => {
+    const w = world(flinkApp({ parallelism: { parallelism: 2 } }));
+    await w.untilReady();
+    w.aws.calls.length = 0;
+    w.bump({ parallelism: { parallelism: 4 } });
+    await w.reconcile();
+    const op = w.kube.obj.status?.operation;
+    expect(op).toMatchObject({ type: "Update", phase: "Snapshotting", fields: ["parallelism"] });
+    expect(w.aws.calls.filter((c) => c !== "DescribeApplication" && !c.startsWith("List"))).toEqual([]);
+    await w.untilReady();
+    const writes = w.aws.calls.filter((c) => c === "CreateApplicationSnapshot" || c === "UpdateApplication");
+    expect(writes).toEqual(["CreateApplicationSnapshot", "UpdateApplication"]);
+    const app = w.aws.apps.get("orders")!;
+    expect(app.detail.ApplicationVersionId).toBe(2);
+    expect(w.kube.obj.status).toMatchObject({ configuredParallelism: 4, applicationVersionId: 2 });
+    expect(w.kube.obj.status?.operation).toBeUndefined();
+    expect(w.kube.obj.status?.snapshots?.[0]?.name).toBe(op?.snapshotName);
+  });
+
+  it("stalls on a terminal error, records it once and calls nothing more until the spec changes", async () => {
+    const w = world();
+    await w.reconcile(); // finalizer
+    w.aws.failNext.set(
+      "CreateApplication",
+      new TerminalError("InvalidArgumentException", "no such code object"),
+    );
+    expect(await w.reconcile()).toEqual({});
+    expect(w.condition("Stalled")).toMatchObject({ status: "True", reason: "InvalidArgumentException" });
+    expect(w.kube.obj.status?.lastError).toMatchObject({ terminal: true, generation: 1 });
+    const calls = w.aws.calls.length;
+    const writes = w.kube.statusWrites;
+    await w.reconcile();
+    expect(w.aws.calls.slice(calls)).toEqual(["DescribeApplication"]);
+    expect(w.kube.statusWrites).toBe(writes);
+    expect(w.kube.events.filter((e) => e.type === "Warning")).toHaveLength(1);
+    w.bump({ description: "fixed" });
+    await w.untilReady();
+  });
+
+  it("retries a conflict soon without throwing, and a recoverable error through the queue's backoff", async () => {
+    const w = world();
+    await w.reconcile();
+    w.aws.failNext.set("CreateApplication", new ConflictError("ResourceInUseException", "busy"));
+    expect(await w.reconcile()).toEqual({ requeueAfterMs: 1000 });
+    w.aws.failNext.set("CreateApplication", new RecoverableError("ServiceUnavailable", "try later"));
+    await expect(w.reconcile()).rejects.toBeInstanceOf(RecoverableError);
+    expect(w.condition("Reconciling")).toMatchObject({ status: "True", reason: "RetryingAfterError" });
+    await w.untilReady();
+    expect(w.kube.obj.status?.lastError).toBeUndefined();
+  });
+
+  it("hands an API server error to the queue as it is, never through the AWS classifier", async () => {
+    const w = world();
+    w.kube.failNext = new KubeError(409, "conflict");
+    await expect(w.reconcile()).rejects.toBeInstanceOf(KubeError);
+    expect(w.kube.obj.status).toBeUndefined();
+  });
+
+  it("never fetches an artifact for an application that belongs to someone else", async () => {
+    const w = world(
+      flinkApp({
+        // Loopback is refused by the SSRF guard: a fetch would stall as ArtifactForbiddenURL instead.
+        code: { artifact: { url: "https://127.0.0.1:1/app.jar", sha256: "a".repeat(64), bucket: "jars" } },
+      }),
+    );
+    await w.aws.createApplication({
+      ApplicationName: "orders",
+      RuntimeEnvironment: "FLINK-1_20",
+      ServiceExecutionRole: "arn:aws:iam::123456789012:role/flink",
+      Tags: [{ Key: "managedflink.dev/owner", Value: "team-b/orders" }],
+    });
+    await w.reconcile();
+    await w.reconcile();
+    expect(w.condition("Stalled")).toMatchObject({ status: "True", reason: "NameConflict" });
+    expect(w.kube.obj.status?.artifact).toBeUndefined();
+  });
+
+  it("deletes under deletionPolicy Delete: force stop, delete, then release the finalizer", async () => {
+    const w = world(flinkApp({ deletionPolicy: "Delete" }));
+    await w.untilReady();
+    w.kube.obj = {
+      ...w.kube.obj,
+      metadata: { ...w.kube.obj.metadata, deletionTimestamp: new Date("2026-11-29T13:00:00Z") },
+    };
+    for (let i = 0; i < 6 && w.kube.obj.metadata.finalizers?.length; i++) {
+      await w.reconcile();
+      w.aws.settle();
+    }
+    expect(w.kube.obj.metadata.finalizers).toEqual([]);
+    expect(w.aws.apps.size).toBe(0);
+    expect(w.aws.calls).toContain("DeleteApplication");
+  });
+});
