@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { CallLog } from "./calls.js";
+import type { Clock } from "./clock.js";
 import { ServiceError, serialization } from "./errors.js";
 import type { FaultInjector } from "./faults.js";
 import type { ServiceModel } from "./model.js";
@@ -16,6 +17,8 @@ export interface ProtocolDeps {
   calls: CallLog;
   faults: FaultInjector;
   log: Logger;
+  /** Stamps the call log, so that it agrees with the timestamps the API reports. */
+  clock: Clock;
 }
 
 /**
@@ -34,7 +37,7 @@ export async function handleApiRequest(
   const prefix = `${deps.model.metadata.targetPrefix}.`;
   const operation = target.startsWith(prefix) ? target.slice(prefix.length) : "";
   let input: unknown = {};
-  const at = new Date().toISOString();
+  const at = new Date(deps.clock.now()).toISOString();
   try {
     if (req.method !== "POST")
       throw new ServiceError("UnknownOperationException", "Only POST is supported", 404);

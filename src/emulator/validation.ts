@@ -1,5 +1,4 @@
 import { invalidArgument, type ServiceError, serialization } from "./errors.js";
-import { javaPatternToRegExp } from "./java-regex.js";
 import type { ServiceModel, Shape } from "./model.js";
 
 /** One constraint violation, phrased as Coral (the framework behind AWS's JSON services) phrases it. */
@@ -135,7 +134,7 @@ function checkShape(
       }
       // Lengths count UTF-16 code units, as java.lang.String.length() does.
       checkLength(shape, value.length, value, path, out);
-      if (shape.pattern && !javaPatternToRegExp(shape.pattern).test(value)) {
+      if (shape.pattern && !patternRegExp(shape.pattern).test(value)) {
         out.push({
           path,
           value,
@@ -192,4 +191,22 @@ function checkRange(shape: Shape, n: number, path: string, out: Violation[]): vo
   if (shape.max !== undefined && n > shape.max) {
     out.push({ path, value: n, constraint: `Member must have value less than or equal to ${shape.max}` });
   }
+}
+
+const patterns = new Map<string, RegExp>();
+
+/**
+ * The model's patterns are Java regexes that Coral applies with Matcher.matches(), so the whole value must
+ * match. Every pattern in the kinesisanalyticsv2 model is also a valid JavaScript RegExp with the `u` flag
+ * (test/unit/emulator/validation.test.ts compiles them all), with the same meaning except at the edges
+ * docs/emulator.md lists: Java's `\s` is ASCII whitespace where JavaScript's is Unicode, and Java's `.`
+ * also refuses U+0085.
+ */
+export function patternRegExp(pattern: string): RegExp {
+  let re = patterns.get(pattern);
+  if (!re) {
+    re = new RegExp(`^(?:${pattern})$`, "u");
+    patterns.set(pattern, re);
+  }
+  return re;
 }
