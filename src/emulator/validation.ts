@@ -80,69 +80,18 @@ function checkShape(
 ): void {
   const shape = shapeOf(model, shapeName);
   switch (shape.type) {
-    case "structure": {
-      if (typeof value !== "object" || value === null || Array.isArray(value))
-        throw typeError(path, "an object", value);
-      const obj = value as Record<string, unknown>;
-      for (const req of shape.required ?? []) {
-        if (obj[req] === undefined || obj[req] === null) {
-          out.push({ path: memberPath(path, req), value: null, constraint: "Member must not be null" });
-        }
-      }
-      for (const [name, member] of Object.entries(shape.members ?? {})) {
-        const v = obj[name];
-        if (v === undefined || v === null) continue;
-        checkShape(model, member.shape, v, memberPath(path, name), out);
-      }
+    case "structure":
+      checkStructure(model, shape, value, path, out);
       return;
-    }
-    case "list": {
-      if (!Array.isArray(value)) throw typeError(path, "an array", value);
-      checkLength(shape, value.length, value, path, out);
-      value.forEach((item, i) => {
-        if (item === null || item === undefined) {
-          out.push({ path: `${path}.${i + 1}.member`, value: null, constraint: "Member must not be null" });
-          return;
-        }
-        checkShape(model, shape.member!.shape, item, `${path}.${i + 1}.member`, out);
-      });
+    case "list":
+      checkList(model, shape, value, path, out);
       return;
-    }
-    case "map": {
-      if (typeof value !== "object" || value === null || Array.isArray(value))
-        throw typeError(path, "an object", value);
-      const entries = Object.entries(value as Record<string, unknown>);
-      checkLength(shape, entries.length, value, path, out);
-      for (const [k, v] of entries) {
-        checkShape(model, shape.key!.shape, k, `${path}.key`, out);
-        if (v === null || v === undefined) {
-          out.push({ path: `${path}.${k}.value`, value: null, constraint: "Member must not be null" });
-          continue;
-        }
-        checkShape(model, shape.value!.shape, v, `${path}.${k}.value`, out);
-      }
+    case "map":
+      checkMap(model, shape, value, path, out);
       return;
-    }
-    case "string": {
-      if (typeof value !== "string") throw typeError(path, "a string", value);
-      if (shape.enum && !shape.enum.includes(value)) {
-        out.push({
-          path,
-          value,
-          constraint: `Member must satisfy enum value set: [${shape.enum.join(", ")}]`,
-        });
-      }
-      // Lengths count UTF-16 code units, as java.lang.String.length() does.
-      checkLength(shape, value.length, value, path, out);
-      if (shape.pattern && !patternRegExp(shape.pattern).test(value)) {
-        out.push({
-          path,
-          value,
-          constraint: `Member must satisfy regular expression pattern: ${shape.pattern}`,
-        });
-      }
+    case "string":
+      checkString(shape, value, path, out);
       return;
-    }
     case "integer":
     case "long": {
       if (typeof value !== "number" || !Number.isInteger(value))
@@ -172,6 +121,67 @@ function checkShape(
     }
     default:
       throw new Error(`shape type ${(shape as Shape).type} is not supported`);
+  }
+}
+
+function checkStructure(
+  model: ServiceModel,
+  shape: Shape,
+  value: unknown,
+  path: string,
+  out: Violation[],
+): void {
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw typeError(path, "an object", value);
+  const obj = value as Record<string, unknown>;
+  for (const req of shape.required ?? []) {
+    if (obj[req] === undefined || obj[req] === null) {
+      out.push({ path: memberPath(path, req), value: null, constraint: "Member must not be null" });
+    }
+  }
+  for (const [name, member] of Object.entries(shape.members ?? {})) {
+    const v = obj[name];
+    if (v === undefined || v === null) continue;
+    checkShape(model, member.shape, v, memberPath(path, name), out);
+  }
+}
+
+function checkList(model: ServiceModel, shape: Shape, value: unknown, path: string, out: Violation[]): void {
+  if (!Array.isArray(value)) throw typeError(path, "an array", value);
+  checkLength(shape, value.length, value, path, out);
+  value.forEach((item, i) => {
+    if (item === null || item === undefined) {
+      out.push({ path: `${path}.${i + 1}.member`, value: null, constraint: "Member must not be null" });
+      return;
+    }
+    checkShape(model, shape.member!.shape, item, `${path}.${i + 1}.member`, out);
+  });
+}
+
+function checkMap(model: ServiceModel, shape: Shape, value: unknown, path: string, out: Violation[]): void {
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw typeError(path, "an object", value);
+  const entries = Object.entries(value as Record<string, unknown>);
+  checkLength(shape, entries.length, value, path, out);
+  for (const [k, v] of entries) {
+    checkShape(model, shape.key!.shape, k, `${path}.key`, out);
+    if (v === null || v === undefined) {
+      out.push({ path: `${path}.${k}.value`, value: null, constraint: "Member must not be null" });
+      continue;
+    }
+    checkShape(model, shape.value!.shape, v, `${path}.${k}.value`, out);
+  }
+}
+
+function checkString(shape: Shape, value: unknown, path: string, out: Violation[]): void {
+  if (typeof value !== "string") throw typeError(path, "a string", value);
+  if (shape.enum && !shape.enum.includes(value)) {
+    out.push({ path, value, constraint: `Member must satisfy enum value set: [${shape.enum.join(", ")}]` });
+  }
+  // Lengths count UTF-16 code units, as java.lang.String.length() does.
+  checkLength(shape, value.length, value, path, out);
+  if (shape.pattern && !patternRegExp(shape.pattern).test(value)) {
+    out.push({ path, value, constraint: `Member must satisfy regular expression pattern: ${shape.pattern}` });
   }
 }
 
