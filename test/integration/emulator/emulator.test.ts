@@ -849,7 +849,9 @@ describe("snapshots", () => {
       await client.send(new CreateApplicationSnapshotCommand({ ApplicationName: name, SnapshotName: "two" }));
       expect(
         await errorName(
-          client.send(new CreateApplicationSnapshotCommand({ ApplicationName: name, SnapshotName: "three" })),
+          noRetry.send(
+            new CreateApplicationSnapshotCommand({ ApplicationName: name, SnapshotName: "three" }),
+          ),
         ),
       ).toBe("LimitExceededException");
     } finally {
