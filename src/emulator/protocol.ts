@@ -41,8 +41,11 @@ export async function handleApiRequest(
   try {
     if (req.method !== "POST")
       throw new ServiceError("UnknownOperationException", "Only POST is supported", 404);
-    const handler = deps.service.operations[operation];
-    if (!operation || !deps.model.operations[operation] || !handler) {
+    // Own properties only: "constructor" or "toString" in X-Amz-Target must not reach Object.prototype.
+    const known =
+      Object.hasOwn(deps.model.operations, operation) && Object.hasOwn(deps.service.operations, operation);
+    const handler = known ? deps.service.operations[operation] : undefined;
+    if (!handler) {
       throw new ServiceError(
         "UnknownOperationException",
         `Unknown operation ${target || "(no X-Amz-Target)"}`,

@@ -305,6 +305,18 @@ describe("CreateApplication / DescribeApplication / ListApplications", () => {
     expect(seen.filter((n) => n.startsWith("page-")).length).toBe(3);
   });
 
+  it("answers UnknownOperationException for a target that names an Object.prototype member", async () => {
+    const res = await fetch(emulator.endpoint, {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-amz-json-1.1",
+        "x-amz-target": "KinesisAnalytics_20180523.constructor",
+      },
+      body: "{}",
+    });
+    expect([res.status, res.headers.get("x-amzn-errortype")]).toEqual([400, "UnknownOperationException"]);
+  });
+
   it("answers ResourceNotFoundException for an unknown application", async () => {
     expect(await errorName(client.send(new DescribeApplicationCommand({ ApplicationName: "ghost" })))).toBe(
       "ResourceNotFoundException",
