@@ -12,15 +12,16 @@ import type { FakeClock } from "../../../src/emulator/fake-clock.js";
 export async function eventually<T>(
   clock: FakeClock,
   check: () => Promise<T | undefined>,
-  what: string,
+  what: string | (() => string),
   deadlineMs = 60_000,
 ): Promise<T> {
+  const describe = () => (typeof what === "string" ? what : what());
   const end = clock.now() + deadlineMs;
   for (;;) {
     const v = await check();
     if (v !== undefined) return v;
-    if (clock.now() > end) throw new Error(`${what}: not within ${deadlineMs} ms of emulator time`);
-    if (!(await clock.next())) throw new Error(`${what}: nothing left to happen in the emulator`);
+    if (clock.now() > end) throw new Error(`${describe()}: not within ${deadlineMs} ms of emulator time`);
+    if (!(await clock.next())) throw new Error(`${describe()}: nothing left to happen in the emulator`);
   }
 }
 
@@ -39,7 +40,7 @@ export async function waitForStatus(
       last = r.ApplicationDetail?.ApplicationStatus;
       return last === status ? true : undefined;
     },
-    `${name} to reach ${status} (last: ${last})`,
+    () => `${name} to reach ${status} (last: ${last})`,
   );
 }
 
