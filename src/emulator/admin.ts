@@ -35,17 +35,17 @@ class AdminError extends Error {
 }
 
 /** The emulator's own API under `/_emulator/` (docs/emulator.md has the reference). Plain JSON, no AWS framing. */
-export function handleAdminRequest(
+export async function handleAdminRequest(
   req: IncomingMessage,
   res: ServerResponse,
   body: string,
   deps: AdminDeps,
-): void {
+): Promise<void> {
   const url = new URL(req.url ?? "/", "http://emulator");
   const path = url.pathname.replace(/\/+$/, "");
   const method = req.method ?? "GET";
   try {
-    const result = route(method, path, body, deps);
+    const result = await route(method, path, body, deps);
     reply(res, 200, result ?? { ok: true });
   } catch (err) {
     if (err instanceof AdminError) reply(res, err.status, { error: err.message });
@@ -58,12 +58,12 @@ export function handleAdminRequest(
   }
 }
 
-function route(method: string, path: string, body: string, deps: AdminDeps): unknown {
+async function route(method: string, path: string, body: string, deps: AdminDeps): Promise<unknown> {
   const { service, calls, faults } = deps;
   if (path === "/_emulator/calls" && method === "GET") return calls.list();
   if (path === "/_emulator/calls" && method === "DELETE") return calls.clear();
   if (path === "/_emulator/reset" && method === "POST") {
-    service.reset();
+    await service.reset();
     calls.clear();
     faults.clear();
     return undefined;

@@ -1,4 +1,5 @@
 import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { codeValidation, type ServiceError } from "./errors.js";
 
 export interface CodeLocation {
   BucketARN?: string | undefined;
@@ -63,5 +64,31 @@ export class S3CodeLocationChecker implements CodeLocationChecker {
 
   close(): void {
     this.s3.destroy();
+  }
+}
+
+/** Fails with `fail`'s error when the code object cannot be used. */
+export async function requireCode(
+  checker: CodeLocationChecker,
+  location: CodeLocation,
+  fail: (message: string) => ServiceError,
+): Promise<void> {
+  const problem = await checker.check(location);
+  if (problem) throw fail(`Application code location is not valid: ${problem}`);
+}
+
+/**
+ * Inline ZIPFILE code (ZipFileContent, at most 50 MB in the request) must be a ZIP archive, or the
+ * service cannot unpack it: CodeValidationException ("the user-provided application code is not
+ * valid"). Code in S3 is not inspected, only its existence (docs/emulator.md).
+ */
+export function requireZipArchive(type: string | undefined, content: unknown): void {
+  if (type !== "ZIPFILE" || content === undefined) return;
+  const bytes =
+    typeof content === "string" ? Buffer.from(content, "base64") : Buffer.from(content as Uint8Array);
+  // Every ZIP (and jar) starts with a local file header or, if empty, the end-of-central-directory record.
+  const magic = bytes.subarray(0, 4).toString("hex");
+  if (magic !== "504b0304" && magic !== "504b0506") {
+    throw codeValidation("The application code is not a valid ZIP archive (ZipFileContent)");
   }
 }

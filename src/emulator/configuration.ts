@@ -89,26 +89,8 @@ export function describeConfiguration(
   vpcIds: () => string,
 ): ApplicationConfigurationDescription {
   const c = cfg ?? {};
-  const flink = c.FlinkApplicationConfiguration;
-  const checkpoint: CheckpointConfigurationDescription =
-    flink?.CheckpointConfiguration?.ConfigurationType === "CUSTOM"
-      ? { ...DEFAULT_CHECKPOINT, ...flink.CheckpointConfiguration }
-      : { ...DEFAULT_CHECKPOINT };
-  const monitoring: MonitoringConfigurationDescription =
-    flink?.MonitoringConfiguration?.ConfigurationType === "CUSTOM"
-      ? { ...DEFAULT_MONITORING, ...flink.MonitoringConfiguration }
-      : { ...DEFAULT_MONITORING };
-  const parallelism = withCurrent(
-    flink?.ParallelismConfiguration?.ConfigurationType === "CUSTOM"
-      ? { ...DEFAULT_PARALLELISM, ...flink.ParallelismConfiguration }
-      : { ...DEFAULT_PARALLELISM },
-  );
   const out: ApplicationConfigurationDescription = {
-    FlinkApplicationConfigurationDescription: {
-      CheckpointConfigurationDescription: checkpoint,
-      MonitoringConfigurationDescription: monitoring,
-      ParallelismConfigurationDescription: parallelism,
-    },
+    FlinkApplicationConfigurationDescription: describeFlink(c.FlinkApplicationConfiguration),
     RunConfigurationDescription: structuredClone(DEFAULT_RUN_CONFIGURATION),
     ApplicationSnapshotConfigurationDescription: {
       SnapshotsEnabled: c.ApplicationSnapshotConfiguration?.SnapshotsEnabled ?? false,
@@ -151,6 +133,27 @@ export function describeConfiguration(
   return out;
 }
 
+function describeFlink(flink: ApplicationConfiguration["FlinkApplicationConfiguration"]): FlinkDescription {
+  const checkpoint: CheckpointConfigurationDescription =
+    flink?.CheckpointConfiguration?.ConfigurationType === "CUSTOM"
+      ? { ...DEFAULT_CHECKPOINT, ...flink.CheckpointConfiguration }
+      : { ...DEFAULT_CHECKPOINT };
+  const monitoring: MonitoringConfigurationDescription =
+    flink?.MonitoringConfiguration?.ConfigurationType === "CUSTOM"
+      ? { ...DEFAULT_MONITORING, ...flink.MonitoringConfiguration }
+      : { ...DEFAULT_MONITORING };
+  const parallelism = withCurrent(
+    flink?.ParallelismConfiguration?.ConfigurationType === "CUSTOM"
+      ? { ...DEFAULT_PARALLELISM, ...flink.ParallelismConfiguration }
+      : { ...DEFAULT_PARALLELISM },
+  );
+  return {
+    CheckpointConfigurationDescription: checkpoint,
+    MonitoringConfigurationDescription: monitoring,
+    ParallelismConfigurationDescription: parallelism,
+  };
+}
+
 /** Applies an ApplicationConfigurationUpdate to a description, returning a new description. */
 export function applyConfigurationUpdate(
   current: ApplicationConfigurationDescription,
@@ -158,102 +161,14 @@ export function applyConfigurationUpdate(
 ): ApplicationConfigurationDescription {
   const next = structuredClone(current);
   if (!update) return next;
-  const code = update.ApplicationCodeConfigurationUpdate;
-  if (code) {
-    next.ApplicationCodeConfigurationDescription ??= { CodeContentType: "ZIPFILE" };
-    const desc = next.ApplicationCodeConfigurationDescription;
-    if (code.CodeContentTypeUpdate) desc.CodeContentType = code.CodeContentTypeUpdate;
-    const c = code.CodeContentUpdate as Record<string, unknown> | undefined;
-    if (c) {
-      desc.CodeContentDescription ??= {};
-      const cd = desc.CodeContentDescription;
-      if (typeof c.TextContentUpdate === "string") cd.TextContent = c.TextContentUpdate;
-      if (typeof c.ZipFileContentUpdate === "string") {
-        Object.assign(cd, codeDescription({ ZipFileContent: c.ZipFileContentUpdate }));
-        delete cd.S3ApplicationCodeLocationDescription;
-      }
-      const s3 = c.S3ContentLocationUpdate as
-        | { BucketARNUpdate?: string; FileKeyUpdate?: string; ObjectVersionUpdate?: string }
-        | undefined;
-      if (s3) {
-        const prev = cd.S3ApplicationCodeLocationDescription;
-        const bucket = s3.BucketARNUpdate ?? prev?.BucketARN;
-        const key = s3.FileKeyUpdate ?? prev?.FileKey;
-        if (!bucket || !key) {
-          throw invalidArgument(
-            "S3ContentLocationUpdate needs BucketARNUpdate and FileKeyUpdate: none is set yet",
-          );
-        }
-        cd.S3ApplicationCodeLocationDescription = { BucketARN: bucket, FileKey: key };
-        // A new object version is only kept if given again: the previous one names another object's version.
-        const version =
-          s3.ObjectVersionUpdate ??
-          (s3.FileKeyUpdate || s3.BucketARNUpdate ? undefined : prev?.ObjectVersion);
-        if (version !== undefined) cd.S3ApplicationCodeLocationDescription.ObjectVersion = version;
-        delete cd.CodeMD5;
-        delete cd.CodeSize;
-      }
-    }
-  }
-  const flink = update.FlinkApplicationConfigurationUpdate;
-  if (flink) {
+  if (update.ApplicationCodeConfigurationUpdate)
+    applyCodeUpdate(next, update.ApplicationCodeConfigurationUpdate);
+  if (update.FlinkApplicationConfigurationUpdate) {
     next.FlinkApplicationConfigurationDescription ??= {};
-    const fd = next.FlinkApplicationConfigurationDescription;
-    const cp = flink.CheckpointConfigurationUpdate;
-    if (cp) {
-      const type = cp.ConfigurationTypeUpdate ?? fd.CheckpointConfigurationDescription?.ConfigurationType;
-      fd.CheckpointConfigurationDescription =
-        type === "CUSTOM"
-          ? {
-              ...DEFAULT_CHECKPOINT,
-              ...fd.CheckpointConfigurationDescription,
-              ConfigurationType: "CUSTOM",
-              ...(cp.CheckpointingEnabledUpdate !== undefined
-                ? { CheckpointingEnabled: cp.CheckpointingEnabledUpdate }
-                : {}),
-              ...(cp.CheckpointIntervalUpdate !== undefined
-                ? { CheckpointInterval: cp.CheckpointIntervalUpdate }
-                : {}),
-              ...(cp.MinPauseBetweenCheckpointsUpdate !== undefined
-                ? { MinPauseBetweenCheckpoints: cp.MinPauseBetweenCheckpointsUpdate }
-                : {}),
-            }
-          : { ...DEFAULT_CHECKPOINT };
-    }
-    const mon = flink.MonitoringConfigurationUpdate;
-    if (mon) {
-      const type = mon.ConfigurationTypeUpdate ?? fd.MonitoringConfigurationDescription?.ConfigurationType;
-      fd.MonitoringConfigurationDescription =
-        type === "CUSTOM"
-          ? {
-              ...DEFAULT_MONITORING,
-              ...fd.MonitoringConfigurationDescription,
-              ConfigurationType: "CUSTOM",
-              ...(mon.MetricsLevelUpdate ? { MetricsLevel: mon.MetricsLevelUpdate } : {}),
-              ...(mon.LogLevelUpdate ? { LogLevel: mon.LogLevelUpdate } : {}),
-            }
-          : { ...DEFAULT_MONITORING };
-    }
-    const par = flink.ParallelismConfigurationUpdate;
-    if (par) {
-      const prev = fd.ParallelismConfigurationDescription ?? DEFAULT_PARALLELISM;
-      const type = par.ConfigurationTypeUpdate ?? prev.ConfigurationType;
-      fd.ParallelismConfigurationDescription = withCurrent(
-        type === "CUSTOM"
-          ? {
-              ...prev,
-              ConfigurationType: "CUSTOM",
-              ...(par.ParallelismUpdate !== undefined ? { Parallelism: par.ParallelismUpdate } : {}),
-              ...(par.ParallelismPerKPUUpdate !== undefined
-                ? { ParallelismPerKPU: par.ParallelismPerKPUUpdate }
-                : {}),
-              ...(par.AutoScalingEnabledUpdate !== undefined
-                ? { AutoScalingEnabled: par.AutoScalingEnabledUpdate }
-                : {}),
-            }
-          : { ...DEFAULT_PARALLELISM },
-      );
-    }
+    applyFlinkUpdate(
+      next.FlinkApplicationConfigurationDescription,
+      update.FlinkApplicationConfigurationUpdate,
+    );
   }
   if (update.EnvironmentPropertyUpdates) {
     // EnvironmentPropertyUpdates replaces the property groups as a whole (API reference: "Describes updates
@@ -287,6 +202,106 @@ export function applyConfigurationUpdate(
     if (v.SecurityGroupIdUpdates) existing.SecurityGroupIds = [...v.SecurityGroupIdUpdates];
   }
   return next;
+}
+
+type CodeUpdate = NonNullable<ApplicationConfigurationUpdate["ApplicationCodeConfigurationUpdate"]>;
+type FlinkUpdate = NonNullable<ApplicationConfigurationUpdate["FlinkApplicationConfigurationUpdate"]>;
+type FlinkDescription = NonNullable<
+  ApplicationConfigurationDescription["FlinkApplicationConfigurationDescription"]
+>;
+
+function applyCodeUpdate(next: ApplicationConfigurationDescription, code: CodeUpdate): void {
+  next.ApplicationCodeConfigurationDescription ??= { CodeContentType: "ZIPFILE" };
+  const desc = next.ApplicationCodeConfigurationDescription;
+  if (code.CodeContentTypeUpdate) desc.CodeContentType = code.CodeContentTypeUpdate;
+  const c = code.CodeContentUpdate as Record<string, unknown> | undefined;
+  if (!c) return;
+  desc.CodeContentDescription ??= {};
+  const cd = desc.CodeContentDescription;
+  if (typeof c.TextContentUpdate === "string") cd.TextContent = c.TextContentUpdate;
+  if (typeof c.ZipFileContentUpdate === "string") {
+    Object.assign(cd, codeDescription({ ZipFileContent: c.ZipFileContentUpdate }));
+    delete cd.S3ApplicationCodeLocationDescription;
+  }
+  const s3 = c.S3ContentLocationUpdate as
+    | { BucketARNUpdate?: string; FileKeyUpdate?: string; ObjectVersionUpdate?: string }
+    | undefined;
+  if (!s3) return;
+  const prev = cd.S3ApplicationCodeLocationDescription;
+  const bucket = s3.BucketARNUpdate ?? prev?.BucketARN;
+  const key = s3.FileKeyUpdate ?? prev?.FileKey;
+  if (!bucket || !key) {
+    throw invalidArgument("S3ContentLocationUpdate needs BucketARNUpdate and FileKeyUpdate: none is set yet");
+  }
+  cd.S3ApplicationCodeLocationDescription = { BucketARN: bucket, FileKey: key };
+  // A new object version is only kept if given again: the previous one names another object's version.
+  const version =
+    s3.ObjectVersionUpdate ?? (s3.FileKeyUpdate || s3.BucketARNUpdate ? undefined : prev?.ObjectVersion);
+  if (version !== undefined) cd.S3ApplicationCodeLocationDescription.ObjectVersion = version;
+  delete cd.CodeMD5;
+  delete cd.CodeSize;
+}
+
+function applyFlinkUpdate(fd: FlinkDescription, flink: FlinkUpdate): void {
+  const cp = flink.CheckpointConfigurationUpdate;
+  if (cp) {
+    const type = cp.ConfigurationTypeUpdate ?? fd.CheckpointConfigurationDescription?.ConfigurationType;
+    fd.CheckpointConfigurationDescription =
+      type === "CUSTOM"
+        ? {
+            ...DEFAULT_CHECKPOINT,
+            ...fd.CheckpointConfigurationDescription,
+            ConfigurationType: "CUSTOM",
+            ...(cp.CheckpointingEnabledUpdate !== undefined
+              ? { CheckpointingEnabled: cp.CheckpointingEnabledUpdate }
+              : {}),
+            ...(cp.CheckpointIntervalUpdate !== undefined
+              ? { CheckpointInterval: cp.CheckpointIntervalUpdate }
+              : {}),
+            ...(cp.MinPauseBetweenCheckpointsUpdate !== undefined
+              ? { MinPauseBetweenCheckpoints: cp.MinPauseBetweenCheckpointsUpdate }
+              : {}),
+          }
+        : { ...DEFAULT_CHECKPOINT };
+  }
+  const mon = flink.MonitoringConfigurationUpdate;
+  if (mon) {
+    const type = mon.ConfigurationTypeUpdate ?? fd.MonitoringConfigurationDescription?.ConfigurationType;
+    fd.MonitoringConfigurationDescription =
+      type === "CUSTOM"
+        ? {
+            ...DEFAULT_MONITORING,
+            ...fd.MonitoringConfigurationDescription,
+            ConfigurationType: "CUSTOM",
+            ...(mon.MetricsLevelUpdate ? { MetricsLevel: mon.MetricsLevelUpdate } : {}),
+            ...(mon.LogLevelUpdate ? { LogLevel: mon.LogLevelUpdate } : {}),
+          }
+        : { ...DEFAULT_MONITORING };
+  }
+  if (flink.ParallelismConfigurationUpdate) applyParallelismUpdate(fd, flink.ParallelismConfigurationUpdate);
+}
+
+function applyParallelismUpdate(
+  fd: FlinkDescription,
+  par: NonNullable<FlinkUpdate["ParallelismConfigurationUpdate"]>,
+): void {
+  const prev = fd.ParallelismConfigurationDescription ?? DEFAULT_PARALLELISM;
+  const type = par.ConfigurationTypeUpdate ?? prev.ConfigurationType;
+  fd.ParallelismConfigurationDescription = withCurrent(
+    type === "CUSTOM"
+      ? {
+          ...prev,
+          ConfigurationType: "CUSTOM",
+          ...(par.ParallelismUpdate !== undefined ? { Parallelism: par.ParallelismUpdate } : {}),
+          ...(par.ParallelismPerKPUUpdate !== undefined
+            ? { ParallelismPerKPU: par.ParallelismPerKPUUpdate }
+            : {}),
+          ...(par.AutoScalingEnabledUpdate !== undefined
+            ? { AutoScalingEnabled: par.AutoScalingEnabledUpdate }
+            : {}),
+        }
+      : { ...DEFAULT_PARALLELISM },
+  );
 }
 
 /**

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { CallLog } from "./calls.js";
+import type { Clock } from "./clock.js";
 import { ServiceError, serialization } from "./errors.js";
 import type { FaultInjector } from "./faults.js";
 import type { ServiceModel } from "./model.js";
@@ -16,6 +17,8 @@ export interface ProtocolDeps {
   calls: CallLog;
   faults: FaultInjector;
   log: Logger;
+  /** Stamps the call log, so that it agrees with the timestamps the API reports. */
+  clock: Clock;
 }
 
 /**
@@ -34,12 +37,15 @@ export async function handleApiRequest(
   const prefix = `${deps.model.metadata.targetPrefix}.`;
   const operation = target.startsWith(prefix) ? target.slice(prefix.length) : "";
   let input: unknown = {};
-  const at = new Date().toISOString();
+  const at = new Date(deps.clock.now()).toISOString();
   try {
     if (req.method !== "POST")
       throw new ServiceError("UnknownOperationException", "Only POST is supported", 404);
-    const handler = deps.service.operations[operation];
-    if (!operation || !deps.model.operations[operation] || !handler) {
+    // Own properties only: "constructor" or "toString" in X-Amz-Target must not reach Object.prototype.
+    const known =
+      Object.hasOwn(deps.model.operations, operation) && Object.hasOwn(deps.service.operations, operation);
+    const handler = known ? deps.service.operations[operation] : undefined;
+    if (!handler) {
       throw new ServiceError(
         "UnknownOperationException",
         `Unknown operation ${target || "(no X-Amz-Target)"}`,

@@ -4,11 +4,13 @@ import { type Logger, pino } from "pino";
 import { binaryPaths } from "../localstack/binaries.js";
 import { handleAdminRequest } from "./admin.js";
 import { CallLog } from "./calls.js";
+import { type Clock, wallClock } from "./clock.js";
 import { S3CodeLocationChecker } from "./code-location.js";
 import { FaultInjector } from "./faults.js";
 import { DEFAULT_TIMINGS, type Timings } from "./lifecycle.js";
 import { loadServiceModel } from "./model.js";
 import { handleApiRequest } from "./protocol.js";
+import type { ApplicationRuntime } from "./runtime.js";
 import { ManagedFlinkService } from "./service.js";
 
 export interface EmulatorOptions {
@@ -25,6 +27,10 @@ export interface EmulatorOptions {
   snapshotCap?: number;
   applicationCap?: number;
   logger?: Logger;
+  /** The wall clock unless given; tests pass a FakeClock and advance it. */
+  clock?: Clock;
+  /** What runs behind each application; the simulated runtime unless given (docs/emulator.md, "Runtimes"). */
+  runtime?: ApplicationRuntime;
 }
 
 export interface RunningEmulator {
@@ -43,6 +49,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
   const log = opts.logger ?? pino({ level: "silent" });
   const model = loadServiceModel(opts.serviceModelPath ?? defaultModelPath());
   const checker = new S3CodeLocationChecker(opts.s3Endpoint, region);
+  const clock = opts.clock ?? wallClock;
   const service = new ManagedFlinkService({
     region,
     accountId: opts.accountId ?? "123456789012",
@@ -52,6 +59,8 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
       ...(opts.snapshotCap !== undefined ? { snapshotCap: opts.snapshotCap } : {}),
       ...(opts.applicationCap !== undefined ? { applicationCap: opts.applicationCap } : {}),
     },
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.runtime ? { runtime: opts.runtime } : {}),
   });
   const calls = new CallLog();
   const faults = new FaultInjector();
@@ -60,10 +69,10 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     readBody(req)
       .then(async (body) => {
         if ((req.url ?? "").startsWith("/_emulator/")) {
-          handleAdminRequest(req, res, body, { service, calls, faults });
+          await handleAdminRequest(req, res, body, { service, calls, faults });
           return;
         }
-        await handleApiRequest(req, res, body, { model, service, calls, faults, log });
+        await handleApiRequest(req, res, body, { model, service, calls, faults, log, clock });
       })
       .catch((err: unknown) => {
         log.error({ err }, "request failed");
@@ -87,7 +96,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     endpoint,
     port,
     close: async () => {
-      service.close();
+      await service.close();
       checker.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,5 +1,4 @@
 import { invalidArgument, type ServiceError, serialization } from "./errors.js";
-import { javaPatternToRegExp } from "./java-regex.js";
 import type { ServiceModel, Shape } from "./model.js";
 
 /** One constraint violation, phrased as Coral (the framework behind AWS's JSON services) phrases it. */
@@ -81,69 +80,18 @@ function checkShape(
 ): void {
   const shape = shapeOf(model, shapeName);
   switch (shape.type) {
-    case "structure": {
-      if (typeof value !== "object" || value === null || Array.isArray(value))
-        throw typeError(path, "an object", value);
-      const obj = value as Record<string, unknown>;
-      for (const req of shape.required ?? []) {
-        if (obj[req] === undefined || obj[req] === null) {
-          out.push({ path: memberPath(path, req), value: null, constraint: "Member must not be null" });
-        }
-      }
-      for (const [name, member] of Object.entries(shape.members ?? {})) {
-        const v = obj[name];
-        if (v === undefined || v === null) continue;
-        checkShape(model, member.shape, v, memberPath(path, name), out);
-      }
+    case "structure":
+      checkStructure(model, shape, value, path, out);
       return;
-    }
-    case "list": {
-      if (!Array.isArray(value)) throw typeError(path, "an array", value);
-      checkLength(shape, value.length, value, path, out);
-      value.forEach((item, i) => {
-        if (item === null || item === undefined) {
-          out.push({ path: `${path}.${i + 1}.member`, value: null, constraint: "Member must not be null" });
-          return;
-        }
-        checkShape(model, shape.member!.shape, item, `${path}.${i + 1}.member`, out);
-      });
+    case "list":
+      checkList(model, shape, value, path, out);
       return;
-    }
-    case "map": {
-      if (typeof value !== "object" || value === null || Array.isArray(value))
-        throw typeError(path, "an object", value);
-      const entries = Object.entries(value as Record<string, unknown>);
-      checkLength(shape, entries.length, value, path, out);
-      for (const [k, v] of entries) {
-        checkShape(model, shape.key!.shape, k, `${path}.key`, out);
-        if (v === null || v === undefined) {
-          out.push({ path: `${path}.${k}.value`, value: null, constraint: "Member must not be null" });
-          continue;
-        }
-        checkShape(model, shape.value!.shape, v, `${path}.${k}.value`, out);
-      }
+    case "map":
+      checkMap(model, shape, value, path, out);
       return;
-    }
-    case "string": {
-      if (typeof value !== "string") throw typeError(path, "a string", value);
-      if (shape.enum && !shape.enum.includes(value)) {
-        out.push({
-          path,
-          value,
-          constraint: `Member must satisfy enum value set: [${shape.enum.join(", ")}]`,
-        });
-      }
-      // Lengths count UTF-16 code units, as java.lang.String.length() does.
-      checkLength(shape, value.length, value, path, out);
-      if (shape.pattern && !javaPatternToRegExp(shape.pattern).test(value)) {
-        out.push({
-          path,
-          value,
-          constraint: `Member must satisfy regular expression pattern: ${shape.pattern}`,
-        });
-      }
+    case "string":
+      checkString(shape, value, path, out);
       return;
-    }
     case "integer":
     case "long": {
       if (typeof value !== "number" || !Number.isInteger(value))
@@ -176,6 +124,67 @@ function checkShape(
   }
 }
 
+function checkStructure(
+  model: ServiceModel,
+  shape: Shape,
+  value: unknown,
+  path: string,
+  out: Violation[],
+): void {
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw typeError(path, "an object", value);
+  const obj = value as Record<string, unknown>;
+  for (const req of shape.required ?? []) {
+    if (obj[req] === undefined || obj[req] === null) {
+      out.push({ path: memberPath(path, req), value: null, constraint: "Member must not be null" });
+    }
+  }
+  for (const [name, member] of Object.entries(shape.members ?? {})) {
+    const v = obj[name];
+    if (v === undefined || v === null) continue;
+    checkShape(model, member.shape, v, memberPath(path, name), out);
+  }
+}
+
+function checkList(model: ServiceModel, shape: Shape, value: unknown, path: string, out: Violation[]): void {
+  if (!Array.isArray(value)) throw typeError(path, "an array", value);
+  checkLength(shape, value.length, value, path, out);
+  value.forEach((item, i) => {
+    if (item === null || item === undefined) {
+      out.push({ path: `${path}.${i + 1}.member`, value: null, constraint: "Member must not be null" });
+      return;
+    }
+    checkShape(model, shape.member!.shape, item, `${path}.${i + 1}.member`, out);
+  });
+}
+
+function checkMap(model: ServiceModel, shape: Shape, value: unknown, path: string, out: Violation[]): void {
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw typeError(path, "an object", value);
+  const entries = Object.entries(value as Record<string, unknown>);
+  checkLength(shape, entries.length, value, path, out);
+  for (const [k, v] of entries) {
+    checkShape(model, shape.key!.shape, k, `${path}.key`, out);
+    if (v === null || v === undefined) {
+      out.push({ path: `${path}.${k}.value`, value: null, constraint: "Member must not be null" });
+      continue;
+    }
+    checkShape(model, shape.value!.shape, v, `${path}.${k}.value`, out);
+  }
+}
+
+function checkString(shape: Shape, value: unknown, path: string, out: Violation[]): void {
+  if (typeof value !== "string") throw typeError(path, "a string", value);
+  if (shape.enum && !shape.enum.includes(value)) {
+    out.push({ path, value, constraint: `Member must satisfy enum value set: [${shape.enum.join(", ")}]` });
+  }
+  // Lengths count UTF-16 code units, as java.lang.String.length() does.
+  checkLength(shape, value.length, value, path, out);
+  if (shape.pattern && !patternRegExp(shape.pattern).test(value)) {
+    out.push({ path, value, constraint: `Member must satisfy regular expression pattern: ${shape.pattern}` });
+  }
+}
+
 function checkLength(shape: Shape, length: number, value: unknown, path: string, out: Violation[]): void {
   if (shape.min !== undefined && length < shape.min) {
     out.push({ path, value, constraint: `Member must have length greater than or equal to ${shape.min}` });
@@ -192,4 +201,22 @@ function checkRange(shape: Shape, n: number, path: string, out: Violation[]): vo
   if (shape.max !== undefined && n > shape.max) {
     out.push({ path, value: n, constraint: `Member must have value less than or equal to ${shape.max}` });
   }
+}
+
+const patterns = new Map<string, RegExp>();
+
+/**
+ * The model's patterns are Java regexes that Coral applies with Matcher.matches(), so the whole value must
+ * match. Every pattern in the kinesisanalyticsv2 model is also a valid JavaScript RegExp with the `u` flag
+ * (test/unit/emulator/validation.test.ts compiles them all), with the same meaning except at the edges
+ * docs/emulator.md lists: Java's `\s` is ASCII whitespace where JavaScript's is Unicode, and Java's `.`
+ * also refuses U+0085.
+ */
+export function patternRegExp(pattern: string): RegExp {
+  let re = patterns.get(pattern);
+  if (!re) {
+    re = new RegExp(`^(?:${pattern})$`, "u");
+    patterns.set(pattern, re);
+  }
+  return re;
 }

@@ -3,39 +3,45 @@ import {
   DescribeApplicationCommand,
   type KinesisAnalyticsV2Client,
 } from "@aws-sdk/client-kinesis-analytics-v2";
+import type { FakeClock } from "../../../src/emulator/fake-clock.js";
 
-/** Polls DescribeApplication until the status is reached; fails with the last status seen at the deadline. */
-export async function waitForStatus(
-  client: KinesisAnalyticsV2Client,
-  name: string,
-  status: ApplicationStatus | string,
-  deadlineMs = 10_000,
-): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  let last: string | undefined;
-  for (;;) {
-    const r = await client.send(new DescribeApplicationCommand({ ApplicationName: name }));
-    last = r.ApplicationDetail?.ApplicationStatus;
-    if (last === status) return;
-    if (Date.now() > end)
-      throw new Error(`${name} did not reach ${status} within ${deadlineMs} ms (last: ${last})`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** Polls until `check` returns a value (not undefined) or the deadline passes. */
+/**
+ * Checks, then moves the emulator's fake clock to its next timer, until `check` returns a value. Fails when
+ * nothing is left to happen or the deadline (in emulator time) passes: the value can then never come.
+ */
 export async function eventually<T>(
+  clock: FakeClock,
   check: () => Promise<T | undefined>,
-  what: string,
-  deadlineMs = 10_000,
+  what: string | (() => string),
+  deadlineMs = 60_000,
 ): Promise<T> {
-  const end = Date.now() + deadlineMs;
+  const describe = () => (typeof what === "string" ? what : what());
+  const end = clock.now() + deadlineMs;
   for (;;) {
     const v = await check();
     if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+    if (clock.now() > end) throw new Error(`${describe()}: not within ${deadlineMs} ms of emulator time`);
+    if (!(await clock.next())) throw new Error(`${describe()}: nothing left to happen in the emulator`);
   }
+}
+
+/** Advances the fake clock timer by timer until DescribeApplication reports `status`, observing each one. */
+export async function waitForStatus(
+  clock: FakeClock,
+  client: KinesisAnalyticsV2Client,
+  name: string,
+  status: ApplicationStatus | string,
+): Promise<void> {
+  let last: string | undefined;
+  await eventually(
+    clock,
+    async () => {
+      const r = await client.send(new DescribeApplicationCommand({ ApplicationName: name }));
+      last = r.ApplicationDetail?.ApplicationStatus;
+      return last === status ? true : undefined;
+    },
+    () => `${name} to reach ${status} (last: ${last})`,
+  );
 }
 
 /** The error a promise rejects with, or a failure if it resolves. */

@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { ServiceError } from "../../../src/emulator/errors.js";
 import { loadServiceModel } from "../../../src/emulator/model.js";
-import { findViolations, formatViolations, validateInput } from "../../../src/emulator/validation.js";
+import {
+  findViolations,
+  formatViolations,
+  patternRegExp,
+  validateInput,
+} from "../../../src/emulator/validation.js";
 import { binaryPaths } from "../../../src/localstack/binaries.js";
 
 const model = loadServiceModel(binaryPaths().serviceModel);
@@ -100,5 +105,26 @@ describe("validateInput against botocore's kinesisanalyticsv2 model", () => {
 
   it("accepts a valid UpdateApplication (the either-or rule is the service's, not the model's)", () => {
     expect(findViolations(model, "UpdateApplication", { ApplicationName: "a" })).toEqual([]);
+  });
+
+  it("compiles every pattern in the model as a u-flag RegExp, untranslated", () => {
+    const patterns = Object.entries(model.shapes).flatMap(([name, s]) =>
+      s.pattern ? [[name, s.pattern]] : [],
+    );
+    expect(patterns.length).toBeGreaterThan(10);
+    for (const [name, p] of patterns) {
+      expect(() => new RegExp(p!, "u"), `${name}: ${p}`).not.toThrow();
+      expect(() => patternRegExp(p!), `${name}: ${p}`).not.toThrow();
+    }
+  });
+
+  it("matches patterns against the whole value, as Java's Matcher.matches() does", () => {
+    expect(patternRegExp("[a-zA-Z0-9_.-]+").test("my-app_1.0")).toBe(true);
+    expect(patternRegExp("[a-zA-Z0-9_.-]+").test("my app")).toBe(false);
+    expect(patternRegExp("[a-zA-Z0-9_.-]+").test("")).toBe(false);
+    // SnapshotV2Description and RecordRowPath, the two that use escapes and lookaheads.
+    expect(patternRegExp("[^\\u0000-\\u001F\\u007F]*").test("ok\u0001")).toBe(false);
+    expect(patternRegExp("^(?=^\\$)(?=^\\S+$).*$").test("$.a")).toBe(true);
+    expect(patternRegExp("^(?=^\\$)(?=^\\S+$).*$").test("a.$")).toBe(false);
   });
 });

@@ -1,0 +1,40 @@
+import type { RunSpec } from "./runtime.js";
+import type { Application, Version } from "./store.js";
+
+/** What the runtime needs to run `version` of `app`, with the restore type resolved to a snapshot name. */
+export function runSpec(app: Application, version: Version): RunSpec {
+  const configuration = structuredClone(version.content.ApplicationConfigurationDescription);
+  const run = configuration.RunConfigurationDescription;
+  const loc =
+    configuration.ApplicationCodeConfigurationDescription?.CodeContentDescription
+      ?.S3ApplicationCodeLocationDescription;
+  const restoreFrom = restoreSnapshot(app, run?.ApplicationRestoreConfigurationDescription);
+  return {
+    application: app.name,
+    versionId: version.id,
+    runtimeEnvironment: version.content.RuntimeEnvironment,
+    ...(loc ? { code: loc } : {}),
+    configuration,
+    ...(restoreFrom !== undefined ? { restoreFrom } : {}),
+    allowNonRestoredState: run?.FlinkRunConfigurationDescription?.AllowNonRestoredState === true,
+  };
+}
+
+/**
+ * ApplicationRestoreType (API reference, ApplicationRestoreConfiguration): SKIP_RESTORE_FROM_SNAPSHOT starts
+ * without state, RESTORE_FROM_CUSTOM_SNAPSHOT from the named snapshot, RESTORE_FROM_LATEST_SNAPSHOT (the
+ * default) from the most recent one, if any.
+ */
+function restoreSnapshot(
+  app: Application,
+  restore: { ApplicationRestoreType?: string; SnapshotName?: string } | undefined,
+): string | undefined {
+  if (restore?.ApplicationRestoreType === "SKIP_RESTORE_FROM_SNAPSHOT") return undefined;
+  if (restore?.ApplicationRestoreType === "RESTORE_FROM_CUSTOM_SNAPSHOT") return restore.SnapshotName;
+  let latest: { name: string; createdAt: number } | undefined;
+  for (const s of app.snapshots.values()) {
+    if (s.status === "FAILED") continue;
+    if (!latest || s.createdAt >= latest.createdAt) latest = s;
+  }
+  return latest?.name;
+}
