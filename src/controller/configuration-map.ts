@@ -271,6 +271,27 @@ const vpc: Section<Vpc> = {
   correctable: (want, seen) => want !== null && seen !== null,
 };
 
+/** null: the spec leaves encryption to the service, so whatever it reports is not drift. */
+type Encryption = { keyType: string; keyId?: string } | null;
+
+// https://docs.aws.amazon.com/managed-flink/latest/apiv2/API_ApplicationEncryptionConfiguration.html
+const encryption: Section<Encryption> = {
+  field: "encryption",
+  fromSpec: (spec) => spec.encryption ?? null,
+  fromDescription(d) {
+    const e = d.ApplicationConfigurationDescription?.ApplicationEncryptionConfigurationDescription;
+    return e ? { keyType: e.KeyType!, ...(e.KeyId ? { keyId: e.KeyId } : {}) } : null;
+  },
+  same: (want, seen) => want === null || (want.keyType === seen?.keyType && want.keyId === seen?.keyId),
+  create: (e) =>
+    e ? config({ ApplicationEncryptionConfiguration: { KeyType: e.keyType as never, KeyId: e.keyId } }) : {},
+  update: (e) =>
+    configUpdate({
+      ApplicationEncryptionConfigurationUpdate: { KeyTypeUpdate: e!.keyType as never, KeyIdUpdate: e!.keyId },
+    }),
+  toSpec: (e) => (e ? { encryption: e as FlinkApplicationSpec["encryption"] } : {}),
+};
+
 const runtimeEnvironment: Section<string> = {
   field: "runtimeEnvironment",
   fromSpec: (spec) => spec.runtimeEnvironment,
@@ -302,6 +323,7 @@ export const sections: readonly Section<unknown>[] = [
   snapshotsEnabled,
   systemRollback,
   vpc,
+  encryption,
   runtimeEnvironment,
   serviceExecutionRole,
 ];

@@ -289,6 +289,29 @@ const spec = obj(
       },
       { required: ["subnetIds", "securityGroupIds"], tsName: "VpcSpec" },
     ),
+    encryption: obj(
+      "Encryption at rest of the application's running state and snapshots (ApplicationEncryptionConfiguration). Omitted: left as the service has it.",
+      {
+        keyType: str("AWS_OWNED_KEY or CUSTOMER_MANAGED_KEY (shape KeyType).", {
+          enum: ["AWS_OWNED_KEY", "CUSTOMER_MANAGED_KEY"],
+        }),
+        keyId: str("The KMS key (key ARN, key id, alias ARN or alias name) for CUSTOMER_MANAGED_KEY.", {
+          minLength: 1,
+          maxLength: 2048,
+        }),
+      },
+      {
+        required: ["keyType"],
+        tsName: "EncryptionSpec",
+        "x-kubernetes-validations": [
+          {
+            rule: "(self.keyType == 'CUSTOMER_MANAGED_KEY') == has(self.keyId)",
+            message:
+              "encryption.keyId is required with CUSTOMER_MANAGED_KEY and not allowed with AWS_OWNED_KEY",
+          },
+        ],
+      },
+    ),
     restore: obj(
       "How to restore application state when the operator starts the application.",
       {

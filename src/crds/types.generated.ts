@@ -32,6 +32,8 @@ export interface FlinkApplicationSpec {
   environmentProperties?: Record<string, Record<string, string>>;
   /** Run the application in a VPC. */
   vpc?: VpcSpec;
+  /** Encryption at rest of the application's running state and snapshots (ApplicationEncryptionConfiguration). Omitted: left as the service has it. */
+  encryption?: EncryptionSpec;
   /** How to restore application state when the operator starts the application. */
   restore?: RestoreSpec;
   /** Allow starting when snapshot state cannot be mapped to the new program. */
@@ -46,6 +48,14 @@ export interface RestoreSpec {
   type?: "LatestSnapshot" | "SkipRestore" | "Snapshot";
   /** Snapshot to restore when type is Snapshot (shape SnapshotName). */
   snapshotName?: string;
+}
+
+/** Encryption at rest of the application's running state and snapshots (ApplicationEncryptionConfiguration). Omitted: left as the service has it. */
+export interface EncryptionSpec {
+  /** AWS_OWNED_KEY or CUSTOMER_MANAGED_KEY (shape KeyType). */
+  keyType: "AWS_OWNED_KEY" | "CUSTOMER_MANAGED_KEY";
+  /** The KMS key (key ARN, key id, alias ARN or alias name) for CUSTOMER_MANAGED_KEY. */
+  keyId?: string;
 }
 
 /** Run the application in a VPC. */

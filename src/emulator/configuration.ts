@@ -188,6 +188,15 @@ export function applyConfigurationUpdate(
       ...snapshotMode(s.SnapshotModeUpdate),
     };
   }
+  const encryption = update.ApplicationEncryptionConfigurationUpdate;
+  if (encryption) {
+    // ApplicationEncryptionConfigurationUpdate replaces the key type and key (API reference,
+    // API_ApplicationEncryptionConfigurationUpdate): an AWS-owned key carries no KeyId.
+    next.ApplicationEncryptionConfigurationDescription = {
+      KeyType: encryption.KeyTypeUpdate,
+      ...(encryption.KeyIdUpdate ? { KeyId: encryption.KeyIdUpdate } : {}),
+    };
+  }
   if (update.ApplicationSystemRollbackConfigurationUpdate) {
     next.ApplicationSystemRollbackConfigurationDescription = {
       RollbackEnabled: update.ApplicationSystemRollbackConfigurationUpdate.RollbackEnabledUpdate,

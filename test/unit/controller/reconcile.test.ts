@@ -148,3 +148,25 @@ describe("reconcile", () => {
     expect(w.aws.calls).toContain("DeleteApplication");
   });
 });
+
+describe("a configuration field added in one place (ADR 0009): spec.encryption", () => {
+  it("is created, left alone when omitted, and changed snapshot first", async () => {
+    const w = world(flinkApp({ encryption: { keyType: "AWS_OWNED_KEY" } }));
+    await w.untilReady();
+    const app = w.aws.apps.get("orders")!;
+    const described = () =>
+      app.detail.ApplicationConfigurationDescription?.ApplicationEncryptionConfigurationDescription;
+    expect(described()).toEqual({ KeyType: "AWS_OWNED_KEY" });
+    const key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    w.bump({ encryption: { keyType: "CUSTOMER_MANAGED_KEY", keyId: key } });
+    await w.reconcile();
+    expect(w.kube.obj.status?.operation).toMatchObject({ phase: "Snapshotting", fields: ["encryption"] });
+    await w.untilReady();
+    expect(described()).toEqual({ KeyType: "CUSTOMER_MANAGED_KEY", KeyId: key });
+    const calls = w.aws.calls.length;
+    w.bump({ encryption: undefined });
+    await w.reconcile();
+    await w.reconcile();
+    expect(w.aws.calls.slice(calls).filter((c) => c === "UpdateApplication")).toEqual([]);
+  });
+});
