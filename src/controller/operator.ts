@@ -1,6 +1,7 @@
 // Wires the runtime together: informers fill a cache and feed the queue; the queue runs the
 // reconciler, but only while this replica holds the leader Lease; /metrics, /healthz and /readyz
-// are served throughout, so a standby replica is ready and observable.
+// are served throughout, so a standby replica is ready and observable. Every call to the API server
+// (lists, watches, the Lease, Events, status writes) goes over one KubeTransport.
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { ArtifactPolicy } from "../artifacts/index.js";
@@ -15,6 +16,7 @@ import { Informer } from "./runtime/informer.js";
 import { LeaderElector } from "./runtime/leader.js";
 import { type OperatorMetrics, metrics as processMetrics } from "./runtime/metrics.js";
 import { WorkQueue } from "./runtime/queue.js";
+import { KubeTransport } from "./runtime/transport.js";
 
 export interface OperatorConfig {
   kubeConfig: KubeConfig;
@@ -55,7 +57,8 @@ export interface RunningOperator {
 
 export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator> {
   const metrics = cfg.metrics ?? processMetrics;
-  const kube = new KubeClient(cfg.kubeConfig);
+  const transport = new KubeTransport(cfg.kubeConfig);
+  const kube = new KubeClient(transport);
   // The objects our own writes returned, until the informer has caught up with them. Without this a
   // reconcile that runs right after a status write reads the older cached object and can repeat a
   // call the status already records (for example a CreateApplication that failed terminally).
@@ -150,7 +153,7 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
   for (const listPath of listPaths) {
     informers.push(
       new Informer<FlinkApplication>({
-        kubeConfig: cfg.kubeConfig,
+        transport,
         listPath,
         resyncPeriodMs: cfg.resyncPeriodMs,
         onAdd: enqueue,
@@ -183,7 +186,7 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
   let elector: LeaderElector | undefined;
   if (cfg.leaderElection) {
     elector = new LeaderElector({
-      kubeConfig: cfg.kubeConfig,
+      transport,
       ...cfg.leaderElection,
       identity: cfg.identity,
       log: cfg.log,
@@ -212,6 +215,7 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
       await queue.shutdown();
       await elector?.stop();
       await health.close();
+      transport.close();
     },
   };
 }

@@ -1,5 +1,6 @@
-import { CoordinationV1Api, type KubeConfig, type V1Lease, V1MicroTime } from "@kubernetes/client-node";
+import { type V1Lease, V1MicroTime } from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import { isConflict, isNotFound, type KubeTransport } from "./transport.js";
 
 /**
  * The three Lease calls the elector needs, so unit tests can run it against an in-memory API server with
@@ -14,7 +15,8 @@ export interface LeaseApi {
 }
 
 export interface LeaderElectorOptions {
-  kubeConfig?: KubeConfig;
+  /** The API server; or `api` instead (tests). */
+  transport?: KubeTransport;
   namespace: string;
   name: string;
   /** Unique per replica; the pod name is the usual choice (client-go uses hostname + a UUID). */
@@ -25,7 +27,7 @@ export interface LeaderElectorOptions {
   onStartedLeading: () => void;
   onStoppedLeading: () => void;
   log?: Logger;
-  /** Replaces the CoordinationV1Api client (tests). */
+  /** Replaces the Lease calls over `transport` (tests). */
   api?: LeaseApi;
   /**
    * Keep competing after losing leadership (onStartedLeading may then be called again). Default false,
@@ -71,26 +73,25 @@ export function leaseIsFree(spec: V1Lease["spec"], nowMs: number): boolean {
   return renewed + (spec.leaseDurationSeconds ?? 0) * 1_000 < nowMs;
 }
 
-function statusCode(err: unknown): number | undefined {
-  const e = err as { code?: unknown; statusCode?: unknown } | undefined;
-  if (typeof e?.code === "number") return e.code;
-  if (typeof e?.statusCode === "number") return e.statusCode;
-  return undefined;
-}
-
-function coordinationApi(kc: KubeConfig): LeaseApi {
-  const api = kc.makeApiClient(CoordinationV1Api);
+/** The Lease calls over the controller's one transport (coordination.k8s.io/v1). */
+export function leaseApi(transport: KubeTransport): LeaseApi {
+  const collection = (ns: string) =>
+    `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(ns)}/leases`;
   return {
     async read(namespace, name) {
       try {
-        return await api.readNamespacedLease({ namespace, name });
+        return await transport.request<V1Lease>(
+          "GET",
+          `${collection(namespace)}/${encodeURIComponent(name)}`,
+        );
       } catch (err) {
-        if (statusCode(err) === 404) return undefined;
+        if (isNotFound(err)) return undefined;
         throw err;
       }
     },
-    create: (namespace, body) => api.createNamespacedLease({ namespace, body }),
-    replace: (namespace, name, body) => api.replaceNamespacedLease({ namespace, name, body }),
+    create: (namespace, body) => transport.request<V1Lease>("POST", collection(namespace), { body }),
+    replace: (namespace, name, body) =>
+      transport.request<V1Lease>("PUT", `${collection(namespace)}/${encodeURIComponent(name)}`, { body }),
   };
 }
 
@@ -133,8 +134,8 @@ export class LeaderElector {
     if (leaseDurationMs < 1_000)
       throw new Error("leaseDurationMs must be at least 1000 (the Lease counts seconds)");
     if (opts.api) this.api = opts.api;
-    else if (opts.kubeConfig) this.api = coordinationApi(opts.kubeConfig);
-    else throw new Error("LeaderElector needs a kubeConfig or an api");
+    else if (opts.transport) this.api = leaseApi(opts.transport);
+    else throw new Error("LeaderElector needs a transport or an api");
   }
 
   isLeader(): boolean {
@@ -287,9 +288,9 @@ export class LeaderElector {
       });
       return "holding";
     } catch (err) {
-      const code = statusCode(err);
       // 409: someone else wrote first (or created it); we learn who at the next read.
-      if (code !== 409) this.opts.log?.warn({ err, lease: this.leaseKey }, "leader election attempt failed");
+      if (!isConflict(err))
+        this.opts.log?.warn({ err, lease: this.leaseKey }, "leader election attempt failed");
       return "failed";
     }
   }

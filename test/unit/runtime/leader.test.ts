@@ -7,10 +7,9 @@ import {
   microTime,
   parseMicroTime,
 } from "../../../src/controller/runtime/leader.js";
+import { KubeApiError } from "../../../src/controller/runtime/transport.js";
 
-class Conflict extends Error {
-  code = 409;
-}
+const conflict = (message: string) => new KubeApiError(409, message, "Conflict");
 
 /** An in-memory Lease store with the API server's optimistic concurrency, and a switch to fail calls. */
 class FakeLeases implements LeaseApi {
@@ -23,12 +22,12 @@ class FakeLeases implements LeaseApi {
     return this.lease ? structuredClone(this.lease) : undefined;
   }
   async create(_ns: string, lease: V1Lease): Promise<V1Lease> {
-    if (this.lease) throw new Conflict("exists");
+    if (this.lease) throw conflict("exists");
     return this.store(lease);
   }
   async replace(_ns: string, _name: string, lease: V1Lease): Promise<V1Lease> {
     if (this.down.has(lease.spec?.holderIdentity ?? "")) throw new Error("connection refused");
-    if (lease.metadata?.resourceVersion !== String(this.rv)) throw new Conflict("stale");
+    if (lease.metadata?.resourceVersion !== String(this.rv)) throw conflict("stale");
     return this.store(lease);
   }
   private store(lease: V1Lease): V1Lease {
@@ -243,7 +242,7 @@ describe("LeaderElector", () => {
   it("a lost create race (409) is not leadership", async () => {
     const api = new FakeLeases();
     api.create = async () => {
-      throw new Conflict("exists");
+      throw conflict("exists");
     };
     const events: string[] = [];
     const a = elector(api, "a", events);
