@@ -70,7 +70,7 @@ type WatchEnd = "closed" | "stale" | "gone";
 class Stopped extends Error {}
 
 /** The cache key controller-runtime uses (types.NamespacedName.String()). */
-export function objectKey(obj: KubernetesObject): string {
+function objectKey(obj: KubernetesObject): string {
   const ns = obj.metadata?.namespace;
   return ns ? `${ns}/${obj.metadata?.name}` : `${obj.metadata?.name}`;
 }
@@ -146,11 +146,6 @@ export class Informer<T extends KubernetesObject> {
 
   list(): T[] {
     return [...this.cache.values()];
-  }
-
-  /** The resourceVersion the next watch starts from. */
-  get lastResourceVersion(): string | undefined {
-    return this.resourceVersion;
   }
 
   private get log() {

@@ -29,12 +29,6 @@ export interface LeaderElectorOptions {
   log?: Logger;
   /** Replaces the Lease calls over `transport` (tests). */
   api?: LeaseApi;
-  /**
-   * Keep competing after losing leadership (onStartedLeading may then be called again). Default false,
-   * as client-go's LeaderElector.Run returns once leadership is lost and binaries exit and restart with
-   * clean state; a queue that was shut down in onStoppedLeading cannot simply be restarted.
-   */
-  reelect?: boolean;
 }
 
 /**
@@ -104,8 +98,9 @@ type Attempt = "holding" | "held-by-other" | "failed";
  * a replace carrying the resourceVersion read, so two candidates racing for an expired Lease cannot
  * both win — the loser gets a 409.
  *
- * After losing leadership the elector stops competing unless `reelect` is set, as client-go's Run
- * returns; onStoppedLeading is where the controller stops its work (and usually exits).
+ * After losing leadership the elector stops competing, as client-go's Run returns: binaries exit and
+ * restart with clean state (a queue shut down in onStoppedLeading cannot simply be restarted), so
+ * onStoppedLeading is where the controller stops its work and exits.
  */
 export class LeaderElector {
   private readonly opts: LeaderElectorOptions & {
@@ -218,10 +213,8 @@ export class LeaderElector {
     clearTimeout(this.deadlineTimer);
     if (!this.leading) return;
     this.leading = false;
-    if (!this.opts.reelect) {
-      this.running = false;
-      this.wake?.();
-    }
+    this.running = false;
+    this.wake?.();
     this.opts.log?.warn({ lease: this.leaseKey, identity: this.opts.identity, reason }, "stopped leading");
     this.callback(this.opts.onStoppedLeading);
   }

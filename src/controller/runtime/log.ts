@@ -16,7 +16,7 @@ const secretKeys = [
   "credentials",
   "headers",
 ];
-export const redactPaths = secretKeys.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
+const redactPaths = secretKeys.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
 
 export function createLogger(
   level: LevelWithSilent | string = "info",
@@ -33,11 +33,6 @@ export function createLogger(
     },
     destination,
   );
-}
-
-/** A child logger that puts the object key (`namespace/name`) on every line it writes. */
-export function forKey(logger: Logger, key: string): Logger {
-  return logger.child({ key });
 }
 
 export type { Logger };

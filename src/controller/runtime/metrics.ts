@@ -90,24 +90,6 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       awsCallDuration.observe({ operation }, seconds);
     },
 
-    /** Times `call` and records it, classifying its failure with `classify` (default "error"). */
-    async timeAwsCall<T>(
-      operation: string,
-      call: () => Promise<T>,
-      classify: (err: unknown) => AwsCallOutcome = () => "error",
-    ): Promise<T> {
-      const start = process.hrtime.bigint();
-      const seconds = () => Number(process.hrtime.bigint() - start) / 1e9;
-      try {
-        const value = await call();
-        this.observeAwsCall(operation, "success", seconds());
-        return value;
-      } catch (err) {
-        this.observeAwsCall(operation, classify(err), seconds());
-        throw err;
-      }
-    },
-
     /** Reports the depth of `source` (e.g. the WorkQueue) at every scrape. */
     trackQueue(source: DepthSource): void {
       depthSources = [...depthSources, source];

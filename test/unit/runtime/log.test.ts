@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { createLogger, forKey } from "../../../src/controller/runtime/log.js";
+import { createLogger } from "../../../src/controller/runtime/log.js";
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -60,14 +60,5 @@ describe("createLogger", () => {
       creds: { accessKeyId: "AKIA", secretAccessKey: "[REDACTED]", sessionToken: "[REDACTED]" },
       deep: { config: { secretAccessKey: "[REDACTED]", credentials: "[REDACTED]" } },
     });
-  });
-
-  it("forKey carries the key on every line, including grandchildren", () => {
-    const { lines, stream } = capture();
-    const log = forKey(createLogger("debug", stream), "team-a/engagement-metrics");
-    log.info("one");
-    log.child({ step: "observe" }).debug("two");
-    expect(lines.map((l) => l.key)).toEqual(["team-a/engagement-metrics", "team-a/engagement-metrics"]);
-    expect(lines[1]).toMatchObject({ step: "observe" });
   });
 });

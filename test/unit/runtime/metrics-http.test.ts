@@ -31,23 +31,6 @@ describe("metrics", () => {
     expect(names.every((n) => n.startsWith(METRIC_PREFIX))).toBe(true);
   });
 
-  it("timeAwsCall records success and a classified failure, and rethrows", async () => {
-    const m = createMetrics({ defaultMetrics: false });
-    await expect(m.timeAwsCall("StartApplication", async () => 42)).resolves.toBe(42);
-    await expect(
-      m.timeAwsCall(
-        "StartApplication",
-        async () => {
-          throw new Error("slow down");
-        },
-        () => "throttled",
-      ),
-    ).rejects.toThrow("slow down");
-    const text = await m.registry.metrics();
-    expect(text).toContain('aws_api_calls_total{operation="StartApplication",outcome="success"} 1');
-    expect(text).toContain('aws_api_calls_total{operation="StartApplication",outcome="throttled"} 1');
-  });
-
   it("the shared metrics object is usable", async () => {
     expect(await metrics.registry.metrics()).toContain(`${METRIC_PREFIX}leader 0`);
   });
