@@ -68,7 +68,7 @@ export function leaseIsFree(spec: V1Lease["spec"], nowMs: number): boolean {
 }
 
 /** The Lease calls over the controller's one transport (coordination.k8s.io/v1). */
-export function leaseApi(transport: KubeTransport): LeaseApi {
+function leaseApi(transport: KubeTransport): LeaseApi {
   const collection = (ns: string) =>
     `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(ns)}/leases`;
   return {

@@ -54,8 +54,16 @@ describe("FlinkApplication lifecycle", () => {
     expect(text).toMatch(
       /managed_flink_operator_aws_api_calls_total\{operation="CreateApplication",outcome="success"\} 1/,
     );
-    expect(text).toMatch(/managed_flink_operator_reconcile_total\{result="success"\} [1-9]/);
-    expect(text).toContain("managed_flink_operator_workqueue_depth");
+    expect(text).toMatch(
+      /controller_runtime_reconcile_total\{controller="flinkapplication",result="success"\} [1-9]/,
+    );
+    expect(text).toContain('workqueue_depth{name="flinkapplication",controller="flinkapplication"}');
+    expect(text).toMatch(
+      /workqueue_adds_total\{name="flinkapplication",controller="flinkapplication"\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /controller_runtime_reconcile_time_seconds_count\{controller="flinkapplication"\} [1-9]/,
+    );
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
   });
