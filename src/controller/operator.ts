@@ -14,6 +14,7 @@ import { FlinkApplicationReconciler } from "./reconciler.js";
 import { type HealthServer, startHealthServer } from "./runtime/http.js";
 import { Informer } from "./runtime/informer.js";
 import { LeaderElector } from "./runtime/leader.js";
+import { reconcileLogger, withLogger } from "./runtime/log.js";
 import {
   type AwsCallOutcome,
   type ControllerMetrics,
@@ -139,7 +140,8 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
 
 /**
  * What runs for one key: the reconcile of the cached object, with controller-runtime's reconcile
- * metrics. A failure is logged here and rethrown for the queue's per-key backoff.
+ * metrics and a logger that puts controller, namespace, name and a fresh reconcileID on every line.
+ * A failure is logged here and rethrown for the queue's per-key backoff.
  */
 function reconcileHandler(
   cfg: OperatorConfig,
@@ -150,17 +152,18 @@ function reconcileHandler(
   return async (key) => {
     const obj = find(key);
     if (!obj) return {}; // deleted; the finalizer guarantees AWS-side cleanup happened first
+    const log = reconcileLogger(cfg.log, controllerName, obj.metadata.namespace!, obj.metadata.name!);
     const started = performance.now();
     const elapsed = () => (performance.now() - started) / 1000;
     metrics.workerStarted();
     try {
-      const result = await reconciler.reconcile(obj);
+      const result = await withLogger(log, () => reconciler.reconcile(obj, { log }));
       cfg.onReconciled?.(key);
       metrics.observeReconcile((result.requeueAfterMs ?? 0) > 0 ? "requeue_after" : "success", elapsed());
       return result;
     } catch (err) {
       metrics.observeReconcile("error", elapsed(), (err as Error).name);
-      cfg.log.warn({ key, err: (err as Error).message }, "reconcile failed; retrying with backoff");
+      log.warn({ err: (err as Error).message }, "reconcile failed; retrying with backoff");
       throw err;
     } finally {
       metrics.workerFinished();

@@ -124,10 +124,10 @@ export class FlinkApplicationReconciler {
     }
   }
 
-  async reconcile(obj: FlinkApplication): Promise<ReconcileResult> {
+  async reconcile(obj: FlinkApplication, ctx?: { log?: Logger }): Promise<ReconcileResult> {
     const now = this.o.now ?? (() => new Date());
     const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
-    const log = this.o.log.child({ key });
+    const log = ctx?.log ?? this.o.log.child({ key });
     const spec = obj.spec;
     const status = obj.status ?? {};
     const generation = obj.metadata.generation ?? 0;

@@ -1,13 +1,23 @@
+import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../../../src/controller/runtime/log.js";
 import { waitFor } from "../../../src/localstack/processes.js";
 import { condition, Harness, isReady } from "./harness.js";
 
 const h = new Harness();
+/** The first operator's log lines, as JSON objects. */
+const logLines: Record<string, unknown>[] = [];
+const logStream = new Writable({
+  write(chunk, _enc, cb) {
+    for (const l of chunk.toString().split("\n")) if (l) logLines.push(JSON.parse(l));
+    cb();
+  },
+});
 
 beforeAll(async () => {
   await h.setUp();
   await h.putCode("flink-apps", "engagement-metrics/engagement-metrics.jar");
-  await h.startOperator();
+  await h.startOperator({ log: createLogger("info", logStream) });
 });
 afterAll(() => h.tearDown());
 
@@ -66,6 +76,18 @@ describe("FlinkApplication lifecycle", () => {
     );
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+  });
+
+  it("logs every line of a reconcile with controller, namespace, name and that reconcile's ID", async () => {
+    // The reconciler's own lines name the step they are about.
+    const reconcileLines = logLines.filter((l) => l.step !== undefined);
+    expect(reconcileLines.length).toBeGreaterThan(0);
+    for (const l of reconcileLines) {
+      expect(l).toMatchObject({ controller: "flinkapplication", namespace: h.namespace, name });
+      expect(l.reconcileID).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    }
+    // A fresh ID per reconcile: create and start are different reconciles.
+    expect(new Set(reconcileLines.map((l) => l.reconcileID)).size).toBeGreaterThan(1);
   });
 
   it("records Events for its actions", async () => {
