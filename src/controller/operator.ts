@@ -74,33 +74,19 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
   const transport = new KubeTransport(cfg.kubeConfig);
   const informers: Informer<FlinkApplication>[] = [];
   const cache = readYourWrites(new KubeClient(transport), informers);
-  const reconciler = new FlinkApplicationReconciler({
-    kube: cache.writes,
-    aws: awsClients(metrics),
-    events: new EventRecorder(cache.writes, cfg.log, cfg.identity),
-    log: cfg.log,
-    defaultRegion: cfg.defaultRegion,
-    pollIntervalMs: cfg.pollIntervalMs,
-    crashAfter: cfg.crashAfter,
-    artifactPolicy: cfg.artifactPolicy,
-  });
   const queue = new WorkQueue({
     concurrency: cfg.concurrency,
     handler: reconcileHandler(
       cfg,
       cache.find,
-      reconciler,
+      newReconciler(cfg, cache.writes, metrics),
       metrics.controller(controllerName, cfg.concurrency),
     ),
     metrics: metrics.workqueue(controllerName),
   });
-
-  let leading = false;
-  const enqueue = (o: FlinkApplication) => {
-    if (leading) queue.add(keyOf(o));
-  };
+  const work = leaderOnlyWork(queue, informers);
   informers.push(
-    ...watchedPaths(cfg.watchNamespaces).map((listPath) => informer(cfg, transport, listPath, enqueue)),
+    ...watchedPaths(cfg.watchNamespaces).map((listPath) => informer(cfg, transport, listPath, work.enqueue)),
   );
 
   let synced = false;
@@ -113,27 +99,53 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
   await Promise.all(informers.map((i) => i.start()));
   synced = true;
 
-  const startWork = () => {
-    leading = true;
-    queue.start();
-    for (const inf of informers) for (const o of inf.list()) queue.add(keyOf(o));
-  };
-  const stopWork = () => {
-    leading = false;
-    void queue.shutdown();
-  };
-  const elector = cfg.leaderElection ? electLeader(cfg, transport, metrics, startWork, stopWork) : undefined;
-  if (!elector) startWork();
+  const elector = cfg.leaderElection ? electLeader(cfg, transport, metrics, work) : undefined;
+  if (!elector) work.start();
 
   return {
     port: health.port,
-    isLeader: () => leading,
+    isLeader: work.leading,
     async stop() {
       for (const inf of informers) inf.stop();
       await queue.shutdown();
       await elector?.stop();
       await health.close();
       transport.close();
+    },
+  };
+}
+
+function newReconciler(cfg: OperatorConfig, writes: KubeWrites, metrics: OperatorMetrics) {
+  return new FlinkApplicationReconciler({
+    kube: writes,
+    aws: awsClients(metrics),
+    events: new EventRecorder(writes, cfg.log, cfg.identity),
+    log: cfg.log,
+    defaultRegion: cfg.defaultRegion,
+    pollIntervalMs: cfg.pollIntervalMs,
+    crashAfter: cfg.crashAfter,
+    artifactPolicy: cfg.artifactPolicy,
+  });
+}
+
+type Work = ReturnType<typeof leaderOnlyWork>;
+
+/** Informer events reach the queue only while this replica leads; taking the lead queues every cached key. */
+function leaderOnlyWork(queue: WorkQueue, informers: Informer<FlinkApplication>[]) {
+  let leading = false;
+  return {
+    leading: () => leading,
+    enqueue(o: FlinkApplication) {
+      if (leading) queue.add(keyOf(o));
+    },
+    start() {
+      leading = true;
+      queue.start();
+      for (const inf of informers) for (const o of inf.list()) queue.add(keyOf(o));
+    },
+    stop() {
+      leading = false;
+      void queue.shutdown();
     },
   };
 }
@@ -246,13 +258,7 @@ function informer(
   });
 }
 
-function electLeader(
-  cfg: OperatorConfig,
-  transport: KubeTransport,
-  metrics: OperatorMetrics,
-  startWork: () => void,
-  stopWork: () => void,
-): LeaderElector {
+function electLeader(cfg: OperatorConfig, transport: KubeTransport, metrics: OperatorMetrics, work: Work) {
   const election = cfg.leaderElection!;
   const status = metrics.leaderElection(election.name);
   const elector = new LeaderElector({
@@ -263,12 +269,12 @@ function electLeader(
     onStartedLeading: () => {
       cfg.log.info({ identity: cfg.identity }, "became leader");
       status.set(true);
-      startWork();
+      work.start();
     },
     onStoppedLeading: () => {
       cfg.log.warn({ identity: cfg.identity }, "lost leadership");
       status.set(false);
-      stopWork();
+      work.stop();
       cfg.onLostLeadership?.();
     },
   });
