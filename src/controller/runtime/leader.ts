@@ -42,8 +42,8 @@ export function microTime(date: Date | number): V1MicroTime {
 }
 
 /**
- * client-node's ObjectSerializer does not know the V1MicroTime type, so a Lease read through the API
- * client carries renewTime as the raw string; accept both a string and a Date.
+ * A Lease read from the API server carries renewTime as the wire string (client-node's ObjectSerializer
+ * does not know V1MicroTime either); one we wrote ourselves holds a V1MicroTime. Accept both.
  */
 export function parseMicroTime(value: unknown): number | undefined {
   if (value instanceof Date) return value.getTime();

@@ -156,7 +156,10 @@ export class KubeTransport {
   /**
    * Sends once more when a pooled connection turns out to have been closed by the server just as we
    * reused it: Node reports that as ECONNRESET with `req.reusedSocket`, and its http documentation
-   * recommends exactly this retry. The request never reached the API server, so it is safe to repeat.
+   * (request.reusedSocket) recommends exactly this retry. Such a request almost never reached the
+   * server, and ours are safe to repeat anyway: merge patches are idempotent, a PUT or finalizer patch
+   * carries a resourceVersion (a repeat gets 409), a repeated create gets 409 AlreadyExists, and a
+   * repeated Event is one more line in `kubectl events`.
    */
   private async send(
     method: string,

@@ -166,6 +166,39 @@ describe("KubeTransport", () => {
     expect(seen.connections).toBe(2);
   });
 
+  it("keeps a quiet watch open past the idle timeout, which only closes pooled connections", async () => {
+    route = (req, res) => {
+      if (!req.url?.includes("watch=true")) return json(res, 200, {});
+      res.writeHead(200, { "content-type": "application/json" });
+      res.write(""); // headers out, then silence longer than the client's idle timeout
+      const later = setTimeout(() => {
+        res.end(`${JSON.stringify({ type: "ADDED", object: app("late") })}\n`);
+      }, 300);
+      res.on("close", () => clearTimeout(later));
+    };
+    const t = transport({ idleSocketTimeoutMs: 50 });
+    const events: WatchEvent[] = [];
+    await t.watch("/w", {}, (e) => events.push(e), new AbortController().signal);
+    expect(events.map((e) => e.object.metadata?.name)).toEqual(["late"]);
+    expect(seen.connections).toBe(1);
+  });
+
+  it("closes a pooled connection after the idle timeout, and the next call opens a new one", async () => {
+    let closed = false;
+    route = (req, res) => {
+      req.socket.once("close", () => {
+        closed = true;
+      });
+      json(res, 200, {});
+    };
+    const t = transport({ idleSocketTimeoutMs: 50 });
+    await t.request("GET", "/a");
+    await expect.poll(() => closed, { timeout: 5_000 }).toBe(true);
+    route = (_req, res) => json(res, 200, {});
+    await t.request("GET", "/b");
+    expect(seen.connections).toBe(2);
+  });
+
   it("fails with one error type carrying the HTTP status and the Status reason", async () => {
     route = (req, res) => {
       if (req.url?.startsWith("/x/conflict"))
