@@ -156,6 +156,11 @@ describe("the controller under the chart's ServiceAccount and RBAC", () => {
     expect(lease.spec.holderIdentity).toMatch(new RegExp(`^${release}-managed-flink-operator-`));
   });
 
+  it("reports holding that Lease in leader_election_master_status", async () => {
+    const text = await (await fetch(`http://127.0.0.1:${operator.port}/metrics`)).text();
+    expect(text).toContain(`leader_election_master_status{name="${leaseName}"} 1`);
+  });
+
   it("creates and starts a FlinkApplication: finalizer, RUNNING, Ready, Events", async () => {
     await h.apply(
       h.app(appName, {
