@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { FlinkApplication } from "../crds/types.generated.js";
 import type { KubeWrites } from "./kube.js";
+import { contextLogger } from "./runtime/log.js";
 
 export const component = "managed-flink-operator";
 
@@ -46,7 +47,8 @@ export class EventRecorder {
         count: 1,
       });
     } catch (err) {
-      this.log.warn({ err: (err as Error).message, reason }, "could not record event");
+      // Inside a reconcile, on that reconcile's logger (controller, namespace, name, reconcileID).
+      (contextLogger() ?? this.log).warn({ err: (err as Error).message, reason }, "could not record event");
     }
   }
 }

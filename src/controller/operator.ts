@@ -1,6 +1,7 @@
 // Wires the runtime together: informers fill a cache and feed the queue; the queue runs the
 // reconciler, but only while this replica holds the leader Lease; /metrics, /healthz and /readyz
-// are served throughout, so a standby replica is ready and observable.
+// are served throughout, so a standby replica is ready and observable. Every call to the API server
+// (lists, watches, the Lease, Events, status writes) goes over one KubeTransport.
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { ArtifactPolicy } from "../artifacts/index.js";
@@ -13,8 +14,21 @@ import { FlinkApplicationReconciler } from "./reconciler.js";
 import { type HealthServer, startHealthServer } from "./runtime/http.js";
 import { Informer } from "./runtime/informer.js";
 import { LeaderElector } from "./runtime/leader.js";
-import { type OperatorMetrics, metrics as processMetrics } from "./runtime/metrics.js";
-import { WorkQueue } from "./runtime/queue.js";
+import { reconcileLogger, withLogger } from "./runtime/log.js";
+import {
+  type AwsCallOutcome,
+  type ControllerMetrics,
+  type OperatorMetrics,
+  metrics as processMetrics,
+} from "./runtime/metrics.js";
+import { type ReconcileResult, WorkQueue } from "./runtime/queue.js";
+import { KubeTransport } from "./runtime/transport.js";
+
+/**
+ * The controller's name in metrics and logs. controller-runtime names a controller after the kind it
+ * reconciles, in lower case, and its work queue after the controller.
+ */
+export const controllerName = "flinkapplication";
 
 export interface OperatorConfig {
   kubeConfig: KubeConfig;
@@ -51,15 +65,130 @@ export interface RunningOperator {
   stop(): Promise<void>;
 }
 
+const keyOf = (o: FlinkApplication) => `${o.metadata.namespace}/${o.metadata.name}`;
+
 export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator> {
   const metrics = cfg.metrics ?? processMetrics;
-  const kube = new KubeClient(cfg.kubeConfig);
-  // The objects our own writes returned, until the informer has caught up with them. Without this a
-  // reconcile that runs right after a status write reads the older cached object and can repeat a
-  // call the status already records (for example a CreateApplication that failed terminally).
+  const transport = new KubeTransport(cfg.kubeConfig);
+  const informers: Informer<FlinkApplication>[] = [];
+  const cache = readYourWrites(new KubeClient(transport), informers);
+  const queue = new WorkQueue({
+    concurrency: cfg.concurrency,
+    handler: reconcileHandler(
+      cfg,
+      cache.find,
+      newReconciler(cfg, cache.writes, metrics),
+      metrics.controller(controllerName, cfg.concurrency),
+    ),
+    metrics: metrics.workqueue(controllerName),
+  });
+  const work = leaderOnlyWork(queue, informers);
+  informers.push(
+    ...watchedPaths(cfg.watchNamespaces).map((listPath) => informer(cfg, transport, listPath, work.enqueue)),
+  );
+
+  let synced = false;
+  const health: HealthServer = await startHealthServer({
+    port: cfg.metricsPort,
+    host: cfg.metricsHost,
+    isReady: () => synced,
+    registry: metrics.registry,
+  });
+  await Promise.all(informers.map((i) => i.start()));
+  synced = true;
+
+  const elector = cfg.leaderElection ? electLeader(cfg, transport, metrics, work) : undefined;
+  if (!elector) work.start();
+
+  return {
+    port: health.port,
+    isLeader: work.leading,
+    async stop() {
+      for (const inf of informers) inf.stop();
+      await queue.shutdown();
+      await elector?.stop();
+      await health.close();
+      transport.close();
+    },
+  };
+}
+
+function newReconciler(cfg: OperatorConfig, writes: KubeWrites, metrics: OperatorMetrics) {
+  return new FlinkApplicationReconciler({
+    kube: writes,
+    aws: awsClients(metrics),
+    events: new EventRecorder(writes, cfg.log, cfg.identity),
+    log: cfg.log,
+    defaultRegion: cfg.defaultRegion,
+    pollIntervalMs: cfg.pollIntervalMs,
+    artifactPolicy: cfg.artifactPolicy,
+  });
+}
+
+type Work = ReturnType<typeof leaderOnlyWork>;
+
+/** Informer events reach the queue only while this replica leads; taking the lead queues every cached key. */
+function leaderOnlyWork(queue: WorkQueue, informers: Informer<FlinkApplication>[]) {
+  let leading = false;
+  return {
+    leading: () => leading,
+    enqueue(o: FlinkApplication) {
+      if (leading) queue.add(keyOf(o));
+    },
+    start() {
+      leading = true;
+      queue.start();
+      for (const inf of informers) for (const o of inf.list()) queue.add(keyOf(o));
+    },
+    stop() {
+      leading = false;
+      void queue.shutdown();
+    },
+  };
+}
+
+/**
+ * What runs for one key: the reconcile of the cached object, with controller-runtime's reconcile
+ * metrics and a logger that puts controller, namespace, name and a fresh reconcileID on every line.
+ * A failure is logged here and rethrown for the queue's per-key backoff.
+ */
+function reconcileHandler(
+  cfg: OperatorConfig,
+  find: (key: string) => FlinkApplication | undefined,
+  reconciler: FlinkApplicationReconciler,
+  metrics: ControllerMetrics,
+): (key: string) => Promise<ReconcileResult> {
+  return async (key) => {
+    const obj = find(key);
+    if (!obj) return {}; // deleted; the finalizer guarantees AWS-side cleanup happened first
+    const log = reconcileLogger(cfg.log, controllerName, obj.metadata.namespace!, obj.metadata.name!);
+    const started = performance.now();
+    const elapsed = () => (performance.now() - started) / 1000;
+    metrics.workerStarted();
+    try {
+      const result = await withLogger(log, () => reconciler.reconcile(obj, { log }));
+      cfg.onReconciled?.(key);
+      metrics.observeReconcile((result.requeueAfterMs ?? 0) > 0 ? "requeue_after" : "success", elapsed());
+      return result;
+    } catch (err) {
+      metrics.observeReconcile("error", elapsed(), (err as Error).name);
+      log.warn({ err: (err as Error).message }, "reconcile failed; retrying with backoff");
+      throw err;
+    } finally {
+      metrics.workerFinished();
+    }
+  };
+}
+
+/**
+ * The objects our own writes returned, until the informer has caught up with them. Without this a
+ * reconcile that runs right after a status write reads the older cached object and can repeat a call
+ * the status already records (for example a CreateApplication that failed terminally).
+ */
+function readYourWrites(kube: KubeWrites, informers: Informer<FlinkApplication>[]) {
   const written = new Map<string, FlinkApplication>();
   const remember = (o: FlinkApplication) => {
-    written.set(`${o.metadata.namespace}/${o.metadata.name}`, o);
+    written.set(keyOf(o), o);
     return o;
   };
   const writes: KubeWrites = {
@@ -67,42 +196,6 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
     setFinalizers: (o, f) => kube.setFinalizers(o, f).then(remember),
     createEvent: (e) => kube.createEvent(e),
   };
-  const aws = new ManagedFlinkClients(
-    (region) =>
-      new SdkManagedFlink(region, (operation, outcome, seconds, errorType) =>
-        metrics.observeAwsCall(
-          operation,
-          outcome === "success"
-            ? "success"
-            : errorType === "ResourceNotFoundException"
-              ? "not_found"
-              : errorType === "ThrottlingException"
-                ? "throttled"
-                : "error",
-          seconds,
-        ),
-      ),
-  );
-  const events = new EventRecorder(kube, cfg.log, cfg.identity);
-  const reconciler = new FlinkApplicationReconciler({
-    kube: writes,
-    aws,
-    events,
-    log: cfg.log,
-    defaultRegion: cfg.defaultRegion,
-    pollIntervalMs: cfg.pollIntervalMs,
-    artifactPolicy: cfg.artifactPolicy,
-  });
-
-  const basePath = `/apis/${group}/${version}`;
-  const listPaths =
-    cfg.watchNamespaces.length === 0
-      ? [`${basePath}/${plural}`]
-      : cfg.watchNamespaces.map((ns) => `${basePath}/namespaces/${encodeURIComponent(ns)}/${plural}`);
-
-  let leading = !cfg.leaderElection;
-  const keyOf = (o: FlinkApplication) => `${o.metadata.namespace}/${o.metadata.name}`;
-  const informers: Informer<FlinkApplication>[] = [];
   const find = (key: string): FlinkApplication | undefined => {
     const [ns, name] = key.split("/") as [string, string];
     let cached: FlinkApplication | undefined;
@@ -116,101 +209,74 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
     written.delete(key);
     return cached;
   };
+  return { writes, find };
+}
 
-  const queue = new WorkQueue({
-    concurrency: cfg.concurrency,
-    handler: async (key) => {
-      const obj = find(key);
-      if (!obj) return {}; // deleted; the finalizer guarantees AWS-side cleanup happened first
-      const started = performance.now();
-      try {
-        const result = await reconciler.reconcile(obj);
-        cfg.onReconciled?.(key);
-        metrics.observeReconcile(
-          result.requeueAfterMs !== undefined ? "requeue" : "success",
-          (performance.now() - started) / 1000,
-        );
-        return result;
-      } catch (err) {
-        metrics.observeReconcile("error", (performance.now() - started) / 1000, (err as Error).name);
-        throw err;
-      }
-    },
-    onError: (key, err) =>
-      cfg.log.warn({ key, err: (err as Error).message }, "reconcile failed; retrying with backoff"),
+function awsClients(metrics: OperatorMetrics): ManagedFlinkClients {
+  const outcome = (result: string, errorType?: string): AwsCallOutcome =>
+    result === "success"
+      ? "success"
+      : errorType === "ResourceNotFoundException"
+        ? "not_found"
+        : errorType === "ThrottlingException"
+          ? "throttled"
+          : "error";
+  return new ManagedFlinkClients(
+    (region) =>
+      new SdkManagedFlink(region, (operation, result, seconds, errorType) =>
+        metrics.observeAwsCall(operation, outcome(result, errorType), seconds),
+      ),
+  );
+}
+
+/** One collection for the whole cluster, or one per watched namespace (RBAC may be limited to them). */
+function watchedPaths(namespaces: string[]): string[] {
+  const basePath = `/apis/${group}/${version}`;
+  return namespaces.length === 0
+    ? [`${basePath}/${plural}`]
+    : namespaces.map((ns) => `${basePath}/namespaces/${encodeURIComponent(ns)}/${plural}`);
+}
+
+function informer(
+  cfg: OperatorConfig,
+  transport: KubeTransport,
+  listPath: string,
+  enqueue: (o: FlinkApplication) => void,
+): Informer<FlinkApplication> {
+  return new Informer<FlinkApplication>({
+    transport,
+    listPath,
+    resyncPeriodMs: cfg.resyncPeriodMs,
+    onAdd: enqueue,
+    onUpdate: enqueue,
+    onDelete: () => {},
+    onResync: enqueue,
+    log: cfg.log,
   });
-  metrics.trackQueue(queue);
-  const enqueue = (o: FlinkApplication) => {
-    if (leading) queue.add(keyOf(o));
-  };
+}
 
-  for (const listPath of listPaths) {
-    informers.push(
-      new Informer<FlinkApplication>({
-        kubeConfig: cfg.kubeConfig,
-        listPath,
-        resyncPeriodMs: cfg.resyncPeriodMs,
-        onAdd: enqueue,
-        onUpdate: enqueue,
-        onDelete: () => {},
-        onResync: enqueue,
-        log: cfg.log,
-      }),
-    );
-  }
-
-  let synced = false;
-  const health: HealthServer = await startHealthServer({
-    port: cfg.metricsPort,
-    host: cfg.metricsHost,
-    isReady: () => synced,
-    registry: metrics.registry,
-  });
-
-  await Promise.all(informers.map((i) => i.start()));
-  synced = true;
-
-  const startWork = () => {
-    leading = true;
-    metrics.setLeader(true);
-    queue.start();
-    for (const inf of informers) for (const o of inf.list()) queue.add(keyOf(o));
-  };
-
-  let elector: LeaderElector | undefined;
-  if (cfg.leaderElection) {
-    elector = new LeaderElector({
-      kubeConfig: cfg.kubeConfig,
-      ...cfg.leaderElection,
-      identity: cfg.identity,
-      log: cfg.log,
-      onStartedLeading: () => {
-        cfg.log.info({ identity: cfg.identity }, "became leader");
-        startWork();
-      },
-      onStoppedLeading: () => {
-        cfg.log.warn({ identity: cfg.identity }, "lost leadership");
-        leading = false;
-        metrics.setLeader(false);
-        void queue.shutdown();
-        cfg.onLostLeadership?.();
-      },
-    });
-    elector.start();
-  } else {
-    startWork();
-  }
-
-  return {
-    port: health.port,
-    isLeader: () => leading,
-    async stop() {
-      for (const inf of informers) inf.stop();
-      await queue.shutdown();
-      await elector?.stop();
-      await health.close();
+function electLeader(cfg: OperatorConfig, transport: KubeTransport, metrics: OperatorMetrics, work: Work) {
+  const election = cfg.leaderElection!;
+  const status = metrics.leaderElection(election.name);
+  const elector = new LeaderElector({
+    transport,
+    ...election,
+    identity: cfg.identity,
+    log: cfg.log,
+    onStartedLeading: () => {
+      cfg.log.info({ identity: cfg.identity }, "became leader");
+      status.set(true);
+      work.start();
     },
-  };
+    onStoppedLeading: () => {
+      cfg.log.warn({ identity: cfg.identity }, "lost leadership");
+      status.set(false);
+      work.stop();
+      cfg.onLostLeadership?.();
+    },
+  });
+  elector.start();
+  return elector;
 }
 
 /**

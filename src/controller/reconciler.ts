@@ -11,11 +11,12 @@ import type { FlinkApplication } from "../crds/types.generated.js";
 import { codeToRun } from "./artifact.js";
 import type { EventRecorder } from "./events.js";
 import { type ExecuteDeps, type Executed, execute, finalizer } from "./execute.js";
-import { KubeError, type KubeWrites } from "./kube.js";
+import type { KubeWrites } from "./kube.js";
 import { type Observation, observe, type Target } from "./observe.js";
 import { planNextStep, type Step } from "./plan.js";
 import { type Failure, recordStatus } from "./record-status.js";
 import type { ReconcileResult } from "./runtime/queue.js";
+import { KubeApiError } from "./runtime/transport.js";
 
 export { finalizer } from "./execute.js";
 export const adoptAnnotation = "managedflink.dev/adopt";
@@ -120,7 +121,7 @@ export class FlinkApplicationReconciler {
     at: { observation?: Observation; step?: Step },
     err: unknown,
   ): Promise<ReconcileResult> {
-    if (err instanceof KubeError) throw err;
+    if (err instanceof KubeApiError) throw err;
     const e = classifyAwsError(err, at.step?.kind ?? "observe");
     const failure: Failure = {
       type: e.type,

@@ -17,7 +17,7 @@ export interface BackoffOptions {
   random?: () => number;
 }
 
-export const DEFAULT_JITTER_FRACTION = 0.2;
+const DEFAULT_JITTER_FRACTION = 0.2;
 
 /** Delay before retry number `failures` (1 for the first retry): base·2^(failures-1), capped, jittered. */
 export function backoffDelay(failures: number, opts: BackoffOptions): number {

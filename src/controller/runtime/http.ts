@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
 
@@ -35,7 +35,31 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
   }, tickMs);
   ticker.unref();
 
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer(respond(opts, maxLag, () => Date.now() - lastTick - tickMs));
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, opts.host ?? "0.0.0.0", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        clearInterval(ticker);
+        server.close((err) => (err ? reject(err) : resolve()));
+        // Prometheus keeps connections alive; without this close() would wait for them to time out.
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** The probes and /metrics; `lagMs` reads the event-loop ticker. */
+function respond(opts: HealthServerOptions, maxLag: number, lagMs: () => number): RequestListener {
+  return (req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     const text = (status: number, body: string, type = "text/plain; charset=utf-8") => {
       res.writeHead(status, { "content-type": type });
@@ -44,7 +68,7 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
     if (req.method !== "GET" && req.method !== "HEAD") return text(405, "method not allowed\n");
     switch (path) {
       case "/healthz": {
-        const lag = Date.now() - lastTick - tickMs;
+        const lag = lagMs();
         return lag > maxLag ? text(500, `event loop lagging ${lag} ms\n`) : text(200, "ok\n");
       }
       case "/readyz": {
@@ -65,24 +89,5 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
       default:
         return text(404, "not found\n");
     }
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port, opts.host ?? "0.0.0.0", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    port,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        clearInterval(ticker);
-        server.close((err) => (err ? reject(err) : resolve()));
-        // Prometheus keeps connections alive; without this close() would wait for them to time out.
-        server.closeAllConnections();
-      }),
   };
 }

@@ -1,42 +1,14 @@
-import http from "node:http";
-import https from "node:https";
-import { createInterface } from "node:readline";
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import type { KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { backoffDelay } from "./backoff.js";
-
-/** One line of a watch stream (https://kubernetes.io/docs/reference/using-api/api-concepts/#watch-events). */
-export interface WatchEvent {
-  type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR" | string;
-  object: KubernetesObject & { code?: number; reason?: string; message?: string };
-}
-
-/** A non-2xx answer from the API server, or an ERROR watch event, with its HTTP status code. */
-export class KubeHttpError extends Error {
-  constructor(
-    readonly statusCode: number,
-    message: string,
-    readonly reason?: string,
-  ) {
-    super(message);
-    this.name = "KubeHttpError";
-  }
-}
-
-/** 410 Gone: the resourceVersion (or continue token) is older than the server can serve from. */
-export function isGone(err: unknown): boolean {
-  return (
-    err instanceof KubeHttpError &&
-    (err.statusCode === 410 || err.reason === "Expired" || err.reason === "Gone")
-  );
-}
+import { isGone, KubeApiError, type WatchEvent } from "./transport.js";
 
 /**
- * How the informer talks to the API server. The default sends plain HTTP requests with the
- * KubeConfig's credentials; tests wrap it to count calls or to steer a watch to an old resourceVersion.
+ * What the informer needs of the API server: a KubeTransport in the controller; tests wrap one to count
+ * calls or to steer a watch to an old resourceVersion, or replace it with a scripted server.
  */
 export interface InformerTransport {
-  /** A GET returning the parsed JSON body; rejects with KubeHttpError on a non-2xx status. */
+  /** A GET returning the parsed JSON body; rejects with KubeApiError on a non-2xx status. */
   get(path: string, query: Record<string, string>, signal: AbortSignal): Promise<unknown>;
   /**
    * Streams a watch: calls onEvent per line, resolves when the server ends the stream, rejects on a
@@ -50,104 +22,13 @@ export interface InformerTransport {
   ): Promise<void>;
 }
 
-/**
- * Raw requests over node:http(s) with KubeConfig.applyToHTTPSOptions (TLS client certificates, CA,
- * bearer tokens, exec plugins). client-node's own Watch is not used: it hides the status of a failed
- * watch behind a generic error for some paths and, as of 1.4, aborts nothing on a stalled stream;
- * owning the socket lets the staleness watchdog close it.
- */
-export function httpTransport(kc: KubeConfig): InformerTransport {
-  const open = async (path: string, query: Record<string, string>, signal: AbortSignal) => {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error("the kubeconfig has no current cluster");
-    const url = new URL(cluster.server.replace(/\/$/, "") + path);
-    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-    const opts: https.RequestOptions = {};
-    // Re-applied per request: exec and OIDC credentials rotate.
-    await kc.applyToHTTPSOptions(opts);
-    const transport = url.protocol === "https:" ? https : http;
-    return new Promise<http.IncomingMessage>((resolve, reject) => {
-      const req = transport.request(
-        url,
-        {
-          method: "GET",
-          agent: opts.agent,
-          auth: opts.auth,
-          headers: { ...(opts.headers ?? {}), accept: "application/json" },
-          signal,
-        },
-        (res) => {
-          // An abort (stop, watchdog) destroys the response with "aborted"; readers see it through
-          // their own listener or iterator, and this keeps it from being uncaught after they left.
-          res.on("error", () => undefined);
-          resolve(res);
-        },
-      );
-      req.on("error", reject);
-      req.end();
-    });
-  };
-  const readAll = async (res: http.IncomingMessage) => {
-    const chunks: Buffer[] = [];
-    for await (const c of res) chunks.push(c as Buffer);
-    return Buffer.concat(chunks).toString("utf8");
-  };
-  const failure = (status: number, body: string) => {
-    let reason: string | undefined;
-    let message = body.slice(0, 500);
-    try {
-      const s = JSON.parse(body) as { reason?: string; message?: string };
-      reason = s.reason;
-      message = s.message ?? message;
-    } catch {
-      // not a Status object; keep the raw text
-    }
-    return new KubeHttpError(status, `HTTP ${status}: ${message}`, reason);
-  };
-  return {
-    async get(path, query, signal) {
-      const res = await open(path, query, signal);
-      const body = await readAll(res);
-      const status = res.statusCode ?? 0;
-      if (status < 200 || status >= 300) throw failure(status, body);
-      return JSON.parse(body);
-    },
-    async watch(path, query, onEvent, signal) {
-      const res = await open(path, { ...query, watch: "true" }, signal);
-      const status = res.statusCode ?? 0;
-      if (status !== 200) throw failure(status, await readAll(res));
-      await new Promise<void>((resolve, reject) => {
-        let settled = false;
-        const finish = (err?: unknown) => {
-          if (settled) return;
-          settled = true;
-          if (err) {
-            res.destroy();
-            reject(err);
-          } else resolve();
-        };
-        const lines = createInterface({ input: res, crlfDelay: Number.POSITIVE_INFINITY });
-        lines.on("line", (line) => {
-          if (settled || line.trim() === "") return;
-          try {
-            onEvent(JSON.parse(line) as WatchEvent);
-          } catch (err) {
-            finish(err);
-            lines.close();
-          }
-        });
-        res.on("error", finish);
-        // readline re-emits its input's errors (an aborted response) on the interface itself.
-        lines.on("error", finish);
-        res.on("aborted", () => finish(new Error("watch connection aborted")));
-        lines.on("close", () => finish());
-      });
-    },
-  };
-}
-
 export interface InformerOptions<T extends KubernetesObject> {
-  kubeConfig: KubeConfig;
+  /**
+   * The API server. client-node's own Watch is not used: it hides the status of a failed watch behind
+   * a generic error for some paths and, as of 1.4, aborts nothing on a stalled stream; owning the
+   * request lets the staleness watchdog close it.
+   */
+  transport: InformerTransport;
   /**
    * The collection to list and watch: `/api/v1/namespaces/NS/configmaps`,
    * `/apis/managedflink.dev/v1alpha1/flinkapplications` (all namespaces) or
@@ -181,7 +62,6 @@ export interface InformerOptions<T extends KubernetesObject> {
   /** Error backoff; defaults 1 s doubling to 30 s. */
   baseDelayMs?: number;
   maxDelayMs?: number;
-  transport?: InformerTransport;
 }
 
 /** Why a watch ended without an error. */
@@ -190,7 +70,7 @@ type WatchEnd = "closed" | "stale" | "gone";
 class Stopped extends Error {}
 
 /** The cache key controller-runtime uses (types.NamespacedName.String()). */
-export function objectKey(obj: KubernetesObject): string {
+function objectKey(obj: KubernetesObject): string {
   const ns = obj.metadata?.namespace;
   return ns ? `${ns}/${obj.metadata?.name}` : `${obj.metadata?.name}`;
 }
@@ -230,7 +110,7 @@ export class Informer<T extends KubernetesObject> {
 
   constructor(opts: InformerOptions<T>) {
     this.opts = opts;
-    this.transport = opts.transport ?? httpTransport(opts.kubeConfig);
+    this.transport = opts.transport;
   }
 
   /** Resolves once the first list is in the cache (client-go's WaitForCacheSync). */
@@ -266,11 +146,6 @@ export class Informer<T extends KubernetesObject> {
 
   list(): T[] {
     return [...this.cache.values()];
-  }
-
-  /** The resourceVersion the next watch starts from. */
-  get lastResourceVersion(): string | undefined {
-    return this.resourceVersion;
   }
 
   private get log() {
@@ -438,7 +313,7 @@ export class Informer<T extends KubernetesObject> {
     const obj = event.object;
     if (event.type === "ERROR") {
       // The object of an ERROR event is a metav1.Status.
-      throw new KubeHttpError(obj.code ?? 500, `watch error: ${obj.message ?? "unknown"}`, obj.reason);
+      throw new KubeApiError(obj.code ?? 500, `watch error: ${obj.message ?? "unknown"}`, obj.reason);
     }
     const rv = obj?.metadata?.resourceVersion;
     if (event.type === "BOOKMARK") {

@@ -1,5 +1,6 @@
-import { CoordinationV1Api, type KubeConfig, type V1Lease, V1MicroTime } from "@kubernetes/client-node";
+import { type V1Lease, V1MicroTime } from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import { isConflict, isNotFound, type KubeTransport } from "./transport.js";
 
 /**
  * The three Lease calls the elector needs, so unit tests can run it against an in-memory API server with
@@ -14,7 +15,8 @@ export interface LeaseApi {
 }
 
 export interface LeaderElectorOptions {
-  kubeConfig?: KubeConfig;
+  /** The API server; or `api` instead (tests). */
+  transport?: KubeTransport;
   namespace: string;
   name: string;
   /** Unique per replica; the pod name is the usual choice (client-go uses hostname + a UUID). */
@@ -25,14 +27,8 @@ export interface LeaderElectorOptions {
   onStartedLeading: () => void;
   onStoppedLeading: () => void;
   log?: Logger;
-  /** Replaces the CoordinationV1Api client (tests). */
+  /** Replaces the Lease calls over `transport` (tests). */
   api?: LeaseApi;
-  /**
-   * Keep competing after losing leadership (onStartedLeading may then be called again). Default false,
-   * as client-go's LeaderElector.Run returns once leadership is lost and binaries exit and restart with
-   * clean state; a queue that was shut down in onStoppedLeading cannot simply be restarted.
-   */
-  reelect?: boolean;
 }
 
 /**
@@ -46,8 +42,8 @@ export function microTime(date: Date | number): V1MicroTime {
 }
 
 /**
- * client-node's ObjectSerializer does not know the V1MicroTime type, so a Lease read through the API
- * client carries renewTime as the raw string; accept both a string and a Date.
+ * A Lease read from the API server carries renewTime as the wire string (client-node's ObjectSerializer
+ * does not know V1MicroTime either); one we wrote ourselves holds a V1MicroTime. Accept both.
  */
 export function parseMicroTime(value: unknown): number | undefined {
   if (value instanceof Date) return value.getTime();
@@ -71,26 +67,25 @@ export function leaseIsFree(spec: V1Lease["spec"], nowMs: number): boolean {
   return renewed + (spec.leaseDurationSeconds ?? 0) * 1_000 < nowMs;
 }
 
-function statusCode(err: unknown): number | undefined {
-  const e = err as { code?: unknown; statusCode?: unknown } | undefined;
-  if (typeof e?.code === "number") return e.code;
-  if (typeof e?.statusCode === "number") return e.statusCode;
-  return undefined;
-}
-
-function coordinationApi(kc: KubeConfig): LeaseApi {
-  const api = kc.makeApiClient(CoordinationV1Api);
+/** The Lease calls over the controller's one transport (coordination.k8s.io/v1). */
+function leaseApi(transport: KubeTransport): LeaseApi {
+  const collection = (ns: string) =>
+    `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(ns)}/leases`;
   return {
     async read(namespace, name) {
       try {
-        return await api.readNamespacedLease({ namespace, name });
+        return await transport.request<V1Lease>(
+          "GET",
+          `${collection(namespace)}/${encodeURIComponent(name)}`,
+        );
       } catch (err) {
-        if (statusCode(err) === 404) return undefined;
+        if (isNotFound(err)) return undefined;
         throw err;
       }
     },
-    create: (namespace, body) => api.createNamespacedLease({ namespace, body }),
-    replace: (namespace, name, body) => api.replaceNamespacedLease({ namespace, name, body }),
+    create: (namespace, body) => transport.request<V1Lease>("POST", collection(namespace), { body }),
+    replace: (namespace, name, body) =>
+      transport.request<V1Lease>("PUT", `${collection(namespace)}/${encodeURIComponent(name)}`, { body }),
   };
 }
 
@@ -103,8 +98,9 @@ type Attempt = "holding" | "held-by-other" | "failed";
  * a replace carrying the resourceVersion read, so two candidates racing for an expired Lease cannot
  * both win — the loser gets a 409.
  *
- * After losing leadership the elector stops competing unless `reelect` is set, as client-go's Run
- * returns; onStoppedLeading is where the controller stops its work (and usually exits).
+ * After losing leadership the elector stops competing, as client-go's Run returns: binaries exit and
+ * restart with clean state (a queue shut down in onStoppedLeading cannot simply be restarted), so
+ * onStoppedLeading is where the controller stops its work and exits.
  */
 export class LeaderElector {
   private readonly opts: LeaderElectorOptions & {
@@ -133,8 +129,8 @@ export class LeaderElector {
     if (leaseDurationMs < 1_000)
       throw new Error("leaseDurationMs must be at least 1000 (the Lease counts seconds)");
     if (opts.api) this.api = opts.api;
-    else if (opts.kubeConfig) this.api = coordinationApi(opts.kubeConfig);
-    else throw new Error("LeaderElector needs a kubeConfig or an api");
+    else if (opts.transport) this.api = leaseApi(opts.transport);
+    else throw new Error("LeaderElector needs a transport or an api");
   }
 
   isLeader(): boolean {
@@ -217,10 +213,8 @@ export class LeaderElector {
     clearTimeout(this.deadlineTimer);
     if (!this.leading) return;
     this.leading = false;
-    if (!this.opts.reelect) {
-      this.running = false;
-      this.wake?.();
-    }
+    this.running = false;
+    this.wake?.();
     this.opts.log?.warn({ lease: this.leaseKey, identity: this.opts.identity, reason }, "stopped leading");
     this.callback(this.opts.onStoppedLeading);
   }
@@ -287,9 +281,9 @@ export class LeaderElector {
       });
       return "holding";
     } catch (err) {
-      const code = statusCode(err);
       // 409: someone else wrote first (or created it); we learn who at the next read.
-      if (code !== 409) this.opts.log?.warn({ err, lease: this.leaseKey }, "leader election attempt failed");
+      if (!isConflict(err))
+        this.opts.log?.warn({ err, lease: this.leaseKey }, "leader election attempt failed");
       return "failed";
     }
   }

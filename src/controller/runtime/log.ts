@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { randomUUID } from "node:crypto";
 import { type DestinationStream, type LevelWithSilent, type Logger, pino } from "pino";
 
 /**
@@ -16,7 +18,7 @@ const secretKeys = [
   "credentials",
   "headers",
 ];
-export const redactPaths = secretKeys.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
+const redactPaths = secretKeys.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
 
 export function createLogger(
   level: LevelWithSilent | string = "info",
@@ -35,9 +37,29 @@ export function createLogger(
   );
 }
 
-/** A child logger that puts the object key (`namespace/name`) on every line it writes. */
-export function forKey(logger: Logger, key: string): Logger {
-  return logger.child({ key });
+/**
+ * The logger of one reconcile, with the keys controller-runtime's reconcileHandler puts on every line:
+ * `controller`, `namespace`, `name` and `reconcileID` (a fresh UUID per reconcile). Log queries written
+ * for kubebuilder operators then find one object's history, or every line of one reconcile, unchanged.
+ */
+export function reconcileLogger(base: Logger, controller: string, namespace: string, name: string): Logger {
+  return base.child({ controller, namespace, name, reconcileID: randomUUID() });
+}
+
+const current = new AsyncLocalStorage<Logger>();
+
+/**
+ * Runs `fn` with `log` as the contextual logger of everything it awaits, for code that is handed no
+ * logger of its own (the event recorder): controller-runtime passes its logger in the context.Context
+ * (logf.IntoContext); AsyncLocalStorage is Node's equivalent.
+ */
+export function withLogger<T>(log: Logger, fn: () => T): T {
+  return current.run(log, fn);
+}
+
+/** The logger withLogger set for the current call chain, if any. */
+export function contextLogger(): Logger | undefined {
+  return current.getStore();
 }
 
 export type { Logger };

@@ -1,4 +1,5 @@
 import { backoffDelay } from "./backoff.js";
+import type { WorkQueueMetrics } from "./metrics.js";
 
 /** What a reconcile asks of the queue. `requeueAfterMs` is controller-runtime's `Result.RequeueAfter`. */
 export interface ReconcileResult {
@@ -16,6 +17,8 @@ export interface WorkQueueOptions {
   jitterFraction?: number;
   random?: () => number;
   onError?: (key: string, err: unknown) => void;
+  /** Told of every add, hand-out, completion and delayed add, as client-go's queue tells its metrics. */
+  metrics?: WorkQueueMetrics;
 }
 
 interface Delayed {
@@ -58,7 +61,7 @@ export class WorkQueue {
     this.opts = { baseDelayMs: 500, maxDelayMs: 300_000, ...opts };
   }
 
-  /** Keys ready to be processed and waiting for a worker (client-go's `workqueue_depth`). */
+  /** Keys ready to be processed and waiting for a worker (client-go's Len()). */
   get depth(): number {
     return this.queue.length;
   }
@@ -80,6 +83,7 @@ export class WorkQueue {
 
   add(key: string): void {
     if (this.shuttingDown || this.dirty.has(key)) return;
+    this.opts.metrics?.add(key);
     this.dirty.add(key);
     if (this.processing.has(key)) return;
     this.queue.push(key);
@@ -88,6 +92,8 @@ export class WorkQueue {
 
   addAfter(key: string, ms: number): void {
     if (this.shuttingDown) return;
+    // client-go counts every delayed add as a retry (delaying_queue.go), requeue-after included.
+    this.opts.metrics?.retry();
     if (ms <= 0) {
       this.add(key);
       return;
@@ -120,6 +126,7 @@ export class WorkQueue {
     this.delayed.clear();
     this.queue.length = 0;
     this.dirty.clear();
+    this.opts.metrics?.clear();
     if (this.processing.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
@@ -130,6 +137,7 @@ export class WorkQueue {
       if (key === undefined) return;
       this.dirty.delete(key);
       this.processing.add(key);
+      this.opts.metrics?.get(key);
       void this.process(key);
     }
   }
@@ -155,6 +163,7 @@ export class WorkQueue {
   }
 
   private done(key: string): void {
+    this.opts.metrics?.done(key);
     this.processing.delete(key);
     if (this.shuttingDown) {
       if (this.processing.size === 0) {

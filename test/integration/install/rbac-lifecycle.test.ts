@@ -9,8 +9,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KubeClient, KubeError } from "../../../src/controller/kube.js";
 import type { OperatorConfig, RunningOperator } from "../../../src/controller/operator.js";
+import { KubeApiError, KubeTransport } from "../../../src/controller/runtime/transport.js";
 import { waitFor } from "../../../src/localstack/processes.js";
 import { find, helmTemplate, type KubeObject, kubectlBin, parseObjects } from "../../unit/install/tools.js";
 import { condition, Harness, isReady } from "../operator/harness.js";
@@ -25,7 +25,7 @@ const saUser = `system:serviceaccount:${releaseNs}:${sa}`;
 
 let rendered: KubeObject[];
 let saKubeconfigPath: string;
-let asSa: KubeClient;
+let asSa: KubeTransport;
 let operator: RunningOperator;
 let leaseName: string;
 
@@ -92,7 +92,7 @@ beforeAll(async () => {
   });
   saKubeconfigPath = join(h.stack.workDir, `kubeconfig-${sa}`);
   writeFileSync(saKubeconfigPath, saKc.exportConfig(), { mode: 0o600 });
-  asSa = new KubeClient(saKc);
+  asSa = new KubeTransport(saKc);
 
   const deploy = find(rendered, "Deployment");
   const cfg = configFromDeployment(deploy, saKc);
@@ -132,10 +132,13 @@ async function canI(verb: string, resource: string, ns?: string, extra: string[]
 
 async function statusOf(method: string, path: string, body?: unknown): Promise<number> {
   try {
-    await asSa.request(method, path, body, method === "PATCH" ? "application/merge-patch+json" : undefined);
+    await asSa.request(method, path, {
+      body,
+      contentType: method === "PATCH" ? "application/merge-patch+json" : undefined,
+    });
     return 200;
   } catch (e) {
-    if (e instanceof KubeError) return e.statusCode;
+    if (e instanceof KubeApiError) return e.statusCode;
     throw e;
   }
 }
@@ -151,6 +154,11 @@ describe("the controller under the chart's ServiceAccount and RBAC", () => {
     await waitFor(async () => operator.isLeader(), { timeoutMs: 20_000, description: "leadership" });
     const lease = JSON.parse(await h.kubectlOk(["get", "lease", leaseName, "-n", releaseNs, "-o", "json"]));
     expect(lease.spec.holderIdentity).toMatch(new RegExp(`^${release}-managed-flink-operator-`));
+  });
+
+  it("reports holding that Lease in leader_election_master_status", async () => {
+    const text = await (await fetch(`http://127.0.0.1:${operator.port}/metrics`)).text();
+    expect(text).toContain(`leader_election_master_status{name="${leaseName}"} 1`);
   });
 
   it("creates and starts a FlinkApplication: finalizer, RUNNING, Ready, Events", async () => {

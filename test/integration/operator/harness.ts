@@ -10,10 +10,10 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client
 import { KubeConfig } from "@kubernetes/client-node";
 import { inject } from "vitest";
 import { parse } from "yaml";
-import { KubeClient } from "../../../src/controller/kube.js";
 import { type OperatorConfig, type RunningOperator, runOperator } from "../../../src/controller/operator.js";
 import { createLogger } from "../../../src/controller/runtime/log.js";
 import { createMetrics } from "../../../src/controller/runtime/metrics.js";
+import { isNotFound, KubeTransport } from "../../../src/controller/runtime/transport.js";
 import type { FlinkApplication } from "../../../src/crds/types.generated.js";
 import { binaryPaths, repoRoot } from "../../../src/localstack/binaries.js";
 import { ManagedProcess, waitFor } from "../../../src/localstack/processes.js";
@@ -30,7 +30,7 @@ export interface EmulatorCall {
 export class Harness {
   readonly stack = inject("localStack");
   readonly kc = new KubeConfig();
-  readonly kube: KubeClient;
+  readonly kube: KubeTransport;
   readonly s3: S3Client;
   readonly namespace = `t-${randomBytes(4).toString("hex")}`;
   operators: RunningOperator[] = [];
@@ -39,7 +39,7 @@ export class Harness {
 
   constructor() {
     this.kc.loadFromFile(this.stack.kubeconfigPath);
-    this.kube = new KubeClient(this.kc);
+    this.kube = new KubeTransport(this.kc);
     // The operator's SDK clients read these, exactly as in a pod pointed at the local stack.
     process.env.AWS_ENDPOINT_URL_KINESIS_ANALYTICS_V2 = this.stack.emulatorEndpoint;
     process.env.AWS_ENDPOINT_URL_S3 = this.stack.s3Endpoint;
@@ -183,8 +183,8 @@ export class Harness {
         "GET",
         `/apis/managedflink.dev/v1alpha1/namespaces/${this.namespace}/flinkapplications/${name}`,
       )
-      .catch((e: { statusCode?: number }) => {
-        if (e.statusCode === 404) return undefined;
+      .catch((e: unknown) => {
+        if (isNotFound(e)) return undefined;
         throw e;
       });
   }

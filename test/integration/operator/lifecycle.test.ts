@@ -1,13 +1,23 @@
+import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../../../src/controller/runtime/log.js";
 import { waitFor } from "../../../src/localstack/processes.js";
 import { condition, Harness, isReady } from "./harness.js";
 
 const h = new Harness();
+/** The first operator's log lines, as JSON objects. */
+const logLines: Record<string, unknown>[] = [];
+const logStream = new Writable({
+  write(chunk, _enc, cb) {
+    for (const l of chunk.toString().split("\n")) if (l) logLines.push(JSON.parse(l));
+    cb();
+  },
+});
 
 beforeAll(async () => {
   await h.setUp();
   await h.putCode("flink-apps", "engagement-metrics/engagement-metrics.jar");
-  await h.startOperator();
+  await h.startOperator({ log: createLogger("info", logStream) });
 });
 afterAll(() => h.tearDown());
 
@@ -54,10 +64,30 @@ describe("FlinkApplication lifecycle", () => {
     expect(text).toMatch(
       /managed_flink_operator_aws_api_calls_total\{operation="CreateApplication",outcome="success"\} 1/,
     );
-    expect(text).toMatch(/managed_flink_operator_reconcile_total\{result="success"\} [1-9]/);
-    expect(text).toContain("managed_flink_operator_workqueue_depth");
+    expect(text).toMatch(
+      /controller_runtime_reconcile_total\{controller="flinkapplication",result="success"\} [1-9]/,
+    );
+    expect(text).toContain('workqueue_depth{name="flinkapplication",controller="flinkapplication"}');
+    expect(text).toMatch(
+      /workqueue_adds_total\{name="flinkapplication",controller="flinkapplication"\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /controller_runtime_reconcile_time_seconds_count\{controller="flinkapplication"\} [1-9]/,
+    );
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+  });
+
+  it("logs every line of a reconcile with controller, namespace, name and that reconcile's ID", async () => {
+    // The reconciler's own lines name the step they are about.
+    const reconcileLines = logLines.filter((l) => l.step !== undefined);
+    expect(reconcileLines.length).toBeGreaterThan(0);
+    for (const l of reconcileLines) {
+      expect(l).toMatchObject({ controller: "flinkapplication", namespace: h.namespace, name });
+      expect(l.reconcileID).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    }
+    // A fresh ID per reconcile: create and start are different reconciles.
+    expect(new Set(reconcileLines.map((l) => l.reconcileID)).size).toBeGreaterThan(1);
   });
 
   it("records Events for its actions", async () => {

@@ -7,13 +7,8 @@ import {
   type V1ConfigMap,
 } from "@kubernetes/client-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import {
-  httpTransport,
-  Informer,
-  type InformerTransport,
-  isGone,
-  KubeHttpError,
-} from "../../../src/controller/runtime/informer.js";
+import { Informer, type InformerTransport } from "../../../src/controller/runtime/informer.js";
+import { isGone, KubeApiError, KubeTransport } from "../../../src/controller/runtime/transport.js";
 import { waitFor } from "../../../src/localstack/processes.js";
 import { createNamespace, deleteNamespace, kubeConfig } from "./kube.js";
 
@@ -22,7 +17,7 @@ const wait = (description: string, check: () => boolean | undefined) =>
 
 /** The real transport, recording every request and what the API server answered. */
 function recording(kc: KubeConfig, steer?: (query: Record<string, string>, n: number) => Promise<void>) {
-  const real = httpTransport(kc);
+  const real = new KubeTransport(kc);
   const log = {
     lists: [] as Record<string, string>[],
     watches: [] as Record<string, string>[],
@@ -94,7 +89,6 @@ describe("Informer against a real kube-apiserver", () => {
     const { transport, log } = recording(kc);
     const informer = track(
       new Informer<V1ConfigMap>({
-        kubeConfig: kc,
         listPath: `/api/v1/namespaces/${namespace}/configmaps`,
         resyncPeriodMs: 0,
         pageSize: 1, // exercises limit/continue even with a handful of objects
@@ -135,7 +129,6 @@ describe("Informer against a real kube-apiserver", () => {
     const { transport, log } = recording(kc);
     const informer = track(
       new Informer<V1ConfigMap>({
-        kubeConfig: kc,
         listPath: `/api/v1/namespaces/${namespace}/configmaps`,
         resyncPeriodMs: 0,
         // The API server closes each watch after 1–2 s (timeoutSeconds), as it does after 5–10 min in
@@ -193,7 +186,6 @@ describe("Informer against a real kube-apiserver", () => {
     });
     type Probe = KubernetesObject & { v?: string };
     const informer = new Informer<Probe>({
-      kubeConfig: kc,
       listPath: `/apis/${group}/v1/namespaces/${namespace}/probes`,
       resyncPeriodMs: 0,
       transport,
@@ -224,7 +216,7 @@ describe("Informer against a real kube-apiserver", () => {
         ...log.watchErrors,
         ...log.errorEvents.map((o) => {
           const s = o as { code: number; reason?: string };
-          return new KubeHttpError(s.code, "", s.reason);
+          return new KubeApiError(s.code, "", s.reason);
         }),
       ];
       expect(gone.some(isGone)).toBe(true);
@@ -244,7 +236,6 @@ describe("Informer against a real kube-apiserver", () => {
     const { transport, log } = recording(kc);
     const informer = track(
       new Informer<V1ConfigMap>({
-        kubeConfig: kc,
         listPath: `/api/v1/namespaces/${namespace}/configmaps`,
         resyncPeriodMs: 0,
         staleAfterMs: 300,
@@ -263,7 +254,7 @@ describe("Informer against a real kube-apiserver", () => {
     const resynced = new Map<string, number>();
     const informer = track(
       new Informer<V1ConfigMap>({
-        kubeConfig: kc,
+        transport: new KubeTransport(kc),
         listPath: `/api/v1/namespaces/${namespace}/configmaps`,
         resyncPeriodMs: 200,
         onResync: (o) => resynced.set(o.metadata!.name!, (resynced.get(o.metadata!.name!) ?? 0) + 1),
@@ -280,7 +271,7 @@ describe("Informer against a real kube-apiserver", () => {
     // A path that does not exist answers 404: start() must not give up.
     const informer = track(
       new Informer<V1ConfigMap>({
-        kubeConfig: kc,
+        transport: new KubeTransport(kc),
         listPath: `/api/v1/namespaces/${namespace}/configmapz`,
         resyncPeriodMs: 0,
         baseDelayMs: 50,
@@ -329,7 +320,7 @@ async function ensureProbeCrd(kc: KubeConfig, group: string): Promise<void> {
     { timeoutMs: 30_000, intervalMs: 50, description: `${name} established` },
   );
   // Established means the API server serves it; the first request may still race its storage set-up.
-  const transport = httpTransport(kc);
+  const transport = new KubeTransport(kc);
   await waitFor(() => transport.get(`/apis/${group}/v1/probes`, {}, AbortSignal.timeout(5_000)), {
     timeoutMs: 30_000,
     intervalMs: 50,

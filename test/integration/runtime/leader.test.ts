@@ -1,7 +1,7 @@
 import { CoordinationV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { httpTransport } from "../../../src/controller/runtime/informer.js";
 import { LeaderElector } from "../../../src/controller/runtime/leader.js";
+import { KubeTransport } from "../../../src/controller/runtime/transport.js";
 import { waitFor } from "../../../src/localstack/processes.js";
 import { createNamespace, deleteNamespace, kubeConfig } from "./kube.js";
 
@@ -33,7 +33,7 @@ describe("LeaderElector against a real kube-apiserver", () => {
     const overlap: string[] = [];
     const make = (identity: string) => {
       const e: LeaderElector = new LeaderElector({
-        kubeConfig: kc,
+        transport: new KubeTransport(kc),
         namespace,
         name: leaseName,
         identity,
@@ -124,7 +124,7 @@ describe("LeaderElector against a real kube-apiserver", () => {
     a.start();
     await leader(a);
     // Read the raw JSON: client-node would hand back whatever it parsed, hiding the wire format.
-    const raw = (await httpTransport(kc).get(
+    const raw = (await new KubeTransport(kc).get(
       `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/${leaseName}`,
       {},
       AbortSignal.timeout(5_000),

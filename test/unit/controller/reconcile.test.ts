@@ -2,8 +2,8 @@
 // the Kubernetes client: the unit tier for what the integration tests show on the real parts.
 import { describe, expect, it } from "vitest";
 import { ConflictError, RecoverableError, TerminalError } from "../../../src/aws/errors.js";
-import { KubeError } from "../../../src/controller/kube.js";
 import { finalizer } from "../../../src/controller/reconciler.js";
+import { KubeApiError } from "../../../src/controller/runtime/transport.js";
 import type { FlinkApplication } from "../../../src/crds/types.generated.js";
 import { FakeKube, FakeManagedFlink, flinkApp, reconcilerFor } from "./fakes.js";
 
@@ -108,8 +108,8 @@ describe("reconcile", () => {
 
   it("hands an API server error to the queue as it is, never through the AWS classifier", async () => {
     const w = world();
-    w.kube.failNext = new KubeError(409, "conflict");
-    await expect(w.reconcile()).rejects.toBeInstanceOf(KubeError);
+    w.kube.failNext = new KubeApiError(409, "conflict");
+    await expect(w.reconcile()).rejects.toBeInstanceOf(KubeApiError);
     expect(w.kube.obj.status).toBeUndefined();
   });
 

@@ -1,11 +1,7 @@
-import { KubeConfig, type V1ConfigMap } from "@kubernetes/client-node";
+import type { V1ConfigMap } from "@kubernetes/client-node";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import {
-  Informer,
-  type InformerTransport,
-  KubeHttpError,
-  type WatchEvent,
-} from "../../../src/controller/runtime/informer.js";
+import { Informer, type InformerTransport } from "../../../src/controller/runtime/informer.js";
+import { KubeApiError, type WatchEvent } from "../../../src/controller/runtime/transport.js";
 
 function cm(name: string, rv: string, data: Record<string, string> = {}): V1ConfigMap {
   return { metadata: { name, namespace: "ns", resourceVersion: rv }, data };
@@ -116,7 +112,6 @@ describe("Informer (scripted API server)", () => {
   const make = (extra: Partial<ConstructorParameters<typeof Informer<V1ConfigMap>>[0]> = {}) => {
     const r = recorder();
     informer = new Informer<V1ConfigMap>({
-      kubeConfig: new KubeConfig(),
       listPath: "/api/v1/namespaces/ns/configmaps",
       resyncPeriodMs: 0,
       transport: server,
@@ -191,7 +186,7 @@ describe("Informer (scripted API server)", () => {
     const { informer } = make();
     await informer.start();
     await flush();
-    server.watches[0]!.fail(new KubeHttpError(410, "Gone"));
+    server.watches[0]!.fail(new KubeApiError(410, "Gone"));
     await flush();
     expect(server.listQueries).toHaveLength(2);
     expect(informer.stats.relistsAfterGone).toBe(1);
@@ -225,7 +220,7 @@ describe("Informer (scripted API server)", () => {
   });
 
   it("retries a failing first list and resolves start once it succeeds", async () => {
-    server.listError = new KubeHttpError(503, "unavailable");
+    server.listError = new KubeApiError(503, "unavailable");
     const { informer } = make();
     let synced = false;
     informer.start().then(

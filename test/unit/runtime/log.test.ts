@@ -1,6 +1,11 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { createLogger, forKey } from "../../../src/controller/runtime/log.js";
+import {
+  contextLogger,
+  createLogger,
+  reconcileLogger,
+  withLogger,
+} from "../../../src/controller/runtime/log.js";
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -62,12 +67,31 @@ describe("createLogger", () => {
     });
   });
 
-  it("forKey carries the key on every line, including grandchildren", () => {
+  it("reconcileLogger carries controller, namespace, name and a fresh reconcileID on every line", () => {
     const { lines, stream } = capture();
-    const log = forKey(createLogger("debug", stream), "team-a/engagement-metrics");
+    const base = createLogger("debug", stream);
+    const log = reconcileLogger(base, "flinkapplication", "team-a", "engagement-metrics");
     log.info("one");
     log.child({ step: "observe" }).debug("two");
-    expect(lines.map((l) => l.key)).toEqual(["team-a/engagement-metrics", "team-a/engagement-metrics"]);
+    reconcileLogger(base, "flinkapplication", "team-a", "engagement-metrics").info("next reconcile");
+    const fields = { controller: "flinkapplication", namespace: "team-a", name: "engagement-metrics" };
+    for (const l of lines) expect(l).toMatchObject(fields);
     expect(lines[1]).toMatchObject({ step: "observe" });
+    const ids = lines.map((l) => l.reconcileID);
+    expect(ids[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(ids[1]).toBe(ids[0]);
+    expect(ids[2]).not.toBe(ids[0]);
+  });
+
+  it("withLogger makes a logger the context of everything the call awaits, and only of that", async () => {
+    const { lines, stream } = capture();
+    const log = reconcileLogger(createLogger("info", stream), "c", "ns", "n");
+    expect(contextLogger()).toBeUndefined();
+    await withLogger(log, async () => {
+      await Promise.resolve();
+      contextLogger()?.info("inside");
+    });
+    expect(contextLogger()).toBeUndefined();
+    expect(lines).toEqual([expect.objectContaining({ msg: "inside", name: "n", namespace: "ns" })]);
   });
 });

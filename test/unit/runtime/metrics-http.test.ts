@@ -3,53 +3,65 @@ import { startHealthServer } from "../../../src/controller/runtime/http.js";
 import { createMetrics, METRIC_PREFIX, metrics } from "../../../src/controller/runtime/metrics.js";
 
 describe("metrics", () => {
-  it("exposes every operator metric with the prefix, plus default process metrics", async () => {
+  it("exposes controller-runtime's and client-go's names, ours under the prefix, and process metrics", async () => {
     const m = createMetrics();
-    m.observeReconcile("success", 0.2);
-    m.observeReconcile("requeue", 0.1);
-    m.observeReconcile("error", 1.5, "Throttling");
+    const c = m.controller("flinkapplication", 4);
+    c.observeReconcile("success", 0.2);
+    c.observeReconcile("requeue_after", 0.1);
+    c.observeReconcile("error", 1.5, "Throttling");
     m.observeAwsCall("DescribeApplication", "success", 0.05);
-    m.trackQueue({ depth: 3 });
-    m.trackQueue({ depth: 4 });
-    m.setLeader(true);
+    const q = m.workqueue("flinkapplication");
+    for (const key of ["a", "b", "c", "a"]) q.add(key);
+    m.leaderElection("managed-flink-operator").set(true);
     const text = await m.registry.metrics();
-    expect(text).toContain(`${METRIC_PREFIX}reconcile_total{result="success"} 1`);
-    expect(text).toContain(`${METRIC_PREFIX}reconcile_total{result="requeue"} 1`);
-    expect(text).toContain(`${METRIC_PREFIX}reconcile_total{result="error"} 1`);
-    expect(text).toContain(`${METRIC_PREFIX}reconcile_errors_total{reason="Throttling"} 1`);
-    expect(text).toContain(`${METRIC_PREFIX}reconcile_duration_seconds_count 3`);
+    const ctl = 'controller="flinkapplication"';
+    expect(text).toContain(`controller_runtime_reconcile_total{${ctl},result="success"} 1`);
+    expect(text).toContain(`controller_runtime_reconcile_total{${ctl},result="requeue_after"} 1`);
+    expect(text).toContain(`controller_runtime_reconcile_total{${ctl},result="error"} 1`);
+    // Every result exists from the start, as controller-runtime's initMetrics makes them.
+    expect(text).toContain(`controller_runtime_reconcile_total{${ctl},result="requeue"} 0`);
+    expect(text).toContain(`controller_runtime_reconcile_errors_total{${ctl}} 1`);
+    expect(text).toContain(`${METRIC_PREFIX}reconcile_errors_total{${ctl},reason="Throttling"} 1`);
+    expect(text).toContain(`controller_runtime_reconcile_time_seconds_count{${ctl}} 3`);
+    expect(text).toContain(`controller_runtime_reconcile_time_seconds_bucket{le="0.15",${ctl}} 1`);
+    expect(text).toContain(`controller_runtime_max_concurrent_reconciles{${ctl}} 4`);
+    expect(text).toContain(`controller_runtime_active_workers{${ctl}} 0`);
     expect(text).toContain(
       `${METRIC_PREFIX}aws_api_calls_total{operation="DescribeApplication",outcome="success"} 1`,
     );
     expect(text).toContain(
       `${METRIC_PREFIX}aws_api_call_duration_seconds_count{operation="DescribeApplication"} 1`,
     );
-    expect(text).toContain(`${METRIC_PREFIX}workqueue_depth 7`);
-    expect(text).toContain(`${METRIC_PREFIX}leader 1`);
-    expect(text).toContain(`${METRIC_PREFIX}process_cpu_user_seconds_total`);
+    const queue = 'name="flinkapplication",controller="flinkapplication"';
+    expect(text).toContain(`workqueue_depth{${queue}} 3`);
+    expect(text).toContain(`workqueue_adds_total{${queue}} 4`);
+    expect(text).toContain('leader_election_master_status{name="managed-flink-operator"} 1');
+    expect(text).toContain("process_cpu_user_seconds_total");
     const names = [...text.matchAll(/^# TYPE (\S+)/gm)].map((x) => x[1]!);
-    expect(names.every((n) => n.startsWith(METRIC_PREFIX))).toBe(true);
-  });
-
-  it("timeAwsCall records success and a classified failure, and rethrows", async () => {
-    const m = createMetrics({ defaultMetrics: false });
-    await expect(m.timeAwsCall("StartApplication", async () => 42)).resolves.toBe(42);
-    await expect(
-      m.timeAwsCall(
-        "StartApplication",
-        async () => {
-          throw new Error("slow down");
-        },
-        () => "throttled",
-      ),
-    ).rejects.toThrow("slow down");
-    const text = await m.registry.metrics();
-    expect(text).toContain('aws_api_calls_total{operation="StartApplication",outcome="success"} 1');
-    expect(text).toContain('aws_api_calls_total{operation="StartApplication",outcome="throttled"} 1');
+    const families =
+      /^(controller_runtime_|workqueue_|leader_election_|managed_flink_operator_|process_|nodejs_)/;
+    expect(names.filter((n) => !families.test(n))).toEqual([]);
+    for (const n of [
+      "controller_runtime_reconcile_total",
+      "controller_runtime_reconcile_errors_total",
+      "controller_runtime_reconcile_time_seconds",
+      "controller_runtime_max_concurrent_reconciles",
+      "controller_runtime_active_workers",
+      "workqueue_depth",
+      "workqueue_adds_total",
+      "workqueue_retries_total",
+      "workqueue_queue_duration_seconds",
+      "workqueue_work_duration_seconds",
+      "workqueue_unfinished_work_seconds",
+      "workqueue_longest_running_processor_seconds",
+      "leader_election_master_status",
+    ]) {
+      expect(names).toContain(n);
+    }
   });
 
   it("the shared metrics object is usable", async () => {
-    expect(await metrics.registry.metrics()).toContain(`${METRIC_PREFIX}leader 0`);
+    expect(await metrics.registry.metrics()).toContain("# TYPE leader_election_master_status gauge");
   });
 });
 
@@ -62,6 +74,7 @@ describe("startHealthServer", () => {
 
   it("serves /healthz, /readyz following isReady, /metrics, and 404 elsewhere", async () => {
     const m = createMetrics({ defaultMetrics: false });
+    m.leaderElection("lock");
     let ready = false;
     const server = await startHealthServer({
       port: 0,
@@ -78,7 +91,7 @@ describe("startHealthServer", () => {
     const res = await fetch(`${base}/metrics`);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/plain");
-    expect(await res.text()).toContain(`${METRIC_PREFIX}leader 0`);
+    expect(await res.text()).toContain('leader_election_master_status{name="lock"} 0');
     expect((await fetch(`${base}/nope`)).status).toBe(404);
     expect((await fetch(`${base}/healthz`, { method: "POST" })).status).toBe(405);
   });
