@@ -57,6 +57,7 @@ export interface StatusChanges {
   operation?: UpdateOperation | null;
   snapshots?: SnapshotRecord[];
   lastSnapshotRequest?: string;
+  restartNonce?: string;
   lastFailedUpdate?: FailedUpdate | null;
   artifact?: ResolvedArtifact;
 }

@@ -15,6 +15,7 @@ import {
   runConfiguration,
 } from "./desired.js";
 import { type Ownership, type PlanInput, pascal, type Step, transitional } from "./plan-types.js";
+import { pendingRestart, planRestart, restartServedByStart } from "./restart-plan.js";
 import { planSnapshots } from "./snapshot-plan.js";
 import { correctable, planOperation, snapshotName, updateRequest } from "./update-plan.js";
 
@@ -113,8 +114,10 @@ function planOwned(input: PlanInput, observed: ApplicationDetail, drift: Drift):
   }
   const change = planChange(input, observed, drift);
   if (change) return change;
+  const restart = planRestart(input, observed, (fields) => startUpdate(input, observed, drift, fields));
+  if (restart) return restart;
   if (appStatus === "READY" && desiredState === "Running") {
-    return { kind: "start", run: runConfiguration(spec) };
+    return { kind: "start", run: runConfiguration(spec), ...restartServedByStart(input) };
   }
   if (appStatus === "RUNNING") {
     const snap = planSnapshots(input, observed);
@@ -155,8 +158,15 @@ function planChange(input: PlanInput, observed: ApplicationDetail, drift: Drift)
 }
 
 /** Every change to a running application restarts it: one recorded operation, snapshot first. */
-function startUpdate(input: PlanInput, observed: ApplicationDetail, drift: Drift): Step {
+function startUpdate(
+  input: PlanInput,
+  observed: ApplicationDetail,
+  drift: Drift,
+  fields = correctable(drift),
+): Step {
   const { spec } = input;
+  // A configuration update restarts the job too, so it also serves a pending restartNonce.
+  const restartNonce = pendingRestart(input);
   const snapshotFirst = (spec.snapshots?.enabled ?? true) && (spec.snapshots?.beforeUpdate ?? true);
   const operation: UpdateOperation = {
     type: "Update",
@@ -167,7 +177,8 @@ function startUpdate(input: PlanInput, observed: ApplicationDetail, drift: Drift
       : {}),
     fromVersionId: observed.ApplicationVersionId,
     startedAt: input.now.toISOString(),
-    fields: correctable(drift),
+    fields,
+    ...(restartNonce !== undefined ? { restartNonce } : {}),
   };
   const how = snapshotFirst
     ? ` after snapshot ${operation.snapshotName}`

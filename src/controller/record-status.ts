@@ -52,6 +52,7 @@ export function nextStatus(t: Target, before: FlinkApplicationStatus, r: Recorde
     operation: before.operation,
     snapshots: before.snapshots,
     lastSnapshotRequest: before.lastSnapshotRequest,
+    restartNonce: before.restartNonce,
     lastFailedUpdate: before.lastFailedUpdate,
   };
   if (step?.changes && !failure) {

@@ -212,6 +212,7 @@ function updated(input: PlanInput, op: UpdateOperation, version: number): Step {
     changes: {
       operation: null,
       lastFailedUpdate: null,
+      ...(op.restartNonce !== undefined ? { restartNonce: op.restartNonce } : {}),
       ...(unrecorded
         ? { snapshots: record(input.status.snapshots, snapshotRecord(snap, op, "BeforeUpdate")) }
         : {}),

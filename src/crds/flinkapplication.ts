@@ -335,6 +335,10 @@ const spec = obj(
         ],
       },
     ),
+    restartNonce: str(
+      "Change this token to restart a running application snapshot-first with no configuration change (as the Flink Kubernetes Operator's restartNonce); `kubectl flinkapp restart` sets it.",
+      { minLength: 1, maxLength: 64 },
+    ),
     allowNonRestoredState: bool("Allow starting when snapshot state cannot be mapped to the new program.", {
       default: false,
     }),
@@ -432,6 +436,7 @@ const status = obj(
         startedAt: str("When the operation began.", { format: "date-time" }),
         updateStartedAt: str("When UpdateApplication was accepted.", { format: "date-time" }),
         fields: listOf("Spec fields the update changes.", str("field")),
+        restartNonce: str("The spec.restartNonce this operation serves, recorded once it is RUNNING."),
       },
       { required: ["type", "generation", "phase", "startedAt"], tsName: "UpdateOperation" },
     ),
@@ -451,6 +456,7 @@ const status = obj(
       { maxItems: 64 },
     ),
     lastSnapshotRequest: str("The spec.snapshots.request token last served."),
+    restartNonce: str("The spec.restartNonce last served."),
     lastFailedUpdate: obj(
       "The last update that failed. Its generation is not tried again; change the spec to try again.",
       {
@@ -522,6 +528,13 @@ export const printerColumns = [
   { name: "Parallelism", type: "integer", jsonPath: ".status.currentParallelism" },
   { name: "Version", type: "integer", jsonPath: ".status.applicationVersionId" },
   { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+  // Priority 1: shown by `kubectl get -o wide`, so the default view still fits a terminal.
+  {
+    name: "Message",
+    type: "string",
+    jsonPath: '.status.conditions[?(@.type=="Ready")].message',
+    priority: 1,
+  },
 ];
 
 export function customResourceDefinition(): Record<string, unknown> {

@@ -36,6 +36,8 @@ export interface FlinkApplicationSpec {
   encryption?: EncryptionSpec;
   /** How to restore application state when the operator starts the application. */
   restore?: RestoreSpec;
+  /** Change this token to restart a running application snapshot-first with no configuration change (as the Flink Kubernetes Operator's restartNonce); `kubectl flinkapp restart` sets it. */
+  restartNonce?: string;
   /** Allow starting when snapshot state cannot be mapped to the new program. */
   allowNonRestoredState?: boolean;
   /** What deleting this resource does in AWS: Retain (the default) leaves the application running and untouched; Delete stops and deletes it, with its snapshots. */
@@ -204,6 +206,8 @@ export interface FlinkApplicationStatus {
   snapshots?: SnapshotRecord[];
   /** The spec.snapshots.request token last served. */
   lastSnapshotRequest?: string;
+  /** The spec.restartNonce last served. */
+  restartNonce?: string;
   /** The last update that failed. Its generation is not tried again; change the spec to try again. */
   lastFailedUpdate?: FailedUpdate;
   /** The last error, kept until a reconcile succeeds. */
@@ -276,6 +280,8 @@ export interface UpdateOperation {
   updateStartedAt?: string;
   /** Spec fields the update changes. */
   fields?: string[];
+  /** The spec.restartNonce this operation serves, recorded once it is RUNNING. */
+  restartNonce?: string;
 }
 
 /** The artifact last verified and uploaded, so an unchanged spec.code.artifact costs no S3 call. */

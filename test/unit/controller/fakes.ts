@@ -44,6 +44,8 @@ export class FakeManagedFlink implements ManagedFlinkApi {
   readonly calls: string[] = [];
   /** The next call of this operation throws this error once. */
   readonly failNext = new Map<string, Error>();
+  /** Every UpdateApplication request, as sent. */
+  readonly updates: UpdateApplicationRequest[] = [];
 
   private app(name: string): App {
     const app = this.apps.get(name);
@@ -108,6 +110,7 @@ export class FakeManagedFlink implements ManagedFlinkApi {
 
   async updateApplication(input: UpdateApplicationRequest) {
     this.record("UpdateApplication");
+    this.updates.push(structuredClone(input));
     const app = this.app(input.ApplicationName!);
     const d = app.detail;
     if (input.CurrentApplicationVersionId !== d.ApplicationVersionId) {
@@ -236,7 +239,11 @@ export class FakeKube implements KubeWrites {
   }
 }
 
-export function reconcilerFor(aws: FakeManagedFlink, kube: FakeKube) {
+export function reconcilerFor(
+  aws: FakeManagedFlink,
+  kube: FakeKube,
+  now: () => Date = () => new Date("2026-11-29T12:00:00Z"),
+) {
   const log = pino({ level: "silent" });
   return new FlinkApplicationReconciler({
     kube,
@@ -245,7 +252,7 @@ export function reconcilerFor(aws: FakeManagedFlink, kube: FakeKube) {
     log,
     defaultRegion: "us-east-1",
     pollIntervalMs: 1000,
-    now: () => new Date("2026-11-29T12:00:00Z"),
+    now,
   });
 }
 
