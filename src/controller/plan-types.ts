@@ -58,6 +58,7 @@ export interface StatusChanges {
   snapshots?: SnapshotRecord[];
   lastSnapshotRequest?: string;
   restartNonce?: string;
+  restoreRedeployNonce?: string;
   lastFailedUpdate?: FailedUpdate | null;
   artifact?: ResolvedArtifact;
 }

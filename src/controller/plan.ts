@@ -15,7 +15,7 @@ import {
   runConfiguration,
 } from "./desired.js";
 import { type Ownership, type PlanInput, pascal, type Step, transitional } from "./plan-types.js";
-import { pendingRestart, planRestart, restartServedByStart } from "./restart-plan.js";
+import { planRestart, restartOfOperation, restartServedByStart } from "./restart-plan.js";
 import { planSnapshots } from "./snapshot-plan.js";
 import { correctable, planOperation, snapshotName, updateRequest } from "./update-plan.js";
 
@@ -165,8 +165,6 @@ function startUpdate(
   fields = correctable(drift),
 ): Step {
   const { spec } = input;
-  // A configuration update restarts the job too, so it also serves a pending restartNonce.
-  const restartNonce = pendingRestart(input);
   const snapshotFirst = (spec.snapshots?.enabled ?? true) && (spec.snapshots?.beforeUpdate ?? true);
   const operation: UpdateOperation = {
     type: "Update",
@@ -178,7 +176,8 @@ function startUpdate(
     fromVersionId: observed.ApplicationVersionId,
     startedAt: input.now.toISOString(),
     fields,
-    ...(restartNonce !== undefined ? { restartNonce } : {}),
+    // A configuration update restarts the job too, so it also serves pending restart nonces.
+    ...restartOfOperation(input),
   };
   const how = snapshotFirst
     ? ` after snapshot ${operation.snapshotName}`

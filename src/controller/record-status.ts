@@ -53,6 +53,7 @@ export function nextStatus(t: Target, before: FlinkApplicationStatus, r: Recorde
     snapshots: before.snapshots,
     lastSnapshotRequest: before.lastSnapshotRequest,
     restartNonce: before.restartNonce,
+    restoreRedeployNonce: before.restoreRedeployNonce,
     lastFailedUpdate: before.lastFailedUpdate,
   };
   if (step?.changes && !failure) {

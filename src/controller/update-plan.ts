@@ -15,6 +15,7 @@ import {
   specFromDetail,
 } from "./desired.js";
 import { type PlanInput, pascal, type Step, transitional } from "./plan-types.js";
+import { servedBy } from "./restart-plan.js";
 
 export const correctable = (drift: Drift) => drift.fields.filter((f) => !drift.uncorrectable.includes(f));
 
@@ -91,7 +92,7 @@ export function planOperation(
     return {
       kind: "update",
       fields: op.fields ?? correctable(drift),
-      request: updateRequest(input, observed, drift),
+      request: updateRequest(input, observed, drift, op.restoreFrom),
       changes: { operation: { ...op, phase: "AwaitingRunning", updateStartedAt: input.now.toISOString() } },
     };
   }
@@ -153,7 +154,8 @@ function planSnapshotting(
   return {
     kind: "update",
     fields: op.fields ?? correctable(drift),
-    request: updateRequest(input, observed, drift, op.snapshotName),
+    // A redeploy (restore.redeployNonce) restores the requested snapshot; ours only keeps today's state.
+    request: updateRequest(input, observed, drift, op.restoreFrom ?? op.snapshotName),
     changes: {
       operation: { ...op, phase: "AwaitingRunning", updateStartedAt: input.now.toISOString() },
       snapshots: record(input.status.snapshots, snapshotRecord(snap, op, "BeforeUpdate")),
@@ -212,7 +214,7 @@ function updated(input: PlanInput, op: UpdateOperation, version: number): Step {
     changes: {
       operation: null,
       lastFailedUpdate: null,
-      ...(op.restartNonce !== undefined ? { restartNonce: op.restartNonce } : {}),
+      ...servedBy(op),
       ...(unrecorded
         ? { snapshots: record(input.status.snapshots, snapshotRecord(snap, op, "BeforeUpdate")) }
         : {}),

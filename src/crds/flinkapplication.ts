@@ -324,6 +324,10 @@ const spec = obj(
           maxLength: 256,
           pattern: awsNamePattern,
         }),
+        redeployNonce: str(
+          "Change this token to redeploy a running application from snapshotName, after taking a snapshot of its current state (as the Flink Kubernetes Operator's savepointRedeployNonce); `kubectl flinkapp restore` sets it.",
+          { minLength: 1, maxLength: 64 },
+        ),
       },
       {
         tsName: "RestoreSpec",
@@ -331,6 +335,11 @@ const spec = obj(
           {
             rule: "(self.type == 'Snapshot') == has(self.snapshotName)",
             message: "restore.snapshotName is required when restore.type is Snapshot, and allowed only then",
+          },
+          {
+            rule: "!has(self.redeployNonce) || self.type == 'Snapshot'",
+            message:
+              "restore.redeployNonce needs restore.type Snapshot and a restore.snapshotName to redeploy from",
           },
         ],
       },
@@ -437,6 +446,12 @@ const status = obj(
         updateStartedAt: str("When UpdateApplication was accepted.", { format: "date-time" }),
         fields: listOf("Spec fields the update changes.", str("field")),
         restartNonce: str("The spec.restartNonce this operation serves, recorded once it is RUNNING."),
+        redeployNonce: str(
+          "The spec.restore.redeployNonce this operation serves, recorded once it is RUNNING.",
+        ),
+        restoreFrom: str(
+          "The snapshot the update restores instead of its own pre-update snapshot (spec.restore.redeployNonce).",
+        ),
       },
       { required: ["type", "generation", "phase", "startedAt"], tsName: "UpdateOperation" },
     ),
@@ -457,6 +472,7 @@ const status = obj(
     ),
     lastSnapshotRequest: str("The spec.snapshots.request token last served."),
     restartNonce: str("The spec.restartNonce last served."),
+    restoreRedeployNonce: str("The spec.restore.redeployNonce last served."),
     lastFailedUpdate: obj(
       "The last update that failed. Its generation is not tried again; change the spec to try again.",
       {

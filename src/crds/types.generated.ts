@@ -50,6 +50,8 @@ export interface RestoreSpec {
   type?: "LatestSnapshot" | "SkipRestore" | "Snapshot";
   /** Snapshot to restore when type is Snapshot (shape SnapshotName). */
   snapshotName?: string;
+  /** Change this token to redeploy a running application from snapshotName, after taking a snapshot of its current state (as the Flink Kubernetes Operator's savepointRedeployNonce); `kubectl flinkapp restore` sets it. */
+  redeployNonce?: string;
 }
 
 /** Encryption at rest of the application's running state and snapshots (ApplicationEncryptionConfiguration). Omitted: left as the service has it. */
@@ -208,6 +210,8 @@ export interface FlinkApplicationStatus {
   lastSnapshotRequest?: string;
   /** The spec.restartNonce last served. */
   restartNonce?: string;
+  /** The spec.restore.redeployNonce last served. */
+  restoreRedeployNonce?: string;
   /** The last update that failed. Its generation is not tried again; change the spec to try again. */
   lastFailedUpdate?: FailedUpdate;
   /** The last error, kept until a reconcile succeeds. */
@@ -282,6 +286,10 @@ export interface UpdateOperation {
   fields?: string[];
   /** The spec.restartNonce this operation serves, recorded once it is RUNNING. */
   restartNonce?: string;
+  /** The spec.restore.redeployNonce this operation serves, recorded once it is RUNNING. */
+  redeployNonce?: string;
+  /** The snapshot the update restores instead of its own pre-update snapshot (spec.restore.redeployNonce). */
+  restoreFrom?: string;
 }
 
 /** The artifact last verified and uploaded, so an unchanged spec.code.artifact costs no S3 call. */

@@ -92,4 +92,31 @@ describe("spec.restartNonce", () => {
     for (let i = 0; i < 3; i++) await w.reconcile();
     expect(w.aws.updates.length).toBe(updates);
   });
+
+  it("restore.redeployNonce: snapshots the current state, then redeploys from the requested snapshot", async () => {
+    const w = world();
+    await w.untilReady();
+    await w.aws.createSnapshot("orders", "yesterday");
+    w.aws.settle();
+    w.aws.calls.length = 0;
+    w.bump({ restore: { type: "Snapshot", snapshotName: "yesterday", redeployNonce: "n1" } });
+    await w.reconcile();
+    const op = w.kube.obj.status?.operation;
+    expect(op).toMatchObject({ fields: ["restore"], restoreFrom: "yesterday", redeployNonce: "n1" });
+    await w.untilReady();
+    expect(w.writes()).toEqual(["CreateApplicationSnapshot", "UpdateApplication"]);
+    expect(w.aws.apps.get("orders")!.snapshots.has(op!.snapshotName!)).toBe(true);
+    expect(w.aws.updates[0]?.RunConfigurationUpdate?.ApplicationRestoreConfiguration).toEqual({
+      ApplicationRestoreType: "RESTORE_FROM_CUSTOM_SNAPSHOT",
+      SnapshotName: "yesterday",
+    });
+    expect(w.kube.obj.status?.restoreRedeployNonce).toBe("n1");
+    // A later restart restores its own snapshot again, not the one of the old redeploy.
+    w.bump({ restartNonce: "later" });
+    await w.untilReady();
+    const name = w.kube.obj.status?.snapshots?.[0]?.name;
+    expect(w.aws.updates[1]?.RunConfigurationUpdate?.ApplicationRestoreConfiguration?.SnapshotName).toBe(
+      name,
+    );
+  });
 });
