@@ -4,6 +4,7 @@ import { wallClock } from "./clock.js";
 import type { CodeLocationChecker } from "./code-location.js";
 import type { ApplicationStatus } from "./lifecycle.js";
 import { DEFAULT_TIMINGS } from "./lifecycle.js";
+import { presignedUrlOperations } from "./presigned-url.js";
 import type { ApplicationRuntime } from "./runtime.js";
 import { SimulatedRuntime } from "./simulated-runtime.js";
 import { autoscale, failNext, forceStatus } from "./simulation.js";
@@ -57,6 +58,7 @@ export class ManagedFlinkService {
       ...snapshotOperations,
       ...versionOperations,
       ...tagOperations,
+      ...presignedUrlOperations,
     };
     this.operations = Object.fromEntries(
       Object.entries(handlers).map(([name, handler]) => [name, (input: Json) => handler(this.deps, input)]),
