@@ -8,8 +8,10 @@ import type { ArtifactPolicy } from "../artifacts/index.js";
 import { ManagedFlinkClients, SdkManagedFlink } from "../aws/managed-flink.js";
 import { group, plural, version } from "../crds/flinkapplication.js";
 import type { FlinkApplication } from "../crds/types.generated.js";
+import { type ConfigMapWatch, watchConfigMaps } from "./configmap-watch.js";
 import { EventRecorder } from "./events.js";
 import { KubeClient, type KubeWrites } from "./kube.js";
+import type { ConfigMapLookup } from "./properties-from.js";
 import { FlinkApplicationReconciler } from "./reconciler.js";
 import { type HealthServer, startHealthServer } from "./runtime/http.js";
 import { Informer } from "./runtime/informer.js";
@@ -71,13 +73,15 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
   const metrics = cfg.metrics ?? processMetrics;
   const transport = new KubeTransport(cfg.kubeConfig);
   const informers: Informer<FlinkApplication>[] = [];
+  // Bound below, once the FlinkApplication informers exist; read only by reconciles, which start later.
+  let configMaps: ConfigMapWatch | undefined;
   const cache = readYourWrites(new KubeClient(transport), informers);
   const queue = new WorkQueue({
     concurrency: cfg.concurrency,
     handler: reconcileHandler(
       cfg,
       cache.find,
-      newReconciler(cfg, cache.writes, metrics),
+      newReconciler(cfg, cache.writes, metrics, (ns, name) => configMaps?.lookup(ns, name)),
       metrics.controller(controllerName, cfg.concurrency),
     ),
     metrics: metrics.workqueue(controllerName),
@@ -86,6 +90,14 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
   informers.push(
     ...watchedPaths(cfg.watchNamespaces).map((listPath) => informer(cfg, transport, listPath, work.enqueue)),
   );
+  configMaps = watchConfigMaps({
+    transport,
+    namespaces: cfg.watchNamespaces,
+    resyncPeriodMs: cfg.resyncPeriodMs,
+    log: cfg.log,
+    applications: () => informers.flatMap((i) => i.list()),
+    enqueue: work.enqueue,
+  });
 
   let synced = false;
   const health: HealthServer = await startHealthServer({
@@ -94,7 +106,8 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
     isReady: () => synced,
     registry: metrics.registry,
   });
-  await Promise.all(informers.map((i) => i.start()));
+  // ConfigMaps sync before the first reconcile, or a referenced one would look missing.
+  await Promise.all([...informers, ...(configMaps?.informers ?? [])].map((i) => i.start()));
   synced = true;
 
   const elector = cfg.leaderElection ? electLeader(cfg, transport, metrics, work) : undefined;
@@ -104,7 +117,7 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
     port: health.port,
     isLeader: work.leading,
     async stop() {
-      for (const inf of informers) inf.stop();
+      for (const inf of [...informers, ...(configMaps?.informers ?? [])]) inf.stop();
       await queue.shutdown();
       await elector?.stop();
       await health.close();
@@ -113,8 +126,14 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
   };
 }
 
-function newReconciler(cfg: OperatorConfig, writes: KubeWrites, metrics: OperatorMetrics) {
+function newReconciler(
+  cfg: OperatorConfig,
+  writes: KubeWrites,
+  metrics: OperatorMetrics,
+  configMaps: ConfigMapLookup,
+) {
   return new FlinkApplicationReconciler({
+    configMaps,
     kube: writes,
     aws: awsClients(metrics),
     events: new EventRecorder(writes, cfg.log, cfg.identity),

@@ -11,6 +11,7 @@ import type {
   FlinkApplicationSpec,
   FlinkApplicationStatus,
   LastError,
+  PropertiesFromStatus,
   ResolvedArtifact,
   SnapshotRecord,
   UpdateOperation,
@@ -44,6 +45,10 @@ export interface PlanInput {
   observedTags?: Record<string, string>;
   /** The snapshot named by pendingSnapshotName(input), when there is one. */
   observedSnapshot?: Observed<SnapshotDetails>;
+  /** What spec.environmentPropertiesFrom resolved to (its hash), when it is used. */
+  propertiesFrom?: PropertiesFromStatus;
+  /** Why spec.environmentPropertiesFrom cannot be resolved (a missing ConfigMap, a Secret): stalls. */
+  propertiesError?: { reason: string; message: string };
   /** The pre-update version of the application, read while rolling back to it. */
   previousVersion?: Observed<ApplicationDetail>;
   now: Date;
@@ -59,6 +64,7 @@ export interface StatusChanges {
   lastSnapshotRequest?: string;
   restartNonce?: string;
   restoreRedeployNonce?: string;
+  propertiesFrom?: PropertiesFromStatus | null;
   lastFailedUpdate?: FailedUpdate | null;
   artifact?: ResolvedArtifact;
 }

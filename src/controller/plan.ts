@@ -15,6 +15,7 @@ import {
   runConfiguration,
 } from "./desired.js";
 import { type Ownership, type PlanInput, pascal, type Step, transitional } from "./plan-types.js";
+import { propertiesApplied } from "./properties-plan.js";
 import { planRestart, restartOfOperation, restartServedByStart } from "./restart-plan.js";
 import { planSnapshots } from "./snapshot-plan.js";
 import { correctable, planOperation, snapshotName, updateRequest } from "./update-plan.js";
@@ -73,6 +74,7 @@ function planPreconditions(input: PlanInput): Step | undefined {
     };
   }
   if ("error" in input.code) return { kind: "stalled", reason: "InvalidCode", message: input.code.error };
+  if (input.propertiesError) return { kind: "stalled", ...input.propertiesError };
   return undefined;
 }
 
@@ -128,7 +130,11 @@ function planOwned(input: PlanInput, observed: ApplicationDetail, drift: Drift):
       ? `; drift not corrected (would need recreating the application): ${drift.uncorrectable.join(", ")}`
       : "";
   if (appStatus === "RUNNING" || (appStatus === "READY" && desiredState === "Stopped")) {
-    return { kind: "steady", message: `application is ${appStatus}${uncorrectable}` };
+    return {
+      kind: "steady",
+      message: `application is ${appStatus}${uncorrectable}`,
+      ...propertiesApplied(input),
+    };
   }
   // ROLLED_BACK with nothing to change, or a status this operator does not know yet.
   return { kind: "wait", reason: pascal(appStatus), message: `application is ${appStatus}${uncorrectable}` };

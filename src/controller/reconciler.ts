@@ -14,6 +14,7 @@ import { type ExecuteDeps, type Executed, execute, finalizer } from "./execute.j
 import type { KubeWrites } from "./kube.js";
 import { type Observation, observe, type Target } from "./observe.js";
 import { planNextStep, type Step } from "./plan.js";
+import { type ConfigMapLookup, resolveProperties } from "./properties-from.js";
 import { type Failure, recordStatus } from "./record-status.js";
 import type { ReconcileResult } from "./runtime/queue.js";
 import { KubeApiError } from "./runtime/transport.js";
@@ -35,6 +36,8 @@ export interface ReconcilerOptions {
   now?: () => Date;
   /** Where artifact URLs may point (the SSRF guard); the default allows public https only. */
   artifactPolicy?: ArtifactPolicy;
+  /** ConfigMaps for spec.environmentPropertiesFrom, from the operator's watch of them. */
+  configMaps?: ConfigMapLookup;
   /** S3 client for a region (artifact uploads); defaults to the SDK with the standard configuration. */
   s3ForRegion?: (region: string) => S3Client;
 }
@@ -94,11 +97,14 @@ export class FlinkApplicationReconciler {
 
   private planInput(t: Target, o: Observation) {
     const status = t.obj.status ?? {};
+    // ConfigMap property groups become inline ones here, so the planner compares them like any other.
+    const properties = resolveProperties(t.obj.spec, t.obj.metadata.namespace!, this.o.configMaps);
     return {
       ...o,
       key: t.key,
       generation: t.generation,
-      spec: t.obj.spec,
+      spec: "spec" in properties ? properties.spec : t.obj.spec,
+      ...("spec" in properties ? { propertiesFrom: properties.from } : { propertiesError: properties.error }),
       status,
       applicationName: t.applicationName,
       region: t.region,

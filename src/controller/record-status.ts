@@ -54,6 +54,7 @@ export function nextStatus(t: Target, before: FlinkApplicationStatus, r: Recorde
     lastSnapshotRequest: before.lastSnapshotRequest,
     restartNonce: before.restartNonce,
     restoreRedeployNonce: before.restoreRedeployNonce,
+    propertiesFrom: before.propertiesFrom,
     lastFailedUpdate: before.lastFailedUpdate,
   };
   if (step?.changes && !failure) {

@@ -269,6 +269,51 @@ const spec = obj(
         ],
       },
     ),
+    environmentPropertiesFrom: listOf(
+      "Property groups whose key/value pairs come from a ConfigMap in the same namespace. An edit of the ConfigMap is an update like any other (snapshot first while running). Secrets are refused: Managed Flink shows properties in plain text to anyone allowed DescribeApplication; let the job read AWS Secrets Manager instead (docs/properties-from-configmaps.md).",
+      obj(
+        "One property group from one ConfigMap.",
+        {
+          propertyGroupId: str("The property group id (1-50 characters of [a-zA-Z0-9_.-]).", {
+            minLength: 1,
+            maxLength: 50,
+            pattern: "^[a-zA-Z0-9_.-]+$",
+          }),
+          configMapRef: obj(
+            "The ConfigMap whose data becomes the group's properties (at most 50 keys; values 1-2048 characters).",
+            { name: str("ConfigMap name.", { minLength: 1, maxLength: 253 }) },
+            { required: ["name"], tsName: "ConfigMapReference" },
+          ),
+          secretRef: obj(
+            "Refused (see environmentPropertiesFrom): present only so that the refusal can explain itself.",
+            { name: str("Secret name.", { maxLength: 253 }) },
+            { tsName: "SecretReference" },
+          ),
+        },
+        {
+          required: ["propertyGroupId"],
+          tsName: "PropertySource",
+          "x-kubernetes-validations": [
+            {
+              rule: "!has(self.secretRef)",
+              message:
+                "secretRef is not supported: Managed Flink returns properties in plain text to anyone allowed DescribeApplication; keep the secret in AWS Secrets Manager and let the job read it (docs/properties-from-configmaps.md)",
+              fieldPath: ".secretRef",
+            },
+            {
+              rule: "has(self.configMapRef)",
+              message: "configMapRef is required",
+              fieldPath: ".configMapRef",
+            },
+          ],
+        },
+      ),
+      {
+        maxItems: 50,
+        "x-kubernetes-list-type": "map",
+        "x-kubernetes-list-map-keys": ["propertyGroupId"],
+      },
+    ),
     vpc: obj(
       "Run the application in a VPC.",
       {
@@ -473,6 +518,14 @@ const status = obj(
     lastSnapshotRequest: str("The spec.snapshots.request token last served."),
     restartNonce: str("The spec.restartNonce last served."),
     restoreRedeployNonce: str("The spec.restore.redeployNonce last served."),
+    propertiesFrom: obj(
+      "The content of spec.environmentPropertiesFrom as last applied in AWS.",
+      {
+        hash: str("sha256 (first 16 hex digits) of the property groups read from ConfigMaps."),
+        configMaps: listOf("The ConfigMaps read, as name@resourceVersion.", str("name@resourceVersion")),
+      },
+      { tsName: "PropertiesFromStatus" },
+    ),
     lastFailedUpdate: obj(
       "The last update that failed. Its generation is not tried again; change the spec to try again.",
       {

@@ -30,6 +30,8 @@ export interface FlinkApplicationSpec {
   monitoring?: MonitoringSpec;
   /** Runtime properties: property group id (1-50 characters of [a-zA-Z0-9_.-]) to key/value pairs (at most 50 per group; keys and values 1-2048 characters). */
   environmentProperties?: Record<string, Record<string, string>>;
+  /** Property groups whose key/value pairs come from a ConfigMap in the same namespace. An edit of the ConfigMap is an update like any other (snapshot first while running). Secrets are refused: Managed Flink shows properties in plain text to anyone allowed DescribeApplication; let the job read AWS Secrets Manager instead (docs/properties-from-configmaps.md). */
+  environmentPropertiesFrom?: PropertySource[];
   /** Run the application in a VPC. */
   vpc?: VpcSpec;
   /** Encryption at rest of the application's running state and snapshots (ApplicationEncryptionConfiguration). Omitted: left as the service has it. */
@@ -68,6 +70,28 @@ export interface VpcSpec {
   subnetIds: string[];
   /** Security groups (1-5). */
   securityGroupIds: string[];
+}
+
+/** One property group from one ConfigMap. */
+export interface PropertySource {
+  /** The property group id (1-50 characters of [a-zA-Z0-9_.-]). */
+  propertyGroupId: string;
+  /** The ConfigMap whose data becomes the group's properties (at most 50 keys; values 1-2048 characters). */
+  configMapRef?: ConfigMapReference;
+  /** Refused (see environmentPropertiesFrom): present only so that the refusal can explain itself. */
+  secretRef?: SecretReference;
+}
+
+/** Refused (see environmentPropertiesFrom): present only so that the refusal can explain itself. */
+export interface SecretReference {
+  /** Secret name. */
+  name?: string;
+}
+
+/** The ConfigMap whose data becomes the group's properties (at most 50 keys; values 1-2048 characters). */
+export interface ConfigMapReference {
+  /** ConfigMap name. */
+  name: string;
 }
 
 /** CloudWatch monitoring. Omitted: the service defaults. */
@@ -212,6 +236,8 @@ export interface FlinkApplicationStatus {
   restartNonce?: string;
   /** The spec.restore.redeployNonce last served. */
   restoreRedeployNonce?: string;
+  /** The content of spec.environmentPropertiesFrom as last applied in AWS. */
+  propertiesFrom?: PropertiesFromStatus;
   /** The last update that failed. Its generation is not tried again; change the spec to try again. */
   lastFailedUpdate?: FailedUpdate;
   /** The last error, kept until a reconcile succeeds. */
@@ -248,6 +274,14 @@ export interface FailedUpdate {
   rolledBack?: "None" | "Service" | "Operator";
   /** When the failure was seen. */
   time?: string;
+}
+
+/** The content of spec.environmentPropertiesFrom as last applied in AWS. */
+export interface PropertiesFromStatus {
+  /** sha256 (first 16 hex digits) of the property groups read from ConfigMaps. */
+  hash?: string;
+  /** The ConfigMaps read, as name@resourceVersion. */
+  configMaps?: string[];
 }
 
 /** One snapshot. */

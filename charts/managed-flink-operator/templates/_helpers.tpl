@@ -74,4 +74,8 @@ the code uses (docs/install.md, "Permissions"):
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create"]
+# spec.environmentPropertiesFrom: read and watched, never written. Secrets are not read at all.
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["get", "list", "watch"]
 {{- end }}

@@ -20,6 +20,7 @@ import {
 } from "../../../src/aws/managed-flink.js";
 import { EventRecorder } from "../../../src/controller/events.js";
 import type { KubeWrites } from "../../../src/controller/kube.js";
+import type { ConfigMapLookup } from "../../../src/controller/properties-from.js";
 import { FlinkApplicationReconciler } from "../../../src/controller/reconciler.js";
 import type { FlinkApplication, FlinkApplicationStatus } from "../../../src/crds/types.generated.js";
 import { applyConfigurationUpdate, describeConfiguration } from "../../../src/emulator/configuration.js";
@@ -243,6 +244,7 @@ export function reconcilerFor(
   aws: FakeManagedFlink,
   kube: FakeKube,
   now: () => Date = () => new Date("2026-11-29T12:00:00Z"),
+  configMaps?: ConfigMapLookup,
 ) {
   const log = pino({ level: "silent" });
   return new FlinkApplicationReconciler({
@@ -253,6 +255,7 @@ export function reconcilerFor(
     defaultRegion: "us-east-1",
     pollIntervalMs: 1000,
     now,
+    configMaps,
   });
 }
 

@@ -1,13 +1,24 @@
 // One FlinkApplication against the fakes, driven pass by pass: the shared setup of the day-2 tests
 // (restart, scheduled snapshots, ConfigMap properties).
 import { expect } from "vitest";
+import type { ConfigMapLike } from "../../../src/controller/properties-from.js";
 import type { FlinkApplication } from "../../../src/crds/types.generated.js";
 import { FakeKube, FakeManagedFlink, flinkApp, reconcilerFor } from "./fakes.js";
 
-export function world(obj: FlinkApplication = flinkApp(), clock = { now: new Date("2026-11-29T12:00:00Z") }) {
+export function world(
+  obj: FlinkApplication = flinkApp(),
+  clock = { now: new Date("2026-11-29T12:00:00Z") },
+  /** ConfigMaps by namespace/name, as the operator's watch would hold them. */
+  configMaps = new Map<string, ConfigMapLike>(),
+) {
   const aws = new FakeManagedFlink();
   const kube = new FakeKube(obj);
-  const reconciler = reconcilerFor(aws, kube, () => clock.now);
+  const reconciler = reconcilerFor(
+    aws,
+    kube,
+    () => clock.now,
+    (ns, name) => configMaps.get(`${ns}/${name}`),
+  );
   const reconcile = () => reconciler.reconcile(kube.obj);
   const condition = (type: string) => kube.obj.status?.conditions?.find((c) => c.type === type);
   /** Reconciles, settling AWS in between, until Ready=True (or gives up after `max` passes). */
@@ -34,5 +45,5 @@ export function world(obj: FlinkApplication = flinkApp(), clock = { now: new Dat
     };
   };
   const writes = () => aws.calls.filter((c) => !c.startsWith("Describe") && !c.startsWith("List"));
-  return { aws, kube, clock, reconcile, condition, untilReady, bump, writes };
+  return { aws, kube, clock, configMaps, reconcile, condition, untilReady, bump, writes };
 }

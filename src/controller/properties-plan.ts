@@ -1,0 +1,12 @@
+// Status of spec.environmentPropertiesFrom: the content hash is recorded once AWS runs with that
+// content (the application is steady with no drift), so status says which ConfigMap content is live.
+import type { PlanInput, StatusChanges } from "./plan-types.js";
+
+export function propertiesApplied(input: PlanInput): { changes?: StatusChanges } {
+  const want = input.propertiesFrom;
+  const have = input.status.propertiesFrom;
+  if (!want && !have) return {};
+  if (want && have && want.hash === have.hash && want.configMaps?.join() === have.configMaps?.join())
+    return {};
+  return { changes: { propertiesFrom: want ?? null } };
+}
