@@ -36,6 +36,8 @@ const watchRules = [
   "managedflink.dev/flinkapplications/status: get,patch",
   "managedflink.dev/flinkapplications/finalizers: update",
   "core/events: create",
+  // spec.environmentPropertiesFrom: watched, never written; Secrets are not read at all.
+  "core/configmaps: get,list,watch",
 ];
 
 const nonDefault = {
@@ -159,7 +161,7 @@ describe("helm template with the default values", () => {
     expect(set).not.toContain("AWS_REGION");
   });
 
-  it("grants cluster-wide only the FlinkApplication and Event verbs the controller uses", () => {
+  it("grants cluster-wide only the FlinkApplication, Event and ConfigMap verbs the controller uses", () => {
     expect(ruleLines(find(objs, "ClusterRole"))).toEqual(watchRules);
     const binding = find(objs, "ClusterRoleBinding");
     expect(binding.subjects).toEqual([
