@@ -62,7 +62,8 @@ const withoutFinalizer = (obj: FlinkApplication) =>
   (obj.metadata.finalizers ?? []).filter((f) => f !== finalizer);
 
 const actions: { [K in Step["kind"]]: Action<K> } = {
-  steady: async (_x, step) => idle(step),
+  steady: async (_x, step) =>
+    step.recheckAfterMs ? { step, result: { requeueAfterMs: step.recheckAfterMs } } : idle(step),
   wait: async (x, step) => poll(x, step),
   stalled: async (x, step) => {
     x.log.warn({ reason: step.reason }, step.message);

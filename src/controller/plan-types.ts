@@ -13,6 +13,7 @@ import type {
   LastError,
   PropertiesFromStatus,
   ResolvedArtifact,
+  ScheduledSnapshot,
   SnapshotRecord,
   UpdateOperation,
 } from "../crds/types.generated.js";
@@ -65,6 +66,7 @@ export interface StatusChanges {
   restartNonce?: string;
   restoreRedeployNonce?: string;
   propertiesFrom?: PropertiesFromStatus | null;
+  scheduledSnapshot?: ScheduledSnapshot;
   lastFailedUpdate?: FailedUpdate | null;
   artifact?: ResolvedArtifact;
 }
@@ -85,8 +87,8 @@ export type Step = (
   | { kind: "stalled"; reason: string; message: string; error?: LastError }
   /** Fetch spec.code.artifact, verify it and upload it once; recorded in status.artifact. */
   | { kind: "uploadArtifact" }
-  /** Desired state reached. */
-  | { kind: "steady"; message: string }
+  /** Desired state reached; look again after recheckAfterMs when something is due (a scheduled snapshot). */
+  | { kind: "steady"; message: string; recheckAfterMs?: number }
   /** Only a status change (recording or completing an operation). */
   | { kind: "record"; reason: string; message: string }
   | { kind: "snapshot"; snapshotName: string; reason: string }

@@ -17,6 +17,7 @@ import {
 import { type Ownership, type PlanInput, pascal, type Step, transitional } from "./plan-types.js";
 import { propertiesApplied } from "./properties-plan.js";
 import { planRestart, restartOfOperation, restartServedByStart } from "./restart-plan.js";
+import { finishScheduled, scheduleRecheck } from "./schedule-plan.js";
 import { planSnapshots } from "./snapshot-plan.js";
 import { correctable, planOperation, snapshotName, updateRequest } from "./update-plan.js";
 
@@ -114,6 +115,9 @@ function planOwned(input: PlanInput, observed: ApplicationDetail, drift: Drift):
   if (appStatus === "RUNNING" && desiredState === "Stopped") {
     return { kind: "stop", force: false, reason: "desiredState is Stopped" };
   }
+  // One snapshot at a time: a scheduled snapshot in flight is finished before an update starts.
+  const scheduled = appStatus === "RUNNING" ? finishScheduled(input, observed) : undefined;
+  if (scheduled) return scheduled;
   const change = planChange(input, observed, drift);
   if (change) return change;
   const restart = planRestart(input, observed, (fields) => startUpdate(input, observed, drift, fields));
@@ -134,6 +138,7 @@ function planOwned(input: PlanInput, observed: ApplicationDetail, drift: Drift):
       kind: "steady",
       message: `application is ${appStatus}${uncorrectable}`,
       ...propertiesApplied(input),
+      ...(appStatus === "RUNNING" ? scheduleRecheck(input) : {}),
     };
   }
   // ROLLED_BACK with nothing to change, or a status this operator does not know yet.

@@ -55,6 +55,7 @@ export function nextStatus(t: Target, before: FlinkApplicationStatus, r: Recorde
     restartNonce: before.restartNonce,
     restoreRedeployNonce: before.restoreRedeployNonce,
     propertiesFrom: before.propertiesFrom,
+    scheduledSnapshot: before.scheduledSnapshot,
     lastFailedUpdate: before.lastFailedUpdate,
   };
   if (step?.changes && !failure) {

@@ -7,6 +7,7 @@ import type {
   SnapshotRecord,
 } from "../crds/types.generated.js";
 import type { PlanInput, Step } from "./plan-types.js";
+import { pendingScheduled, planScheduled } from "./schedule-plan.js";
 import { record, snapshotRecord } from "./update-plan.js";
 
 export function onDemandSnapshotName(applicationName: string, token: string): string {
@@ -22,6 +23,8 @@ export function pendingSnapshotName(
 ) {
   const op = status.operation;
   if (op?.type === "Update" && op.phase === "Snapshotting") return op.snapshotName;
+  const scheduled = pendingScheduled(status);
+  if (scheduled) return scheduled;
   const token = spec.snapshots?.request;
   if (!op && token && token !== status.lastSnapshotRequest)
     return onDemandSnapshotName(applicationName, token);
@@ -31,6 +34,8 @@ export function pendingSnapshotName(
 /** On-demand snapshots and retention, only while the application runs with nothing in flight. */
 export function planSnapshots(input: PlanInput, observed: ApplicationDetail): Step | undefined {
   const { spec, status } = input;
+  // One snapshot at a time: a scheduled one in flight is finished before an on-demand one starts.
+  if (pendingScheduled(status)) return planScheduled(input, observed);
   const token = spec.snapshots?.request;
   if (token && token !== status.lastSnapshotRequest) {
     const name = onDemandSnapshotName(input.applicationName, token);
@@ -58,6 +63,8 @@ export function planSnapshots(input: PlanInput, observed: ApplicationDetail): St
       },
     };
   }
+  const scheduled = planScheduled(input, observed);
+  if (scheduled) return scheduled;
   const victim = retentionVictim(input, observed);
   if (victim)
     return { kind: "deleteSnapshot", snapshotName: victim.name, createdAt: new Date(victim.createdAt!) };

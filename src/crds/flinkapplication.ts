@@ -207,6 +207,10 @@ const spec = obj(
           "Set or change this token to take one on-demand snapshot of a running application (named <applicationName>-ondemand-<token>).",
           { minLength: 1, maxLength: 64, pattern: "^[a-zA-Z0-9_.-]+$" },
         ),
+        schedule: str(
+          "Take a snapshot of a running application when the newest operator snapshot is older than this interval, for example 6h, 90m or 1h30m (at least 5m). Never while an update runs; retention applies.",
+          { minLength: 2, maxLength: 16, pattern: "^([1-9][0-9]{0,3}h)?([1-9][0-9]{0,4}m)?$" },
+        ),
       },
       {
         tsName: "SnapshotsSpec",
@@ -215,6 +219,11 @@ const spec = obj(
             rule: "!(has(self.enabled) && !self.enabled && has(self.beforeUpdate) && self.beforeUpdate)",
             message:
               "snapshots.beforeUpdate needs snapshots.enabled; set beforeUpdate: false to update without a snapshot",
+          },
+          {
+            rule: "!has(self.schedule) || duration(self.schedule) >= duration('5m')",
+            message: "snapshots.schedule must be at least 5m",
+            fieldPath: ".schedule",
           },
         ],
       },
@@ -509,13 +518,24 @@ const status = obj(
           createdAt: str("SnapshotCreationTimestamp.", { format: "date-time" }),
           applicationVersionId: int("ApplicationVersionId the snapshot was taken from."),
           generation: int("metadata.generation that caused it."),
-          reason: str("BeforeUpdate or OnDemand.", { enum: ["BeforeUpdate", "OnDemand"] }),
+          reason: str("BeforeUpdate, OnDemand or Scheduled.", {
+            enum: ["BeforeUpdate", "OnDemand", "Scheduled"],
+          }),
         },
         { required: ["name"], tsName: "SnapshotRecord" },
       ),
       { maxItems: 64 },
     ),
     lastSnapshotRequest: str("The spec.snapshots.request token last served."),
+    scheduledSnapshot: obj(
+      "The last snapshot spec.snapshots.schedule asked for.",
+      {
+        name: str("Snapshot name (<applicationName>-scheduled-<UTC time>)."),
+        requestedAt: str("When CreateApplicationSnapshot was called.", { format: "date-time" }),
+        state: str("Creating, Ready or Failed.", { enum: ["Creating", "Ready", "Failed"] }),
+      },
+      { required: ["name", "requestedAt", "state"], tsName: "ScheduledSnapshot" },
+    ),
     restartNonce: str("The spec.restartNonce last served."),
     restoreRedeployNonce: str("The spec.restore.redeployNonce last served."),
     propertiesFrom: obj(

@@ -122,6 +122,8 @@ export interface SnapshotsSpec {
   retention?: SnapshotRetention;
   /** Set or change this token to take one on-demand snapshot of a running application (named <applicationName>-ondemand-<token>). */
   request?: string;
+  /** Take a snapshot of a running application when the newest operator snapshot is older than this interval, for example 6h, 90m or 1h30m (at least 5m). Never while an update runs; retention applies. */
+  schedule?: string;
 }
 
 /** Which operator-made snapshots to keep. Snapshots the operator did not make, and the one the running version restored from, are never deleted. */
@@ -232,6 +234,8 @@ export interface FlinkApplicationStatus {
   snapshots?: SnapshotRecord[];
   /** The spec.snapshots.request token last served. */
   lastSnapshotRequest?: string;
+  /** The last snapshot spec.snapshots.schedule asked for. */
+  scheduledSnapshot?: ScheduledSnapshot;
   /** The spec.restartNonce last served. */
   restartNonce?: string;
   /** The spec.restore.redeployNonce last served. */
@@ -284,6 +288,16 @@ export interface PropertiesFromStatus {
   configMaps?: string[];
 }
 
+/** The last snapshot spec.snapshots.schedule asked for. */
+export interface ScheduledSnapshot {
+  /** Snapshot name (<applicationName>-scheduled-<UTC time>). */
+  name: string;
+  /** When CreateApplicationSnapshot was called. */
+  requestedAt: string;
+  /** Creating, Ready or Failed. */
+  state: "Creating" | "Ready" | "Failed";
+}
+
 /** One snapshot. */
 export interface SnapshotRecord {
   /** Snapshot name. */
@@ -294,8 +308,8 @@ export interface SnapshotRecord {
   applicationVersionId?: number;
   /** metadata.generation that caused it. */
   generation?: number;
-  /** BeforeUpdate or OnDemand. */
-  reason?: "BeforeUpdate" | "OnDemand";
+  /** BeforeUpdate, OnDemand or Scheduled. */
+  reason?: "BeforeUpdate" | "OnDemand" | "Scheduled";
 }
 
 /** The update in flight, recorded before anything is called so that a restarted controller resumes it instead of repeating it. */

@@ -45,6 +45,8 @@ export class FakeManagedFlink implements ManagedFlinkApi {
   readonly calls: string[] = [];
   /** The next call of this operation throws this error once. */
   readonly failNext = new Map<string, Error>();
+  /** SnapshotCreationTimestamp of new snapshots; tests on a fake clock point it there. */
+  snapshotClock: () => Date = () => new Date("2026-11-29T01:00:00Z");
   /** Every UpdateApplication request, as sent. */
   readonly updates: UpdateApplicationRequest[] = [];
 
@@ -176,7 +178,7 @@ export class FakeManagedFlink implements ManagedFlinkApi {
       SnapshotName: snapshotName,
       SnapshotStatus: "CREATING",
       ApplicationVersionId: app.detail.ApplicationVersionId,
-      SnapshotCreationTimestamp: new Date("2026-11-29T01:00:00Z"),
+      SnapshotCreationTimestamp: this.snapshotClock(),
     });
   }
 
