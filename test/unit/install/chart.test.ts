@@ -91,6 +91,12 @@ describe("helm template with the default values", () => {
   const objs = parseObjects(helmTemplate());
   const deploy = find(objs, "Deployment", "mfo-managed-flink-operator", "mfo-system");
 
+  it("injects no Service environment variables into the controller (enableServiceLinks: false)", () => {
+    expect(
+      (deploy.spec as { template: { spec: Record<string, unknown> } }).template.spec.enableServiceLinks,
+    ).toBe(false);
+  });
+
   it("renders exactly the documented objects", () => {
     expect(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
       [
