@@ -144,7 +144,7 @@ const updateApplication: Handler = async (deps, input) => {
 };
 
 /** The API reference: "You must provide the CurrentApplicationVersionId or the ConditionalToken." */
-function requireCurrent(version: Version, input: Json): void {
+export function requireCurrent(version: Version, input: Json): void {
   const versionId = input.CurrentApplicationVersionId as number | undefined;
   const token = input.ConditionalToken as string | undefined;
   if (versionId === undefined && token === undefined) {
@@ -206,7 +206,7 @@ async function updatedContent(
 }
 
 /** A running application's update: snapshot, UPDATING while the job is redeployed, then RUNNING. */
-function redeploy(
+export function redeploy(
   deps: ServiceDeps,
   app: Application,
   op: OperationRecord,

@@ -19,6 +19,7 @@ import {
 } from "./store.js";
 import { tagOperations } from "./tags.js";
 import { versionOperations } from "./versions.js";
+import { vpcOperations } from "./vpc.js";
 
 export { DEFAULT_SETTINGS, type EmulatorSettings } from "./store.js";
 
@@ -59,6 +60,7 @@ export class ManagedFlinkService {
       ...versionOperations,
       ...tagOperations,
       ...presignedUrlOperations,
+      ...vpcOperations,
     };
     this.operations = Object.fromEntries(
       Object.entries(handlers).map(([name, handler]) => [name, (input: Json) => handler(this.deps, input)]),
