@@ -1,6 +1,7 @@
 // The one port through which the controller reaches Managed Service for Apache Flink. The reconciler
 // never touches the SDK; tests drive the real SDK against the emulator through this same port.
 import {
+  AddApplicationVpcConfigurationCommand,
   type ApplicationDetail,
   type ApplicationOperationInfoDetails,
   CreateApplicationCommand,
@@ -8,6 +9,7 @@ import {
   CreateApplicationSnapshotCommand,
   DeleteApplicationCommand,
   DeleteApplicationSnapshotCommand,
+  DeleteApplicationVpcConfigurationCommand,
   DescribeApplicationCommand,
   DescribeApplicationOperationCommand,
   DescribeApplicationSnapshotCommand,
@@ -24,6 +26,7 @@ import {
   UntagResourceCommand,
   UpdateApplicationCommand,
   type UpdateApplicationRequest,
+  type VpcConfiguration,
 } from "@aws-sdk/client-kinesis-analytics-v2";
 import { classifyAwsError, isNotFound } from "./errors.js";
 
@@ -48,6 +51,16 @@ export interface ManagedFlinkApi {
   deleteSnapshot(name: string, snapshotName: string, created: Date): Promise<void>;
   describeOperation(name: string, operationId: string): Promise<Observed<ApplicationOperationInfoDetails>>;
   describeVersion(name: string, versionId: number): Promise<Observed<ApplicationDetail>>;
+  addVpcConfiguration(
+    name: string,
+    currentVersionId: number,
+    vpc: VpcConfiguration,
+  ): Promise<{ operationId?: string }>;
+  deleteVpcConfiguration(
+    name: string,
+    currentVersionId: number,
+    vpcConfigurationId: string,
+  ): Promise<{ operationId?: string }>;
 }
 
 export type CallObserver = (
@@ -120,6 +133,32 @@ export class SdkManagedFlink implements ManagedFlinkApi {
       this.client.send(new UpdateApplicationCommand(input)),
     );
     return { detail: out.ApplicationDetail!, operationId: out.OperationId };
+  }
+
+  async addVpcConfiguration(name: string, currentVersionId: number, vpc: VpcConfiguration) {
+    const out = await this.write("AddApplicationVpcConfiguration", () =>
+      this.client.send(
+        new AddApplicationVpcConfigurationCommand({
+          ApplicationName: name,
+          CurrentApplicationVersionId: currentVersionId,
+          VpcConfiguration: vpc,
+        }),
+      ),
+    );
+    return { operationId: out.OperationId };
+  }
+
+  async deleteVpcConfiguration(name: string, currentVersionId: number, vpcConfigurationId: string) {
+    const out = await this.write("DeleteApplicationVpcConfiguration", () =>
+      this.client.send(
+        new DeleteApplicationVpcConfigurationCommand({
+          ApplicationName: name,
+          CurrentApplicationVersionId: currentVersionId,
+          VpcConfigurationId: vpcConfigurationId,
+        }),
+      ),
+    );
+    return { operationId: out.OperationId };
   }
 
   async startApplication(name: string, run?: RunConfiguration) {

@@ -122,6 +122,18 @@ const actions: { [K in Step["kind"]]: Action<K> } = {
     await x.announce(done, "Updating");
     return poll(x, done);
   },
+  vpc: async (x, step) => {
+    const { api, applicationName: name } = x.target;
+    const { operationId } =
+      step.change.kind === "add"
+        ? await api.addVpcConfiguration(name, step.currentVersionId, step.change.vpc)
+        : await api.deleteVpcConfiguration(name, step.currentVersionId, step.change.vpcConfigurationId);
+    const op = step.changes?.operation;
+    const done: Step =
+      operationId && op ? { ...step, changes: { ...step.changes, operation: { ...op, operationId } } } : step;
+    await x.announce(done, "Updating");
+    return poll(x, done);
+  },
   record: async (x, step) => {
     await x.announce(step, step.reason, step.message);
     return now(step);

@@ -18,6 +18,7 @@ import type {
   UpdateOperation,
 } from "../crds/types.generated.js";
 import type { CodeObject, createApplicationRequest } from "./desired.js";
+import type { VpcChange } from "./vpc-plan.js";
 
 /** Who an existing application belongs to, from status (linked) or its owner tag. */
 export type Ownership = { kind: "ours" } | { kind: "unowned" } | { kind: "other"; owner: string };
@@ -79,6 +80,8 @@ export type Step = (
   | { kind: "start"; run: RunConfiguration }
   | { kind: "stop"; force: boolean; reason: string }
   | { kind: "update"; request: UpdateApplicationRequest; fields: string[] }
+  /** AddApplicationVpcConfiguration / DeleteApplicationVpcConfiguration (vpc-plan.ts). */
+  | { kind: "vpc"; change: VpcChange; currentVersionId: number; fields: string[] }
   | { kind: "tag"; arn: string; add: Record<string, string>; remove: string[] }
   | { kind: "delete"; createTimestamp: Date }
   /** Nothing to call now; observe again after the poll interval. */

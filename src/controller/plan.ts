@@ -19,7 +19,8 @@ import { propertiesApplied } from "./properties-plan.js";
 import { planRestart, restartOfOperation, restartServedByStart } from "./restart-plan.js";
 import { finishScheduled, scheduleRecheck } from "./schedule-plan.js";
 import { planSnapshots } from "./snapshot-plan.js";
-import { correctable, planOperation, snapshotName, updateRequest } from "./update-plan.js";
+import { correctable, operationSnapshotName, planOperation, updateRequest } from "./update-plan.js";
+import { planVpc } from "./vpc-plan.js";
 
 export type { Ownership, PlanInput, StatusChanges, Step } from "./plan-types.js";
 export { onDemandSnapshotName, pendingSnapshotName, retentionVictim } from "./snapshot-plan.js";
@@ -120,6 +121,8 @@ function planOwned(input: PlanInput, observed: ApplicationDetail, drift: Drift):
   if (scheduled) return scheduled;
   const change = planChange(input, observed, drift);
   if (change) return change;
+  const vpc = planVpc(input, observed, (fields) => startUpdate(input, observed, drift, fields));
+  if (vpc) return vpc;
   const restart = planRestart(input, observed, (fields) => startUpdate(input, observed, drift, fields));
   if (restart) return restart;
   if (appStatus === "READY" && desiredState === "Running") {
@@ -181,9 +184,7 @@ function startUpdate(
     type: "Update",
     generation: input.generation,
     phase: snapshotFirst ? "Snapshotting" : "Updating",
-    ...(snapshotFirst
-      ? { snapshotName: snapshotName(input.applicationName, input.generation, input.now) }
-      : {}),
+    ...(snapshotFirst ? { snapshotName: operationSnapshotName(input, observed) } : {}),
     fromVersionId: observed.ApplicationVersionId,
     startedAt: input.now.toISOString(),
     fields,

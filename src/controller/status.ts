@@ -23,6 +23,7 @@ const stepReason: Record<Step["kind"], string> = {
   start: "Starting",
   stop: "Stopping",
   update: "Updating",
+  vpc: "Updating",
   tag: "Tagging",
   delete: "Deleting",
   wait: "Progressing",
@@ -98,6 +99,10 @@ export function describeStep(step: Step): string {
       return `stopping${step.force ? " (force)" : ""}: ${step.reason}`;
     case "update":
       return `updating ${step.fields.join(", ")}`;
+    case "vpc":
+      return step.change.kind === "add"
+        ? `adding the VPC configuration (subnets ${step.change.vpc.SubnetIds?.join(", ")})`
+        : `removing VPC configuration ${step.change.vpcConfigurationId}`;
     case "tag":
       return `tagging (${Object.keys(step.add).length} set, ${step.remove.length} removed)`;
     case "delete":

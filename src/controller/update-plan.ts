@@ -16,6 +16,7 @@ import {
 } from "./desired.js";
 import { type PlanInput, pascal, type Step, transitional } from "./plan-types.js";
 import { servedBy } from "./restart-plan.js";
+import { operationCall } from "./vpc-plan.js";
 
 export const correctable = (drift: Drift) => drift.fields.filter((f) => !drift.uncorrectable.includes(f));
 
@@ -59,6 +60,19 @@ export function snapshotName(applicationName: string, generation: number, now: D
   return applicationName.slice(0, 256 - suffix.length) + suffix;
 }
 
+/**
+ * The snapshot of a new operation. A generation can have several operations (a ConfigMap edit, a VPC
+ * change after an update): from the second on, the version it starts from keeps the name unique, so
+ * no operation ever restores the snapshot of an earlier one taken in the same second.
+ */
+export function operationSnapshotName(input: PlanInput, observed: ApplicationDetail): string {
+  const name = snapshotName(input.applicationName, input.generation, input.now);
+  const again = (input.status.snapshots ?? []).some(
+    (s) => s.generation === input.generation && s.reason === "BeforeUpdate",
+  );
+  return again ? `${name.slice(0, 240)}-v${observed.ApplicationVersionId ?? 0}` : name;
+}
+
 function updateTimedOut(input: PlanInput, op: UpdateOperation): boolean {
   const since = op.updateStartedAt ?? op.startedAt;
   const limit = (input.spec.rollback?.updateTimeoutSeconds ?? 900) * 1000;
@@ -71,6 +85,17 @@ export function record(snapshots: SnapshotRecord[] | undefined, entry: SnapshotR
 
 /** Resumes the operation recorded in status, from whatever step the last controller reached. */
 export function planOperation(
+  input: PlanInput,
+  observed: ApplicationDetail,
+  op: UpdateOperation,
+  drift: Drift,
+): Step {
+  // Adding or removing the VPC is the operation's one call when nothing else is left to update.
+  const step = planOperationStep(input, observed, op, drift);
+  return op.type === "Update" ? operationCall(input, observed, drift, step) : step;
+}
+
+function planOperationStep(
   input: PlanInput,
   observed: ApplicationDetail,
   op: UpdateOperation,

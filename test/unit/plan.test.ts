@@ -291,9 +291,21 @@ describe("planNextStep: drift", () => {
     expect(step).toMatchObject({ kind: "record", changes: { operation: { fields: ["checkpointing"] } } });
   });
 
-  it("reports adding a VPC as drift it does not correct", () => {
+  it("adds a VPC to a running application as a snapshot-first operation (issue 15)", () => {
     const s = { ...spec, vpc: { subnetIds: ["subnet-1"], securityGroupIds: ["sg-1"] } };
     const step = planNextStep(input({ spec: s, observed: observedFrom(spec, "RUNNING") }));
+    expect(step).toMatchObject({
+      kind: "record",
+      changes: { operation: { type: "Update", phase: "Snapshotting", fields: ["vpc"] } },
+    });
+  });
+
+  it("still reports a VPC change it will not retry after it failed for this generation", () => {
+    const s = { ...spec, vpc: { subnetIds: ["subnet-1"], securityGroupIds: ["sg-1"] } };
+    const failed = { generation: 1, message: "x", rolledBack: "None" as const };
+    const step = planNextStep(
+      input({ spec: s, observed: observedFrom(spec, "RUNNING"), status: { lastFailedUpdate: failed } }),
+    );
     expect(step.kind).toBe("steady");
     expect(step.kind === "steady" && step.message).toMatch(/drift not corrected.*vpc/);
   });

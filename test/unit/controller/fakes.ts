@@ -9,6 +9,8 @@ import type {
   RunConfiguration,
   SnapshotDetails,
   UpdateApplicationRequest,
+  VpcConfiguration,
+  VpcConfigurationDescription,
 } from "@aws-sdk/client-kinesis-analytics-v2";
 import pino from "pino";
 import { ConflictError, TerminalError } from "../../../src/aws/errors.js";
@@ -129,6 +131,44 @@ export class FakeManagedFlink implements ManagedFlinkApi {
     if (d.ApplicationStatus === "RUNNING") d.ApplicationStatus = "UPDATING";
     app.versions.set(d.ApplicationVersionId, structuredClone(d));
     return { detail: structuredClone(d), operationId: `op-${d.ApplicationVersionId}` };
+  }
+
+  /** Add/DeleteApplicationVpcConfiguration: a new version; a running application redeploys (UPDATING). */
+  private changeVpc(name: string, currentVersionId: number, vpcs: VpcConfigurationDescription[] | undefined) {
+    const app = this.app(name);
+    const d = app.detail;
+    if (currentVersionId !== d.ApplicationVersionId) {
+      throw new ConflictError("ConcurrentModificationException", "version moved");
+    }
+    d.ApplicationConfigurationDescription = {
+      ...d.ApplicationConfigurationDescription,
+      VpcConfigurationDescriptions: vpcs,
+    };
+    d.ApplicationVersionId = d.ApplicationVersionId! + 1;
+    if (d.ApplicationStatus === "RUNNING") d.ApplicationStatus = "UPDATING";
+    app.versions.set(d.ApplicationVersionId, structuredClone(d));
+    return { operationId: `op-${d.ApplicationVersionId}` };
+  }
+
+  async addVpcConfiguration(name: string, currentVersionId: number, vpc: VpcConfiguration) {
+    this.record("AddApplicationVpcConfiguration");
+    const description = {
+      VpcConfigurationId: "vpc-1",
+      VpcId: "vpc-0",
+      SubnetIds: vpc.SubnetIds,
+      SecurityGroupIds: vpc.SecurityGroupIds,
+    };
+    return this.changeVpc(name, currentVersionId, [description]);
+  }
+
+  async deleteVpcConfiguration(name: string, currentVersionId: number, id: string) {
+    this.record("DeleteApplicationVpcConfiguration");
+    const left = this.app(
+      name,
+    ).detail.ApplicationConfigurationDescription?.VpcConfigurationDescriptions?.filter(
+      (v) => v.VpcConfigurationId !== id,
+    );
+    return this.changeVpc(name, currentVersionId, left?.length ? left : undefined);
   }
 
   async startApplication(name: string, _run?: RunConfiguration) {
