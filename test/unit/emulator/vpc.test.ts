@@ -13,8 +13,8 @@ async function app() {
     codeChecker: { check: async () => undefined },
     clock,
   });
-  // biome-ignore lint/suspicious/noExplicitAny: outputs are read loosely here; the HTTP tests check their shapes.
   const call = async (op: string, input: Record<string, unknown>) =>
+    // biome-ignore lint/suspicious/noExplicitAny: outputs are read loosely here; the HTTP tests check their shapes.
     (await service.operations[op]!(input)) as any;
   await call("CreateApplication", {
     ApplicationName: "orders",
