@@ -40,9 +40,28 @@ export function planVpc(
   // A VPC change that failed for this generation is not tried again until the spec changes.
   if (input.status.lastFailedUpdate?.generation === input.generation) return undefined;
   const appStatus = observed.ApplicationStatus ?? "UNKNOWN";
-  if (appStatus === "RUNNING") return startUpdate(["vpc"]);
+  if (appStatus === "RUNNING") return restoresOlderState(observed) ?? startUpdate(["vpc"]);
   if (appStatus !== "READY") return undefined;
   return { kind: "vpc", change, currentVersionId: observed.ApplicationVersionId!, fields: ["vpc"] };
+}
+
+/**
+ * The VPC calls carry no RunConfigurationUpdate: the redeploy restores as the application's stored
+ * ApplicationRestoreConfiguration says. After an operator update that is RESTORE_FROM_CUSTOM_SNAPSHOT of
+ * that update's pre-update snapshot — older than the running state — so the call would rewind the job.
+ * Never silently: the change waits for the user to stop the application (then it is made at rest, and
+ * the next start restores as spec.restore says). ADR 0013.
+ */
+function restoresOlderState(observed: ApplicationDetail): Step | undefined {
+  const restore =
+    observed.ApplicationConfigurationDescription?.RunConfigurationDescription
+      ?.ApplicationRestoreConfigurationDescription;
+  if (restore?.ApplicationRestoreType !== "RESTORE_FROM_CUSTOM_SNAPSHOT") return undefined;
+  return {
+    kind: "stalled",
+    reason: "VpcChangeNeedsStop",
+    message: `adding or removing spec.vpc restarts the job from its configured restore snapshot ${restore.SnapshotName}, older than its current state; set spec.desiredState: Stopped to apply it at rest, then Running`,
+  };
 }
 
 /** The operation's one call: UpdateApplication, unless all that is left is adding or removing the VPC. */

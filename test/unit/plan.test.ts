@@ -300,6 +300,30 @@ describe("planNextStep: drift", () => {
     });
   });
 
+  it("never adds a VPC to a running application whose restart would restore an older custom snapshot", () => {
+    const s = { ...spec, vpc: { subnetIds: ["subnet-1"], securityGroupIds: ["sg-1"] } };
+    const observed = observedFrom(spec, "RUNNING", 3);
+    observed.ApplicationConfigurationDescription!.RunConfigurationDescription = {
+      ApplicationRestoreConfigurationDescription: {
+        ApplicationRestoreType: "RESTORE_FROM_CUSTOM_SNAPSHOT",
+        SnapshotName: "app-g2-20261126T120000Z",
+      },
+    };
+    expect(planNextStep(input({ spec: s, observed }))).toMatchObject({
+      kind: "stalled",
+      reason: "VpcChangeNeedsStop",
+      message: expect.stringContaining("app-g2-20261126T120000Z"),
+    });
+    // Stopped, it is applied at rest.
+    const stopped = planNextStep(
+      input({
+        spec: { ...s, desiredState: "Stopped" },
+        observed: { ...observed, ApplicationStatus: "READY" },
+      }),
+    );
+    expect(stopped).toMatchObject({ kind: "vpc", change: { kind: "add" } });
+  });
+
   it("still reports a VPC change it will not retry after it failed for this generation", () => {
     const s = { ...spec, vpc: { subnetIds: ["subnet-1"], securityGroupIds: ["sg-1"] } };
     const failed = { generation: 1, message: "x", rolledBack: "None" as const };
