@@ -39,6 +39,8 @@ async function main(): Promise<void> {
     concurrency: intEnv("MAX_CONCURRENT_RECONCILES", 4, 1),
     metricsPort: intEnv("METRICS_PORT", 8080),
     metricsHost: process.env.METRICS_HOST ?? "0.0.0.0",
+    probePort: process.env.HEALTH_PROBE_PORT ? intEnv("HEALTH_PROBE_PORT", 8081) : undefined,
+    metricsAuth: process.env.METRICS_AUTH === "true",
     identity: process.env.POD_NAME ?? `${hostname()}-${process.pid}`,
     leaderElection: leaderElect
       ? {

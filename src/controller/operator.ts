@@ -13,7 +13,7 @@ import { EventRecorder } from "./events.js";
 import { KubeClient, type KubeWrites } from "./kube.js";
 import type { ConfigMapLookup } from "./properties-from.js";
 import { FlinkApplicationReconciler } from "./reconciler.js";
-import { type HealthServer, startHealthServer } from "./runtime/http.js";
+import { startEndpoints } from "./runtime/endpoints.js";
 import { Informer } from "./runtime/informer.js";
 import { LeaderElector } from "./runtime/leader.js";
 import { reconcileLogger, withLogger } from "./runtime/log.js";
@@ -23,6 +23,7 @@ import {
   type OperatorMetrics,
   metrics as processMetrics,
 } from "./runtime/metrics.js";
+import { kubeMetricsAuthorizer } from "./runtime/metrics-auth.js";
 import { type ReconcileResult, WorkQueue } from "./runtime/queue.js";
 import { KubeTransport } from "./runtime/transport.js";
 
@@ -43,6 +44,10 @@ export interface OperatorConfig {
   concurrency: number;
   metricsPort: number;
   metricsHost?: string;
+  /** Serve the probes on this port and only /metrics on metricsPort (HEALTH_PROBE_PORT). */
+  probePort?: number;
+  /** /metrics requires a bearer token allowed `get` on /metrics (TokenReview + SubjectAccessReview). */
+  metricsAuth?: boolean;
   /** Identity in the Lease (the pod name). */
   identity: string;
   leaderElection?: {
@@ -62,7 +67,10 @@ export interface OperatorConfig {
 }
 
 export interface RunningOperator {
+  /** Where /metrics is served. */
   port: number;
+  /** Where /healthz and /readyz are served (the same port unless probePort was set). */
+  probePort: number;
   isLeader(): boolean;
   stop(): Promise<void>;
 }
@@ -100,11 +108,13 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
   });
 
   let synced = false;
-  const health: HealthServer = await startHealthServer({
-    port: cfg.metricsPort,
+  const health = await startEndpoints({
+    metricsPort: cfg.metricsPort,
+    probePort: cfg.probePort,
     host: cfg.metricsHost,
     isReady: () => synced,
     registry: metrics.registry,
+    authorizeMetrics: cfg.metricsAuth ? kubeMetricsAuthorizer(transport) : undefined,
   });
   // ConfigMaps sync before the first reconcile, or a referenced one would look missing.
   await Promise.all([...informers, ...(configMaps?.informers ?? [])].map((i) => i.start()));
@@ -115,6 +125,7 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
 
   return {
     port: health.port,
+    probePort: health.probePort,
     isLeader: work.leading,
     async stop() {
       for (const inf of [...informers, ...(configMaps?.informers ?? [])]) inf.stop();

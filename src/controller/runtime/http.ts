@@ -14,6 +14,10 @@ export interface HealthServerOptions {
    * case; this catches a loop that answers but is starved. Default 10 s.
    */
   maxEventLoopLagMs?: number;
+  /** Which endpoints this server answers: both by default; probes and metrics on separate ports otherwise. */
+  serve?: { probes: boolean; metrics: boolean };
+  /** When set, /metrics answers only scrapers it authorizes (metrics-auth.ts). */
+  authorizeMetrics?: (authorization: string | undefined) => Promise<number>;
 }
 
 export interface HealthServer {
@@ -66,6 +70,7 @@ function respond(opts: HealthServerOptions, maxLag: number, lagMs: () => number)
       res.end(body);
     };
     if (req.method !== "GET" && req.method !== "HEAD") return text(405, "method not allowed\n");
+    if (opts.serve && !opts.serve.probes && path !== "/metrics") return text(404, "not found\n");
     switch (path) {
       case "/healthz": {
         const lag = lagMs();
@@ -81,13 +86,30 @@ function respond(opts: HealthServerOptions, maxLag: number, lagMs: () => number)
         return ready ? text(200, "ok\n") : text(503, "not ready\n");
       }
       case "/metrics":
-        opts.registry.metrics().then(
-          (body) => text(200, body, opts.registry.contentType),
-          (err: unknown) => text(500, `metrics collection failed: ${String(err)}\n`),
-        );
-        return;
+        if (opts.serve && !opts.serve.metrics) return text(404, "not found\n");
+        if (opts.authorizeMetrics) {
+          opts.authorizeMetrics(req.headers.authorization).then(
+            (status) =>
+              status === 200
+                ? serveMetrics(opts, text)
+                : text(status, status === 401 ? "unauthorized\n" : "forbidden\n"),
+            (err: unknown) => text(500, `metrics authorization failed: ${String(err)}\n`),
+          );
+          return;
+        }
+        return serveMetrics(opts, text);
       default:
         return text(404, "not found\n");
     }
   };
+}
+
+function serveMetrics(
+  opts: HealthServerOptions,
+  text: (status: number, body: string, type?: string) => void,
+) {
+  opts.registry.metrics().then(
+    (body) => text(200, body, opts.registry.contentType),
+    (err: unknown) => text(500, `metrics collection failed: ${String(err)}\n`),
+  );
 }

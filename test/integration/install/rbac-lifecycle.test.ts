@@ -226,6 +226,9 @@ describe("calls outside the chart's RBAC are denied", () => {
       ["patch", "flinkapplications.managedflink.dev#status", ns],
       ["update", "flinkapplications.managedflink.dev#finalizers", ns],
       ["create", "events", ns],
+      // spec.environmentPropertiesFrom: ConfigMaps are read and watched, never written.
+      ["list", "configmaps", ns],
+      ["watch", "configmaps", ns],
       ["create", "leases.coordination.k8s.io", releaseNs],
       ["get", `leases.coordination.k8s.io/${leaseName}`, releaseNs],
       ["update", `leases.coordination.k8s.io/${leaseName}`, releaseNs],
@@ -233,7 +236,7 @@ describe("calls outside the chart's RBAC are denied", () => {
     const denied: [string, string, string | undefined][] = [
       ["list", "secrets", ns],
       ["get", "secrets", releaseNs],
-      ["list", "configmaps", ns],
+      ["update", "configmaps", ns],
       ["create", "pods", ns],
       ["create", "flinkapplications.managedflink.dev", ns],
       ["update", "flinkapplications.managedflink.dev", ns],

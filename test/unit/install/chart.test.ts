@@ -297,3 +297,29 @@ describe("values.schema.json", () => {
     expect(r.output).toContain(message);
   });
 });
+
+describe("helm template with metrics.auth.enabled", () => {
+  const objs = parseObjects(helmTemplate({ values: { metrics: { auth: { enabled: true } } } }));
+  const deploy = find(objs, "Deployment", "mfo-managed-flink-operator", "mfo-system");
+  // biome-ignore lint/suspicious/noExplicitAny: the rendered pod spec is read loosely.
+  const container = (deploy.spec as any).template.spec.containers[0];
+
+  it("turns on METRICS_AUTH and moves the anonymous probes to their own port", () => {
+    const env = Object.fromEntries(
+      container.env.map((e: { name: string; value?: string }) => [e.name, e.value]),
+    );
+    expect(env).toMatchObject({ METRICS_AUTH: "true", HEALTH_PROBE_PORT: "8081", METRICS_PORT: "8080" });
+    expect(container.ports.map((p: { name: string }) => p.name)).toEqual(["metrics", "probes"]);
+    expect(container.livenessProbe.httpGet.port).toBe("probes");
+    expect(container.readinessProbe.httpGet.port).toBe("probes");
+  });
+
+  it("lets the controller create TokenReviews and SubjectAccessReviews, and offers a metrics-reader role", () => {
+    expect(ruleLines(find(objs, "ClusterRole", "mfo-managed-flink-operator-metrics-auth"))).toEqual([
+      "authentication.k8s.io/tokenreviews: create",
+      "authorization.k8s.io/subjectaccessreviews: create",
+    ]);
+    const reader = find(objs, "ClusterRole", "mfo-managed-flink-operator-metrics-reader");
+    expect(reader.rules).toEqual([{ nonResourceURLs: ["/metrics"], verbs: ["get"] }]);
+  });
+});
