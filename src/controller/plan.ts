@@ -15,7 +15,7 @@ import {
   runConfiguration,
 } from "./desired.js";
 import { type Ownership, type PlanInput, pascal, type Step, transitional } from "./plan-types.js";
-import { propertiesApplied } from "./properties-plan.js";
+import { failedAlready, propertiesApplied } from "./properties-plan.js";
 import { planRestart, restartOfOperation, restartServedByStart } from "./restart-plan.js";
 import { finishScheduled, scheduleRecheck } from "./schedule-plan.js";
 import { planSnapshots } from "./snapshot-plan.js";
@@ -153,7 +153,7 @@ function planChange(input: PlanInput, observed: ApplicationDetail, drift: Drift)
   const appStatus = observed.ApplicationStatus ?? "UNKNOWN";
   const failed = input.status.lastFailedUpdate;
   const restarting = appStatus === "READY" && (input.spec.desiredState ?? "Running") === "Running";
-  if (failed?.generation === input.generation && (drift.update || restarting)) {
+  if (failed && failedAlready(input) && (drift.update || restarting)) {
     // Never loop: this generation's update failed once — neither update again nor start the failed
     // version again (it fell to READY on it); a spec change is needed to try again.
     return {
@@ -190,6 +190,7 @@ function startUpdate(
     fields,
     // A configuration update restarts the job too, so it also serves pending restart nonces.
     ...restartOfOperation(input),
+    ...(input.propertiesFrom ? { propertiesHash: input.propertiesFrom.hash } : {}),
   };
   const how = snapshotFirst
     ? ` after snapshot ${operation.snapshotName}`

@@ -10,3 +10,15 @@ export function propertiesApplied(input: PlanInput): { changes?: StatusChanges }
     return {};
   return { changes: { propertiesFrom: want ?? null } };
 }
+
+/**
+ * Whether the last failed update is the one this spec and ConfigMap content would make again: a
+ * failed update is not retried until the spec (generation) or the ConfigMap content (hash) changes.
+ */
+export function failedAlready(input: PlanInput): boolean {
+  const failed = input.status.lastFailedUpdate;
+  return (
+    failed?.generation === input.generation &&
+    (failed.propertiesHash ?? "") === (input.propertiesFrom?.hash ?? "")
+  );
+}

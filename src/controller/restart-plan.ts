@@ -13,6 +13,7 @@
 import type { ApplicationDetail } from "@aws-sdk/client-kinesis-analytics-v2";
 import type { UpdateOperation } from "../crds/types.generated.js";
 import type { PlanInput, StatusChanges, Step } from "./plan-types.js";
+import { failedAlready } from "./properties-plan.js";
 
 type Input = Pick<PlanInput, "spec" | "status">;
 
@@ -71,7 +72,7 @@ export function planRestart(
 ): Step | undefined {
   const changes = pendingChanges(input);
   if (!changes) return undefined;
-  if (input.status.lastFailedUpdate?.generation === input.generation) return undefined;
+  if (failedAlready(input)) return undefined;
   const appStatus = observed.ApplicationStatus ?? "UNKNOWN";
   if (appStatus === "RUNNING") {
     return startUpdate(pendingRedeploy(input) !== undefined ? ["restore"] : ["restartNonce"]);

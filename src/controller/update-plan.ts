@@ -274,6 +274,7 @@ function updateFailed(
     message,
     rolledBack,
     time: input.now.toISOString(),
+    ...(op.propertiesHash ? { propertiesHash: op.propertiesHash } : {}),
   };
   const restore = input.spec.rollback?.onFailure === "RestorePreviousVersion" && rolledBack === "None";
   return {

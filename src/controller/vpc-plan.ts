@@ -10,6 +10,7 @@ import type { ApplicationDetail, VpcConfiguration } from "@aws-sdk/client-kinesi
 import type { FlinkApplicationSpec } from "../crds/types.generated.js";
 import type { Drift } from "./desired.js";
 import type { PlanInput, Step } from "./plan-types.js";
+import { failedAlready } from "./properties-plan.js";
 
 export type VpcChange =
   | { kind: "add"; vpc: VpcConfiguration }
@@ -38,7 +39,7 @@ export function planVpc(
   const change = vpcChange(input.spec, observed);
   if (!change) return undefined;
   // A VPC change that failed for this generation is not tried again until the spec changes.
-  if (input.status.lastFailedUpdate?.generation === input.generation) return undefined;
+  if (failedAlready(input)) return undefined;
   const appStatus = observed.ApplicationStatus ?? "UNKNOWN";
   if (appStatus === "RUNNING") return restoresOlderState(observed) ?? startUpdate(["vpc"]);
   if (appStatus !== "READY") return undefined;

@@ -506,6 +506,7 @@ const status = obj(
         restoreFrom: str(
           "The snapshot the update restores instead of its own pre-update snapshot (spec.restore.redeployNonce).",
         ),
+        propertiesHash: str("status.propertiesFrom.hash of the ConfigMap content this operation applies."),
       },
       { required: ["type", "generation", "phase", "startedAt"], tsName: "UpdateOperation" },
     ),
@@ -553,6 +554,9 @@ const status = obj(
         snapshotName: str("The pre-update snapshot."),
         fromVersionId: int("ApplicationVersionId before the update."),
         message: str("What failed, with AWS's operation failure details when there are any."),
+        propertiesHash: str(
+          "The ConfigMap content hash of the failed update: an edit of the ConfigMap tries again, as a spec change does.",
+        ),
         rolledBack: str("None, Service (system rollback) or Operator (RestorePreviousVersion).", {
           enum: ["None", "Service", "Operator"],
         }),

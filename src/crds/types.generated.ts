@@ -274,6 +274,8 @@ export interface FailedUpdate {
   fromVersionId?: number;
   /** What failed, with AWS's operation failure details when there are any. */
   message?: string;
+  /** The ConfigMap content hash of the failed update: an edit of the ConfigMap tries again, as a spec change does. */
+  propertiesHash?: string;
   /** None, Service (system rollback) or Operator (RestorePreviousVersion). */
   rolledBack?: "None" | "Service" | "Operator";
   /** When the failure was seen. */
@@ -338,6 +340,8 @@ export interface UpdateOperation {
   redeployNonce?: string;
   /** The snapshot the update restores instead of its own pre-update snapshot (spec.restore.redeployNonce). */
   restoreFrom?: string;
+  /** status.propertiesFrom.hash of the ConfigMap content this operation applies. */
+  propertiesHash?: string;
 }
 
 /** The artifact last verified and uploaded, so an unchanged spec.code.artifact costs no S3 call. */

@@ -84,6 +84,34 @@ describe("properties from ConfigMaps", () => {
     expect(w.writes()).toEqual([]);
   });
 
+  it("after a failed update, fixing the ConfigMap tries again (as a spec change would)", async () => {
+    const w = world(flinkApp(from), undefined, new Map([["team-a/orders-config", cm({ a: "1" })]]));
+    await w.untilReady();
+    w.configMaps.set("team-a/orders-config", cm({ a: "broken" }, "2"));
+    for (let i = 0; i < 4 && !w.aws.calls.includes("UpdateApplication"); i++) {
+      await w.reconcile();
+      w.aws.settle();
+    }
+    // The job fails on the new properties: the service leaves it READY on the new version.
+    w.aws.apps.get("orders")!.detail.ApplicationStatus = "READY";
+    await w.reconcile();
+    expect(w.kube.obj.status?.lastFailedUpdate).toMatchObject({
+      generation: 1,
+      propertiesHash: contentHash({ Job: { a: "broken" } }),
+    });
+    const calls = w.aws.calls.length;
+    await w.reconcile();
+    expect(w.condition("Stalled")).toMatchObject({ status: "True", reason: "UpdateFailed" });
+    expect(w.aws.calls.slice(calls)).toEqual(["DescribeApplication"]);
+
+    w.configMaps.set("team-a/orders-config", cm({ a: "fixed" }, "3"));
+    await w.untilReady();
+    expect(w.aws.updates.at(-1)?.ApplicationConfigurationUpdate?.EnvironmentPropertyUpdates).toEqual({
+      PropertyGroups: [{ PropertyGroupId: "Job", PropertyMap: { a: "fixed" } }],
+    });
+    expect(w.aws.calls.slice(calls)).toContain("StartApplication");
+  });
+
   it("refuses a Secret, a group defined twice and an empty ConfigMap, naming the field", () => {
     const spec = flinkApp().spec;
     const lookup = () => cm({});
