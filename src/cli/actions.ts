@@ -149,8 +149,11 @@ function served(
   );
   const version = after.status?.applicationVersionId;
   const snap = before ? `; snapshot ${before.name} kept the previous state` : "";
+  const status = after.status?.applicationStatus ?? "?";
+  // A stopped application is not restarted: the operator only records the request (ADR 0013).
+  const done = status === "RUNNING" ? what : `recorded; the application is ${status}, nothing was restarted`;
   return {
-    text: `${name}: ${what} (version ${version ?? "?"}, ${after.status?.applicationStatus ?? "?"})${snap}`,
+    text: `${name}: ${done} (version ${version ?? "?"}, ${status})${snap}`,
     json: {
       ...json,
       applicationStatus: after.status?.applicationStatus,

@@ -1,6 +1,8 @@
 // kubectl-flinkapp against the local stack: the real plugin process, the real kube-apiserver, the
 // operator, the emulator for Managed Flink and moto for CloudWatch Logs — as a user runs it.
 import { spawn } from "node:child_process";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   CloudWatchLogsClient,
@@ -10,6 +12,7 @@ import {
 } from "@aws-sdk/client-cloudwatch-logs";
 import { CreateApplicationCommand } from "@aws-sdk/client-kinesis-analytics-v2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { binaryPaths } from "../../../src/localstack/binaries.js";
 import { waitFor } from "../../../src/localstack/processes.js";
 import { type EmulatorCall, Harness, isReady } from "../operator/harness.js";
 
@@ -110,6 +113,31 @@ describe("kubectl-flinkapp", () => {
     const usage = await cli("scale", name);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain("expected NAME N");
+  });
+
+  it("runs as `kubectl flinkapp`: kubectl finds kubectl-flinkapp on PATH", async () => {
+    const bin = mkdtempSync(join(tmpdir(), "flinkapp-bin-"));
+    const shim = join(bin, "kubectl-flinkapp");
+    writeFileSync(
+      shim,
+      `#!/bin/sh\nexec "${process.execPath}" --import tsx "${join(repoRoot, "src/cli/main.ts")}" "$@"\n`,
+    );
+    chmodSync(shim, 0o755);
+    const r = await new Promise<Run>((resolve) => {
+      const p = spawn(
+        binaryPaths().kubectl,
+        // kubectl looks plugins up by the first arguments: flags come after the plugin's name.
+        ["flinkapp", "status", name, "-n", h.namespace, "--kubeconfig", h.stack.kubeconfigPath],
+        { cwd: repoRoot, env: { ...env, PATH: `${bin}:${env.PATH}` } },
+      );
+      let stdout = "";
+      let stderr = "";
+      p.stdout.on("data", (d) => (stdout += d));
+      p.stderr.on("data", (d) => (stderr += d));
+      p.on("exit", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
+    expect(r.stdout, r.stderr).toMatch(/Status:\s+RUNNING/);
+    expect(r.code).toBe(0);
   });
 
   it("status: one screen, and the same as JSON", async () => {
