@@ -115,12 +115,7 @@ const actions: { [K in Step["kind"]]: Action<K> } = {
   },
   update: async (x, step) => {
     const { operationId } = await x.target.api.updateApplication(step.request);
-    const op = step.changes?.operation;
-    // The OperationId lets a later failure be explained from DescribeApplicationOperation.
-    const done: Step =
-      operationId && op ? { ...step, changes: { ...step.changes, operation: { ...op, operationId } } } : step;
-    await x.announce(done, "Updating");
-    return poll(x, done);
+    return updating(x, step, operationId);
   },
   vpc: async (x, step) => {
     const { api, applicationName: name } = x.target;
@@ -128,11 +123,7 @@ const actions: { [K in Step["kind"]]: Action<K> } = {
       step.change.kind === "add"
         ? await api.addVpcConfiguration(name, step.currentVersionId, step.change.vpc)
         : await api.deleteVpcConfiguration(name, step.currentVersionId, step.change.vpcConfigurationId);
-    const op = step.changes?.operation;
-    const done: Step =
-      operationId && op ? { ...step, changes: { ...step.changes, operation: { ...op, operationId } } } : step;
-    await x.announce(done, "Updating");
-    return poll(x, done);
+    return updating(x, step, operationId);
   },
   record: async (x, step) => {
     await x.announce(step, step.reason, step.message);
@@ -188,6 +179,16 @@ const actions: { [K in Step["kind"]]: Action<K> } = {
     return poll(x, step);
   },
 };
+
+/** An update-like call was accepted: its OperationId goes into the recorded operation, then poll. */
+async function updating(x: Context, step: Step, operationId: string | undefined): Promise<Executed> {
+  const op = step.changes?.operation;
+  // The OperationId lets a later failure be explained from DescribeApplicationOperation.
+  const done: Step =
+    operationId && op ? { ...step, changes: { ...step.changes, operation: { ...op, operationId } } } : step;
+  await x.announce(done, "Updating");
+  return poll(x, done);
+}
 
 /** Adds DescribeApplicationOperation's failure details to the failure report, where there are any. */
 async function explainFailure(x: Context, step: StepOf<"updateFailed">): Promise<StepOf<"updateFailed">> {

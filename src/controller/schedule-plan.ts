@@ -7,7 +7,7 @@ import type { ApplicationDetail } from "@aws-sdk/client-kinesis-analytics-v2";
 import { NotFound } from "../aws/managed-flink.js";
 import type { FlinkApplicationSpec, ScheduledSnapshot } from "../crds/types.generated.js";
 import type { PlanInput, Step } from "./plan-types.js";
-import { record, snapshotRecord } from "./update-plan.js";
+import { record, snapshotRecord, utcStamp } from "./update-plan.js";
 
 /** "6h", "90m", "1h30m" (the CRD's pattern) in milliseconds; undefined when there is no schedule. */
 export function scheduleInterval(spec: FlinkApplicationSpec): number | undefined {
@@ -17,11 +17,7 @@ export function scheduleInterval(spec: FlinkApplicationSpec): number | undefined
 }
 
 export function scheduledSnapshotName(applicationName: string, now: Date): string {
-  const stamp = now
-    .toISOString()
-    .replace(/[-:]/g, "")
-    .replace(/\.\d+Z$/, "Z");
-  const suffix = `-scheduled-${stamp}`;
+  const suffix = `-scheduled-${utcStamp(now)}`;
   return applicationName.slice(0, 256 - suffix.length) + suffix;
 }
 

@@ -52,11 +52,7 @@ export function updateRequest(
 
 /** `<application>-g<generation>-<UTC time>`: unique per update, and within AWS's 1-256 [a-zA-Z0-9_.-]. */
 export function snapshotName(applicationName: string, generation: number, now: Date): string {
-  const stamp = now
-    .toISOString()
-    .replace(/[-:]/g, "")
-    .replace(/\.\d+Z$/, "Z");
-  const suffix = `-g${generation}-${stamp}`;
+  const suffix = `-g${generation}-${utcStamp(now)}`;
   return applicationName.slice(0, 256 - suffix.length) + suffix;
 }
 
@@ -71,6 +67,14 @@ export function operationSnapshotName(input: PlanInput, observed: ApplicationDet
     (s) => s.generation === input.generation && s.reason === "BeforeUpdate",
   );
   return again ? `${name.slice(0, 240)}-v${observed.ApplicationVersionId ?? 0}` : name;
+}
+
+/** 20261129T120000Z: sorts by time and fits AWS's snapshot names. */
+export function utcStamp(now: Date): string {
+  return now
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
 }
 
 function updateTimedOut(input: PlanInput, op: UpdateOperation): boolean {
