@@ -113,11 +113,16 @@ const actions: { [K in Step["kind"]]: Action<K> } = {
     return poll(x, step);
   },
   update: async (x, step) => {
-    const { operationId } = await x.target.api.updateApplication(step.request);
+    const { operationId, detail } = await x.target.api.updateApplication(step.request);
     const op = step.changes?.operation;
-    // The OperationId lets a later failure be explained from DescribeApplicationOperation.
-    const done: Step =
-      operationId && op ? { ...step, changes: { ...step.changes, operation: { ...op, operationId } } } : step;
+    const changes = {
+      ...step.changes,
+      // The OperationId lets a later failure be explained from DescribeApplicationOperation.
+      ...(operationId && op ? { operation: { ...op, operationId } } : {}),
+      // The version this update produced: drift still there on it is reported, not updated again.
+      lastUpdate: { generation: x.target.generation, versionId: detail.ApplicationVersionId },
+    };
+    const done: Step = { ...step, changes };
     await x.announce(done, "Updating");
     return poll(x, done);
   },

@@ -7,6 +7,7 @@ import type {
 } from "@aws-sdk/client-kinesis-analytics-v2";
 import type { Observed } from "../aws/managed-flink.js";
 import type {
+  AppliedUpdate,
   FailedUpdate,
   FlinkApplicationSpec,
   FlinkApplicationStatus,
@@ -59,6 +60,7 @@ export interface StatusChanges {
   lastSnapshotRequest?: string;
   lastFailedUpdate?: FailedUpdate | null;
   artifact?: ResolvedArtifact;
+  lastUpdate?: AppliedUpdate;
 }
 
 export type Step = (

@@ -53,6 +53,7 @@ export function nextStatus(t: Target, before: FlinkApplicationStatus, r: Recorde
     snapshots: before.snapshots,
     lastSnapshotRequest: before.lastSnapshotRequest,
     lastFailedUpdate: before.lastFailedUpdate,
+    lastUpdate: before.lastUpdate,
   };
   if (step?.changes && !failure) {
     for (const [k, v] of Object.entries(step.changes)) {

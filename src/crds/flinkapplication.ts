@@ -174,7 +174,9 @@ const spec = obj(
           minimum: 1,
           maximum: 8,
         }),
-        autoScaling: bool("Let the service raise current parallelism above the configured value under load."),
+        autoScaling: bool(
+          "Let the service raise current parallelism above the configured value under load. Omitted: left as the service has it (on by default), so `kubectl scale` keeps it.",
+        ),
       },
       { tsName: "ParallelismSpec" },
     ),
@@ -451,6 +453,14 @@ const status = obj(
       { maxItems: 64 },
     ),
     lastSnapshotRequest: str("The spec.snapshots.request token last served."),
+    lastUpdate: obj(
+      "The last UpdateApplication the operator made. If the same drift remains on that version, it is reported, not updated again.",
+      {
+        generation: int("metadata.generation the update applied."),
+        versionId: int("The application version the update produced."),
+      },
+      { tsName: "AppliedUpdate" },
+    ),
     lastFailedUpdate: obj(
       "The last update that failed. Its generation is not tried again; change the spec to try again.",
       {

@@ -110,7 +110,7 @@ export interface ParallelismSpec {
   parallelism?: number;
   /** Parallel tasks per KPU (shape ParallelismPerKPU, at least 1). */
   parallelismPerKPU?: number;
-  /** Let the service raise current parallelism above the configured value under load. */
+  /** Let the service raise current parallelism above the configured value under load. Omitted: left as the service has it (on by default), so `kubectl scale` keeps it. */
   autoScaling?: boolean;
 }
 
@@ -204,6 +204,8 @@ export interface FlinkApplicationStatus {
   snapshots?: SnapshotRecord[];
   /** The spec.snapshots.request token last served. */
   lastSnapshotRequest?: string;
+  /** The last UpdateApplication the operator made. If the same drift remains on that version, it is reported, not updated again. */
+  lastUpdate?: AppliedUpdate;
   /** The last update that failed. Its generation is not tried again; change the spec to try again. */
   lastFailedUpdate?: FailedUpdate;
   /** The last error, kept until a reconcile succeeds. */
@@ -240,6 +242,14 @@ export interface FailedUpdate {
   rolledBack?: "None" | "Service" | "Operator";
   /** When the failure was seen. */
   time?: string;
+}
+
+/** The last UpdateApplication the operator made. If the same drift remains on that version, it is reported, not updated again. */
+export interface AppliedUpdate {
+  /** metadata.generation the update applied. */
+  generation?: number;
+  /** The application version the update produced. */
+  versionId?: number;
 }
 
 /** One snapshot. */

@@ -44,6 +44,8 @@ export class FakeManagedFlink implements ManagedFlinkApi {
   readonly calls: string[] = [];
   /** The next call of this operation throws this error once. */
   readonly failNext = new Map<string, Error>();
+  /** How DescribeApplication reports an application; a test can make it report less, or differently. */
+  report: (detail: ApplicationDetail) => ApplicationDetail = (d) => d;
 
   private app(name: string): App {
     const app = this.apps.get(name);
@@ -77,7 +79,7 @@ export class FakeManagedFlink implements ManagedFlinkApi {
   async describeApplication(name: string) {
     this.record("DescribeApplication");
     const app = this.apps.get(name);
-    return app ? structuredClone(app.detail) : NotFound;
+    return app ? this.report(structuredClone(app.detail)) : NotFound;
   }
 
   async createApplication(input: CreateApplicationRequest) {

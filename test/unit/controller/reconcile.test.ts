@@ -1,5 +1,6 @@
 // The whole reconcile (observe → plan → execute → record) against behaving fakes of the AWS port and
 // the Kubernetes client: the unit tier for what the integration tests show on the real parts.
+import type { ApplicationDetail } from "@aws-sdk/client-kinesis-analytics-v2";
 import { describe, expect, it } from "vitest";
 import { ConflictError, RecoverableError, TerminalError } from "../../../src/aws/errors.js";
 import { finalizer } from "../../../src/controller/reconciler.js";
@@ -168,5 +169,65 @@ describe("a configuration field added in one place (ADR 0009): spec.encryption",
     await w.reconcile();
     await w.reconcile();
     expect(w.aws.calls.slice(calls).filter((c) => c === "UpdateApplication")).toEqual([]);
+  });
+});
+
+describe("bounded convergence (issue 14)", () => {
+  const flinkOf = (d: ApplicationDetail) =>
+    d.ApplicationConfigurationDescription!.FlinkApplicationConfigurationDescription!;
+
+  it("treats what DescribeApplication leaves out as unknown, not drift", async () => {
+    const w = world(
+      flinkApp({
+        checkpointing: { intervalMillis: 30_000 },
+        monitoring: { logLevel: "WARN" },
+        parallelism: { parallelism: 3 },
+      }),
+    );
+    w.aws.report = (d) => {
+      const f = flinkOf(d);
+      delete f.CheckpointConfigurationDescription;
+      delete f.MonitoringConfigurationDescription;
+      const p = f.ParallelismConfigurationDescription!;
+      f.ParallelismConfigurationDescription = {
+        Parallelism: p.Parallelism,
+        CurrentParallelism: p.CurrentParallelism,
+      };
+      return d;
+    };
+    await w.untilReady();
+    for (let i = 0; i < 3; i++) await w.reconcile();
+    expect(w.aws.calls).not.toContain("UpdateApplication");
+    expect(w.condition("Ready")?.status).toBe("True");
+  });
+
+  it("updates once, then reports drift that the update did not remove instead of updating again", async () => {
+    const w = world(flinkApp({ parallelism: { parallelism: 2 } }));
+    await w.untilReady();
+    // A service that normalises parallelism to 2 whatever it is asked for.
+    w.aws.report = (d) => {
+      flinkOf(d).ParallelismConfigurationDescription!.Parallelism = 2;
+      return d;
+    };
+    w.bump({ parallelism: { parallelism: 5 } });
+    for (let i = 0; i < 12; i++) {
+      await w.reconcile();
+      w.aws.settle();
+    }
+    expect(w.aws.calls.filter((c) => c === "UpdateApplication")).toHaveLength(1);
+    expect(w.condition("Stalled")).toMatchObject({ status: "True", reason: "DriftPersists" });
+    expect(w.condition("Stalled")?.message).toMatch(
+      /parallelism as .*"parallelism":2.*asks for .*"parallelism":5/,
+    );
+  });
+
+  it("keeps autoscaling as the service has it when spec.parallelism omits it (kubectl scale)", async () => {
+    const w = world();
+    await w.untilReady();
+    w.bump({ parallelism: { parallelism: 4 } });
+    await w.reconcile();
+    await w.untilReady();
+    const p = flinkOf(w.aws.apps.get("orders")!.detail).ParallelismConfigurationDescription!;
+    expect(p).toMatchObject({ ConfigurationType: "CUSTOM", Parallelism: 4, AutoScalingEnabled: true });
   });
 });
