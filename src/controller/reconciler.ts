@@ -5,7 +5,7 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import type { Logger } from "pino";
 import type { ArtifactPolicy } from "../artifacts/index.js";
-import { ConflictError, classifyAwsError, TerminalError } from "../aws/errors.js";
+import { ConflictError, classifyAwsError, ExternalError, TerminalError } from "../aws/errors.js";
 import type { ManagedFlinkClients } from "../aws/managed-flink.js";
 import type { FlinkApplication } from "../crds/types.generated.js";
 import { codeToRun } from "./artifact.js";
@@ -32,6 +32,8 @@ export interface ReconcilerOptions {
   pollIntervalMs: number;
   /** How soon to retry after ResourceInUse / ConcurrentModification. */
   conflictRetryMs?: number;
+  /** How soon to retry after an error whose fix lies outside the spec (AccessDenied, quotas); 5 min. */
+  externalRetryMs?: number;
   now?: () => Date;
   /** Where artifact URLs may point (the SSRF guard); the default allows public https only. */
   artifactPolicy?: ArtifactPolicy;
@@ -128,6 +130,7 @@ export class FlinkApplicationReconciler {
       message: e.message,
       operation: e.operation,
       terminal: e instanceof TerminalError,
+      external: e instanceof ExternalError,
     };
     log.warn({ step: at.step?.kind, errorType: e.type, err: e.message }, "reconcile step failed");
     // One event per distinct error, not one per retry.
@@ -139,6 +142,7 @@ export class FlinkApplicationReconciler {
     if (e instanceof ConflictError)
       return { requeueAfterMs: this.o.conflictRetryMs ?? this.o.pollIntervalMs };
     if (e instanceof TerminalError) return {};
+    if (e instanceof ExternalError) return { requeueAfterMs: this.o.externalRetryMs ?? 300_000 };
     throw e;
   }
 

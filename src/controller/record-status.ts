@@ -9,12 +9,13 @@ import type { Observation, Target } from "./observe.js";
 import type { Step } from "./plan.js";
 import { compact, lastErrorOf, nextConditions, observedFields, outcomeOf, sameJson } from "./status.js";
 
-/** A failed call, classified: terminal failures wait for a spec change. */
+/** A failed call, classified: terminal failures wait for a spec change, external ones for someone to act. */
 export interface Failure {
   type: string;
   message: string;
   operation?: string;
   terminal: boolean;
+  external?: boolean;
 }
 
 export interface Recorded {

@@ -2,7 +2,7 @@
 // the Kubernetes client: the unit tier for what the integration tests show on the real parts.
 import type { ApplicationDetail } from "@aws-sdk/client-kinesis-analytics-v2";
 import { describe, expect, it } from "vitest";
-import { ConflictError, RecoverableError, TerminalError } from "../../../src/aws/errors.js";
+import { ConflictError, ExternalError, RecoverableError, TerminalError } from "../../../src/aws/errors.js";
 import { finalizer } from "../../../src/controller/reconciler.js";
 import { KubeApiError } from "../../../src/controller/runtime/transport.js";
 import type { FlinkApplication } from "../../../src/crds/types.generated.js";
@@ -105,6 +105,18 @@ describe("reconcile", () => {
     expect(w.condition("Reconciling")).toMatchObject({ status: "True", reason: "RetryingAfterError" });
     await w.untilReady();
     expect(w.kube.obj.status?.lastError).toBeUndefined();
+  });
+
+  it("reports an error whose fix lies outside the spec as Stalled and retries it on a long backoff", async () => {
+    const w = world();
+    await w.reconcile();
+    w.aws.failNext.set("CreateApplication", new ExternalError("AccessDeniedException", "not authorized"));
+    expect(await w.reconcile()).toEqual({ requeueAfterMs: 300_000 });
+    expect(w.condition("Stalled")).toMatchObject({ status: "True", reason: "AccessDeniedException" });
+    expect(w.kube.obj.status?.lastError?.terminal).toBe(false);
+    // Fixed in IAM, not in the spec: the retry goes through without a new generation.
+    await w.untilReady();
+    expect(w.kube.obj.metadata.generation).toBe(1);
   });
 
   it("hands an API server error to the queue as it is, never through the AWS classifier", async () => {
