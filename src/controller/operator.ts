@@ -10,6 +10,7 @@ import { group, plural, version } from "../crds/flinkapplication.js";
 import type { FlinkApplication } from "../crds/types.generated.js";
 import { EventRecorder } from "./events.js";
 import { KubeClient, type KubeWrites } from "./kube.js";
+import { needsReconcile } from "./predicates.js";
 import { FlinkApplicationReconciler } from "./reconciler.js";
 import { type HealthServer, startHealthServer } from "./runtime/http.js";
 import { Informer } from "./runtime/informer.js";
@@ -248,7 +249,10 @@ function informer(
     listPath,
     resyncPeriodMs: cfg.resyncPeriodMs,
     onAdd: enqueue,
-    onUpdate: enqueue,
+    // Our own status writes come back as updates: only changes that ask for action are reconciled.
+    onUpdate: (obj, old) => {
+      if (needsReconcile(obj, old)) enqueue(obj);
+    },
     onDelete: () => {},
     onResync: enqueue,
     log: cfg.log,
