@@ -69,7 +69,7 @@ const actions: { [K in Step["kind"]]: Action<K> } = {
     const stalled = x.target.obj.status?.conditions?.find((c) => c.type === "Stalled");
     if (stalled?.reason !== step.reason)
       await x.events.record(x.target.obj, "Warning", step.reason, step.message);
-    return idle(step);
+    return step.retryAfterMs ? { step, result: { requeueAfterMs: step.retryAfterMs } } : idle(step);
   },
   addFinalizer: async (x, step) => {
     await x.kube.setFinalizers(x.target.obj, [...withoutFinalizer(x.target.obj), finalizer]);

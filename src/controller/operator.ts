@@ -52,6 +52,8 @@ export interface OperatorConfig {
     retryPeriodMs?: number;
   };
   metrics?: OperatorMetrics;
+  /** AWS writes allowed per application per hour; a loop stops there (MAX_AWS_WRITES_PER_APPLICATION_PER_HOUR). */
+  maxWritesPerHour?: number;
   /** The SSRF guard for artifact URLs (ARTIFACT_ALLOWED_HOSTS / ARTIFACT_ALLOWED_CIDRS). */
   artifactPolicy?: ArtifactPolicy;
   /** Called after every reconcile of a key, for tests and diagnostics. */
@@ -123,6 +125,8 @@ function newReconciler(cfg: OperatorConfig, writes: KubeWrites, metrics: Operato
     defaultRegion: cfg.defaultRegion,
     pollIntervalMs: cfg.pollIntervalMs,
     artifactPolicy: cfg.artifactPolicy,
+    maxWritesPerHour: cfg.maxWritesPerHour,
+    onWriteCapReached: metrics.writeCapReached,
   });
 }
 

@@ -20,7 +20,7 @@ import {
 } from "../../../src/aws/managed-flink.js";
 import { EventRecorder } from "../../../src/controller/events.js";
 import type { KubeWrites } from "../../../src/controller/kube.js";
-import { FlinkApplicationReconciler } from "../../../src/controller/reconciler.js";
+import { FlinkApplicationReconciler, type ReconcilerOptions } from "../../../src/controller/reconciler.js";
 import type { FlinkApplication, FlinkApplicationStatus } from "../../../src/crds/types.generated.js";
 import { applyConfigurationUpdate, describeConfiguration } from "../../../src/emulator/configuration.js";
 
@@ -238,7 +238,11 @@ export class FakeKube implements KubeWrites {
   }
 }
 
-export function reconcilerFor(aws: FakeManagedFlink, kube: FakeKube) {
+export function reconcilerFor(
+  aws: FakeManagedFlink,
+  kube: FakeKube,
+  options: Partial<ReconcilerOptions> = {},
+) {
   const log = pino({ level: "silent" });
   return new FlinkApplicationReconciler({
     kube,
@@ -248,6 +252,7 @@ export function reconcilerFor(aws: FakeManagedFlink, kube: FakeKube) {
     defaultRegion: "us-east-1",
     pollIntervalMs: 1000,
     now: () => new Date("2026-11-29T12:00:00Z"),
+    ...options,
   });
 }
 

@@ -3,15 +3,15 @@
 import type { ApplicationDetail } from "@aws-sdk/client-kinesis-analytics-v2";
 import { describe, expect, it } from "vitest";
 import { ConflictError, ExternalError, RecoverableError, TerminalError } from "../../../src/aws/errors.js";
-import { finalizer } from "../../../src/controller/reconciler.js";
+import { finalizer, type ReconcilerOptions } from "../../../src/controller/reconciler.js";
 import { KubeApiError } from "../../../src/controller/runtime/transport.js";
 import type { FlinkApplication } from "../../../src/crds/types.generated.js";
 import { FakeKube, FakeManagedFlink, flinkApp, reconcilerFor } from "./fakes.js";
 
-function world(obj: FlinkApplication = flinkApp()) {
+function world(obj: FlinkApplication = flinkApp(), options: Partial<ReconcilerOptions> = {}) {
   const aws = new FakeManagedFlink();
   const kube = new FakeKube(obj);
-  const reconciler = reconcilerFor(aws, kube);
+  const reconciler = reconcilerFor(aws, kube, options);
   const reconcile = () => reconciler.reconcile(kube.obj);
   const condition = (type: string) => kube.obj.status?.conditions?.find((c) => c.type === type);
   /** Reconciles, settling AWS in between, until Ready=True (or gives up after `max` passes). */
@@ -241,5 +241,21 @@ describe("bounded convergence (issue 14)", () => {
     await w.untilReady();
     const p = flinkOf(w.aws.apps.get("orders")!.detail).ParallelismConfigurationDescription!;
     expect(p).toMatchObject({ ConfigurationType: "CUSTOM", Parallelism: 4, AutoScalingEnabled: true });
+  });
+});
+
+describe("the hourly write cap", () => {
+  it("stops writing at the cap, says so in status and an Event, and retries when a slot frees", async () => {
+    let hits = 0;
+    const w = world(flinkApp(), { maxWritesPerHour: 1, onWriteCapReached: () => hits++ });
+    await w.reconcile(); // finalizer: not an AWS write
+    await w.reconcile(); // CreateApplication: the one write allowed
+    w.aws.settle();
+    const result = await w.reconcile(); // StartApplication: over the cap
+    expect(w.aws.calls).not.toContain("StartApplication");
+    expect(w.condition("Stalled")).toMatchObject({ status: "True", reason: "WriteCapReached" });
+    expect(result.requeueAfterMs).toBe(3_600_000);
+    expect(w.kube.events.filter((e) => e.reason === "WriteCapReached")).toHaveLength(1);
+    expect(hits).toBe(1);
   });
 });
