@@ -16,7 +16,7 @@ import {
   type PropertyGroup,
 } from "./config.js";
 import { classpath, type FlinkInstall, requireFlinkInstall } from "./install.js";
-import { type ApplicationMetrics, applicationMetrics, JOB_METRICS, TASK_METRICS } from "./metrics.js";
+import { type ApplicationMetrics, applicationMetrics, JOB_METRICS, vertexMetricsToRead } from "./metrics.js";
 import {
   FlinkRestClient,
   FlinkRestError,
@@ -147,8 +147,9 @@ export class FlinkCluster {
         ...(process.env.JAVA_HOME ? { JAVA_HOME: process.env.JAVA_HOME } : {}),
         // The job's AWS SDK must never reach for the instance metadata service for credentials.
         AWS_EC2_METADATA_DISABLED: "true",
-        // moto's Kinesis answers CBOR requests with HTTP 500 (shared notes, "Kinesis locally"); real
-        // Kinesis accepts JSON too.
+        // moto's Kinesis does not speak CBOR (shared notes, "Kinesis locally"); real Kinesis accepts
+        // JSON too. This is SDK v1's switch (FlinkKinesisConsumer); SDK v2's is a JVM property
+        // (jvmArguments).
         AWS_CBOR_DISABLE: "true",
         ...opts.environment,
       },
@@ -272,22 +273,22 @@ export class FlinkCluster {
 
   /** The job's metrics under Managed Flink's names, for CloudWatch. */
   async metrics(jobId: string): Promise<ApplicationMetrics> {
-    const [job, plan, details] = await Promise.all([
+    const [job, details] = await Promise.all([
       this.rest.jobMetrics(jobId, JOB_METRICS),
-      this.rest.plan(jobId),
       this.rest.job(jobId),
     ]);
-    // One request per metric: Flink answers an empty list for the whole request when one of the
-    // named metrics does not exist on the vertex (a source task has no currentInputWatermark).
     const vertices = await Promise.all(
-      details.vertices.map(async (v) => ({
-        id: v.id,
-        metrics: (
-          await Promise.all(TASK_METRICS.map((name) => this.rest.subtaskMetrics(jobId, v.id, [name])))
-        ).flat(),
-      })),
+      details.vertices.map(async (v) => {
+        const wanted = vertexMetricsToRead(await this.rest.subtaskMetricNames(jobId, v.id));
+        // One request per metric: Flink answers an empty list for the whole request when one of the
+        // named metrics is missing on a subtask.
+        const metrics = await Promise.all(
+          wanted.map((name) => this.rest.subtaskMetrics(jobId, v.id, [name])),
+        );
+        return { id: v.id, metrics: metrics.flat() };
+      }),
     );
-    return applicationMetrics(job, plan, vertices);
+    return applicationMetrics(job, vertices);
   }
 
   /** Savepoint paths in this application's savepoint directory, oldest first. */

@@ -121,6 +121,9 @@ export function jvmArguments(s: JvmSettings): string[] {
     // by everything, and a local job's heap is small.
     "-XX:+UseSerialGC",
     ...JAVA_17_OPTIONS,
+    // AWS SDK v2 (KinesisStreamsSink) sends CBOR unless told otherwise, which moto's Kinesis cannot
+    // decode (HTTP 500, UnicodeDecodeError); SDK v1 reads AWS_CBOR_DISABLE from the environment.
+    "-Daws.cborEnabled=false",
     `-Dlog4j.configurationFile=${s.log4jFile}`,
     "-cp",
     s.classpath,

@@ -1,4 +1,4 @@
-import type { AggregatedMetric, PlanNode } from "./rest.js";
+import type { AggregatedMetric } from "./rest.js";
 
 /**
  * A running job's metrics under the names Managed Flink publishes at the Application dimension
@@ -33,58 +33,62 @@ export const JOB_METRICS = [
   "numberOfCompletedCheckpoints",
 ] as const;
 
-/** Task-scope metric names, read per vertex and aggregated over its subtasks. */
-export const TASK_METRICS = [
-  "numRecordsInPerSecond",
-  "numRecordsOutPerSecond",
-  "currentInputWatermark",
-] as const;
-
 export interface VertexSample {
   id: string;
   metrics: AggregatedMetric[];
 }
 
+/** A source operator's output rate: Flink names source operators "Source: ...", metrics "Source__...". */
+const SOURCE_RATE = /^Source__.+\.numRecordsOutPerSecond$/;
+const WRITER_MARK = ".numRecordsSend";
+
 /** Flink's "no watermark yet" is Long.MIN_VALUE; as a double it is about -9.22e18. */
 const NO_WATERMARK = -9.2e18;
 
 /**
- * Application-level values from job metrics and per-vertex task metrics.
- *
- * Records in/out: Flink's task metrics count records crossing task boundaries, and a source task's
- * numRecordsIn is 0 (measured on 1.20.3), so "records the application received" is what its source
- * tasks emit, and "records it emitted" is what its sink tasks count as sent out (a sink writer reports
- * its external writes as the task's numRecordsOut). Summing every vertex would count each internal
- * hop again.
+ * Which of a vertex's subtask metrics (GET /jobs/:jobid/vertices/:vertexid/subtasks/metrics) the
+ * application's values are made of:
+ *  - records in: what source operators emit. Task-level numRecordsIn of a source task is 0 (measured
+ *    on 1.20.3), and task-level counts of other tasks count every internal hop again;
+ *  - records out: what sink writers write. Only Sink V2 writers register numRecordsSend, which marks
+ *    them; their operator-scope numRecordsOutPerSecond is the records written out (measured with
+ *    KinesisStreamsSink: Writer.numRecordsOutPerSecond > 0 while the task-level value stays 0);
+ *  - the input watermark of every non-source task (source tasks have none).
  */
+export function vertexMetricsToRead(available: readonly string[]): string[] {
+  const writers = available
+    .filter((n) => n.endsWith(WRITER_MARK))
+    .map((n) => `${n.slice(0, -WRITER_MARK.length)}.numRecordsOutPerSecond`);
+  return [
+    ...available.filter((n) => SOURCE_RATE.test(n)),
+    ...writers.filter((n) => available.includes(n)),
+    ...(available.includes("currentInputWatermark") ? ["currentInputWatermark"] : []),
+  ];
+}
+
+/** Application-level values from job metrics and the vertex metrics vertexMetricsToRead chose. */
 export function applicationMetrics(
   job: Record<string, number>,
-  plan: readonly PlanNode[],
   vertices: readonly VertexSample[],
 ): ApplicationMetrics {
-  const consumed = new Set(plan.flatMap((n) => (n.inputs ?? []).map((i) => i.id)));
-  const sources = new Set(plan.filter((n) => (n.inputs ?? []).length === 0).map((n) => n.id));
-  const sinks = new Set(plan.filter((n) => !consumed.has(n.id)).map((n) => n.id));
-  const sum = (ids: Set<string>, name: string) =>
-    vertices
-      .filter((v) => ids.has(v.id))
-      .reduce((total, v) => total + (v.metrics.find((m) => m.id === name)?.sum ?? 0), 0);
-  const watermarks = vertices
-    .filter((v) => !sources.has(v.id))
-    .map((v) => v.metrics.find((m) => m.id === "currentInputWatermark")?.min)
+  const all = vertices.flatMap((v) => v.metrics);
+  const total = (pick: (id: string) => boolean) =>
+    all.filter((m) => pick(m.id)).reduce((sum, m) => sum + (m.sum ?? 0), 0);
+  const watermarks = all
+    .filter((m) => m.id === "currentInputWatermark")
+    .map((m) => m.min)
     .filter((w): w is number => w !== undefined && w > NO_WATERMARK);
   const present = (name: string) => (job[name] === undefined || job[name] < 0 ? undefined : job[name]);
+  const checkpointed = (job["numberOfCompletedCheckpoints"] ?? 0) > 0;
   return {
     uptime: Math.max(0, job["uptime"] ?? 0),
     downtime: Math.max(0, job["downtime"] ?? 0),
     fullRestarts: job["fullRestarts"] ?? job["numRestarts"] ?? 0,
     numberOfFailedCheckpoints: job["numberOfFailedCheckpoints"] ?? 0,
-    lastCheckpointDuration: job["numberOfCompletedCheckpoints"]
-      ? present("lastCheckpointDuration")
-      : undefined,
-    lastCheckpointSize: job["numberOfCompletedCheckpoints"] ? present("lastCheckpointSize") : undefined,
-    numRecordsInPerSecond: sum(sources, "numRecordsOutPerSecond"),
-    numRecordsOutPerSecond: sum(sinks, "numRecordsOutPerSecond"),
+    lastCheckpointDuration: checkpointed ? present("lastCheckpointDuration") : undefined,
+    lastCheckpointSize: checkpointed ? present("lastCheckpointSize") : undefined,
+    numRecordsInPerSecond: total((id) => SOURCE_RATE.test(id)),
+    numRecordsOutPerSecond: total((id) => !SOURCE_RATE.test(id) && id.endsWith(".numRecordsOutPerSecond")),
     currentInputWatermark: watermarks.length > 0 ? Math.min(...watermarks) : undefined,
   };
 }

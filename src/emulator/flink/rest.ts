@@ -65,6 +65,8 @@ export interface JobVertex {
   name: string;
   parallelism: number;
   status: string;
+  /** Totals over the vertex's subtasks, e.g. "read-records", "write-records". */
+  metrics?: Record<string, number | boolean>;
 }
 
 /** The part of GET /jobs/:jobid we read. */
@@ -80,12 +82,6 @@ export type SavepointStatus =
   | { state: "IN_PROGRESS" }
   | { state: "COMPLETED"; location: string }
   | { state: "FAILED"; failure: string };
-
-/** One node of GET /jobs/:jobid/plan; `inputs` is absent on sources. */
-export interface PlanNode {
-  id: string;
-  inputs?: { id: string }[];
-}
 
 export interface AggregatedMetric {
   id: string;
@@ -242,10 +238,14 @@ export class FlinkRestClient {
     );
   }
 
-  /** GET /jobs/:jobid/plan: the job graph, to tell sources and sinks apart. */
-  async plan(jobId: string): Promise<PlanNode[]> {
-    const res = await this.call<{ plan: { nodes: PlanNode[] } }>("job plan", "GET", `/jobs/${jobId}/plan`);
-    return res.plan.nodes;
+  /** GET /jobs/:jobid/vertices/:vertexid/subtasks/metrics without `get`: the names of the metrics there are. */
+  async subtaskMetricNames(jobId: string, vertexId: string): Promise<string[]> {
+    const res = await this.call<{ id: string }[]>(
+      "vertex metric names",
+      "GET",
+      `/jobs/${jobId}/vertices/${vertexId}/subtasks/metrics`,
+    );
+    return res.map((m) => m.id);
   }
 
   /** GET /jobs/:jobid/checkpoints: `latest.restored` says which savepoint or checkpoint the job started from. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { applicationPropertiesJson, flinkConfiguration } from "../../../src/emulator/flink/config.js";
-import { applicationMetrics } from "../../../src/emulator/flink/metrics.js";
+import { applicationMetrics, vertexMetricsToRead } from "../../../src/emulator/flink/metrics.js";
 import { rootCause } from "../../../src/emulator/flink/rest.js";
 
 describe("rootCause", () => {
@@ -29,23 +29,9 @@ describe("rootCause", () => {
   });
 });
 
-describe("applicationMetrics", () => {
+describe("application metrics", () => {
   // Long.MIN_VALUE as Flink's REST API sends it (a JSON double): "no watermark yet".
   const noWatermark = -9.223372036854776e18;
-  // source -> map -> sink, as GET /jobs/:jobid/plan lists it.
-  const plan = [
-    { id: "sink", inputs: [{ id: "map" }] },
-    { id: "map", inputs: [{ id: "source" }] },
-    { id: "source" },
-  ];
-  const vertex = (id: string, inRate: number, outRate: number, watermark?: number) => ({
-    id,
-    metrics: [
-      { id: "numRecordsInPerSecond", sum: inRate },
-      { id: "numRecordsOutPerSecond", sum: outRate },
-      ...(watermark === undefined ? [] : [{ id: "currentInputWatermark", min: watermark }]),
-    ],
-  });
   const job = {
     uptime: 5000,
     downtime: 0,
@@ -56,11 +42,44 @@ describe("applicationMetrics", () => {
     numberOfCompletedCheckpoints: 3,
   };
 
-  it("counts records entering at the sources and leaving at the sinks, not every hop", () => {
-    const m = applicationMetrics(job, plan, [
-      vertex("source", 0, 10, undefined),
-      vertex("map", 10, 10, 1_000),
-      vertex("sink", 10, 7, 900),
+  it("reads source output rates, sink writer output rates and input watermarks, nothing else", () => {
+    // Names as the reference job's vertices list them on Flink 1.20.3.
+    const source = [
+      "Source__Kinesis__in.numRecordsOutPerSecond",
+      "numRecordsOutPerSecond",
+      "numRecordsInPerSecond",
+    ];
+    const window = [
+      "currentInputWatermark",
+      "numRecordsOutPerSecond",
+      "Per-user_engagement_window.numRecordsOutPerSecond",
+      "Kinesis__out__Writer.numRecordsSend",
+      "Kinesis__out__Writer.numRecordsOutPerSecond",
+    ];
+    expect(vertexMetricsToRead(source)).toEqual(["Source__Kinesis__in.numRecordsOutPerSecond"]);
+    expect(vertexMetricsToRead(window)).toEqual([
+      "Kinesis__out__Writer.numRecordsOutPerSecond",
+      "currentInputWatermark",
+    ]);
+  });
+
+  it("counts records entering at the sources and leaving through sink writers, not every hop", () => {
+    const m = applicationMetrics(job, [
+      { id: "source", metrics: [{ id: "Source__numbers.numRecordsOutPerSecond", sum: 10 }] },
+      {
+        id: "window",
+        metrics: [
+          { id: "Kinesis__out__Writer.numRecordsOutPerSecond", sum: 7 },
+          { id: "currentInputWatermark", min: 900 },
+        ],
+      },
+      {
+        id: "dead letters",
+        metrics: [
+          { id: "Dead_letters__Writer.numRecordsOutPerSecond", sum: 1 },
+          { id: "currentInputWatermark", min: 1000 },
+        ],
+      },
     ]);
     expect(m).toEqual({
       uptime: 5000,
@@ -70,7 +89,7 @@ describe("applicationMetrics", () => {
       lastCheckpointDuration: 40,
       lastCheckpointSize: 2048,
       numRecordsInPerSecond: 10,
-      numRecordsOutPerSecond: 7,
+      numRecordsOutPerSecond: 8,
       currentInputWatermark: 900,
     });
   });
@@ -78,8 +97,7 @@ describe("applicationMetrics", () => {
   it("has no checkpoint values before the first checkpoint and no watermark before the first one", () => {
     const m = applicationMetrics(
       { ...job, numberOfCompletedCheckpoints: 0, lastCheckpointDuration: -1, lastCheckpointSize: -1 },
-      plan,
-      [vertex("source", 0, 0), vertex("map", 0, 0, noWatermark), vertex("sink", 0, 0, noWatermark)],
+      [{ id: "window", metrics: [{ id: "currentInputWatermark", min: noWatermark }] }],
     );
     expect(m.lastCheckpointDuration).toBeUndefined();
     expect(m.lastCheckpointSize).toBeUndefined();
