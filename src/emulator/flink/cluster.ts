@@ -195,6 +195,13 @@ export class FlinkCluster {
    * unmappable savepoint state without allowNonRestoredState).
    */
   async run(opts: RunJobOptions): Promise<string> {
+    // More parallelism than slots is not refused by Flink: the job waits for slots until the
+    // request times out (5 minutes). Refuse at once; the caller starts the cluster with enough slots.
+    if (opts.parallelism > this.slots) {
+      throw new Error(
+        `parallelism ${opts.parallelism} exceeds the ${this.slots} task slots of ${this.applicationName}'s cluster`,
+      );
+    }
     const jarId = await this.upload(opts.jarPath);
     try {
       return await this.rest.runJar(jarId, {
