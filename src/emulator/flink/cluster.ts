@@ -134,6 +134,8 @@ export class FlinkCluster {
     const args = jvmArguments({
       heapMb: settings.heapMb,
       classpath: classpath(install),
+      optionsFile: install.jvmOptionsFile,
+      classArchive: existsSync(install.classArchive) ? install.classArchive : undefined,
       mainClass: install.launcherClass,
       confDir,
       log4jFile: join(confDir, "log4j2.properties"),
@@ -148,8 +150,8 @@ export class FlinkCluster {
         // The job's AWS SDK must never reach for the instance metadata service for credentials.
         AWS_EC2_METADATA_DISABLED: "true",
         // moto's Kinesis does not speak CBOR (shared notes, "Kinesis locally"); real Kinesis accepts
-        // JSON too. This is SDK v1's switch (FlinkKinesisConsumer); SDK v2's is a JVM property
-        // (jvmArguments).
+        // JSON too. This is SDK v1's switch (FlinkKinesisConsumer); SDK v2's (KinesisStreamsSink) is
+        // -Daws.cborEnabled=false in tools/flink/jvm.options.
         AWS_CBOR_DISABLE: "true",
         ...opts.environment,
       },

@@ -9,6 +9,10 @@ export interface FlinkInstall {
   libDir: string;
   /** The main class in local-flink-launcher.jar: a MiniCluster with Flink's REST endpoint. */
   launcherClass: string;
+  /** JVM options (tools/flink/jvm.options), passed as a java @argfile. */
+  jvmOptionsFile: string;
+  /** AppCDS archive of the classes a cluster start loads, made by the build. */
+  classArchive: string;
 }
 
 export const BUILD_FLINK_COMMAND = "bash scripts/build-binaries.sh flink";
@@ -19,6 +23,8 @@ export function flinkInstallPath(version = readVersions().FLINK_VERSION, cache =
     version,
     libDir: join(cache, `flink-${version}`, "lib"),
     launcherClass: "dev.managedflink.localflink.LocalFlinkCluster",
+    jvmOptionsFile: join(cache, `flink-${version}`, "jvm.options"),
+    classArchive: join(cache, `flink-${version}`, "classes.jsa"),
   };
 }
 

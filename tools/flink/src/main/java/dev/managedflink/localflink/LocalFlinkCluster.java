@@ -4,6 +4,8 @@ import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.GlobalConfiguration;
+import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
@@ -21,11 +23,37 @@ import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
  */
 public final class LocalFlinkCluster {
 
+    /**
+     * Starts and closes a cluster on a random loopback port, nothing else: the build runs this under
+     * -XX:ArchiveClassesAtExit so that later starts map the classes it loaded from one archive.
+     */
+    static final String WARM_UP = "--warm-up";
+
     private LocalFlinkCluster() {}
 
+    private static void warmUp() throws Exception {
+        Configuration conf = new Configuration();
+        conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
+        conf.set(RestOptions.ADDRESS, "127.0.0.1");
+        conf.set(RestOptions.BIND_PORT, "0");
+        conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.parse("64m"));
+        try (MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder()
+                .setConfiguration(conf)
+                .setNumTaskManagers(1)
+                .setNumSlotsPerTaskManager(1)
+                .build())) {
+            cluster.start();
+            System.out.println("LocalFlinkCluster warm-up: REST " + cluster.getRestAddress().get());
+        }
+    }
+
     public static void main(String[] args) throws Exception {
+        if (args.length == 1 && WARM_UP.equals(args[0])) {
+            warmUp();
+            return;
+        }
         if (args.length != 1) {
-            System.err.println("usage: LocalFlinkCluster CONF_DIR");
+            System.err.println("usage: LocalFlinkCluster CONF_DIR | " + WARM_UP);
             System.exit(2);
         }
         Configuration conf = GlobalConfiguration.loadConfiguration(Path.of(args[0]).toString());
