@@ -77,12 +77,14 @@ describe("the reference job on real Flink and moto's Kinesis", () => {
     kinesis = new KinesisTestClient(stack.s3Endpoint);
     await kinesis.createStream(input, 2);
     await kinesis.createStream(output, 1);
+    const t = performance.now();
     cluster = await FlinkCluster.start({
       applicationName: "engagement-test",
       workDir: mkdtempSync(join(stack.workDir, "flink-engagement-")),
       install,
       checkpointIntervalMs: 5_000,
     });
+    timings["cluster start (ms)"] = since(t);
     cluster.writeApplicationProperties(properties(stack.s3Endpoint));
   });
 
