@@ -143,7 +143,7 @@ install_hadolint() {
 # the launcher or the JVM options rebuilds; a Flink version bump gets a new directory.
 build_flink() {
   local v=$FLINK_VERSION src=$here/tools/flink dir="$cache/flink-$FLINK_VERSION"
-  local key; key=$(cd "$src" && find pom.xml src -type f | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-12)
+  local key; key=$(cd "$src" && find pom.xml jvm.options src -type f | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-12)
   if [[ -f $dir/.complete && $(cat "$dir/.complete") == "$key" ]]; then log "flink $v cached"; return; fi
   log "assembling the Flink $v cluster classpath from Maven Central"
   local out; out=$(install_dir "$dir")
