@@ -6,7 +6,7 @@
 #
 # Layout: $MFO_CACHE_DIR/bin/<tool>-<version>/<tool>, $MFO_CACHE_DIR/go/{mod,build},
 #         $MFO_CACHE_DIR/venv/moto-<version>/ (the S3 server, see docs/adr/0002-s3-server.md),
-#         $MFO_CACHE_DIR/flink-<version>/lib/ (the emulator's real Flink, see docs/adr/0008-real-flink-runtime.md).
+#         $MFO_CACHE_DIR/flink-<version>/lib/ (the emulator's real Flink, see docs/adr/0011-real-flink-runtime.md).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -137,7 +137,7 @@ install_hadolint() {
   touch "$dir/.complete"
 }
 
-# The emulator's real Flink (docs/adr/0008-real-flink-runtime.md): Maven Central serves no flink-dist,
+# The emulator's real Flink (docs/adr/0011-real-flink-runtime.md): Maven Central serves no flink-dist,
 # so tools/flink/pom.xml copies the cluster classpath from single artifacts and builds our launcher
 # and KinesisAnalyticsRuntime shim beside it. .complete holds a hash of tools/flink, so a change to
 # the launcher or the JVM options rebuilds; a Flink version bump gets a new directory.
@@ -164,14 +164,26 @@ build_flink() {
 
 # The small jobs the real-Flink integration tests run (test/fixtures/flink-jobs). Maven skips what is
 # up to date, so this is cheap when nothing changed.
+# Rebuilt only when a source is newer than the jar, so a second `npm test` costs nothing here.
 build_flink_test_jobs() {
+  local dir="$here/test/fixtures/flink-jobs" jar="$here/test/fixtures/flink-jobs/target/flink-test-jobs.jar"
+  if [[ -f "$jar" && -z "$(find "$dir/src" "$dir/pom.xml" -newer "$jar" -print -quit)" ]]; then return; fi
   log "building test/fixtures/flink-jobs (Flink $FLINK_VERSION)"
-  mvn -B -q -f "$here/test/fixtures/flink-jobs/pom.xml" package -Dflink.version="$FLINK_VERSION"
+  mvn -B -q -f "$dir/pom.xml" package -Dflink.version="$FLINK_VERSION"
+}
+
+# The reference job's shaded jar, which the end-to-end tests and `npm run local` deploy; its own tests
+# run in `bash flink-app/test.sh`.
+build_reference_jar() {
+  local dir="$here/flink-app" jar="$here/flink-app/target/engagement-metrics-1.0.0.jar"
+  if [[ -f "$jar" && -z "$(find "$dir/src" "$dir/pom.xml" -newer "$jar" -print -quit)" ]]; then return; fi
+  log "building the reference job (mvn package, tests skipped)"
+  mvn -B -q -f "$dir/pom.xml" package -DskipTests
 }
 
 what=${1:-all}
 case $what in
-  all) install_moto; build_etcd; build_kubernetes; build_helm ;;
+  all) install_moto; build_etcd; build_kubernetes; build_helm; build_flink; build_flink_test_jobs; build_reference_jar ;;
   kubernetes) build_kubernetes ;;
   etcd) build_etcd ;;
   helm) build_helm ;;
@@ -181,7 +193,8 @@ case $what in
   hadolint) install_hadolint ;;
   flink) build_flink ;;
   flink-test-jobs) build_flink_test_jobs ;;
+  reference-jar) build_reference_jar ;;
   install-tools) build_helm; build_kstatus; install_lua; install_hadolint ;;
-  *) echo "usage: $0 [all|kubernetes|etcd|helm|moto|kstatus|lua|hadolint|install-tools|flink|flink-test-jobs]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|kubernetes|etcd|helm|moto|kstatus|lua|hadolint|install-tools|flink|flink-test-jobs|reference-jar]" >&2; exit 2 ;;
 esac
 log "done: $cache"

@@ -12,7 +12,7 @@ export interface Versions {
   HELM_VERSION: string;
   MOTO_VERSION: string;
   BOTOCORE_VERSION: string;
-  /** The emulator's real Flink (docs/adr/0008-real-flink-runtime.md). */
+  /** The emulator's real Flink (docs/adr/0011-real-flink-runtime.md). */
   FLINK_VERSION: string;
 }
 

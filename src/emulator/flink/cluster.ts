@@ -79,7 +79,7 @@ export class FlinkJobError extends Error {
 
 /**
  * One Managed Flink application's Flink: a LocalFlinkCluster JVM (a MiniCluster with the REST
- * endpoint, docs/adr/0008-real-flink-runtime.md) in the application's own working directory, driven
+ * endpoint, docs/adr/0011-real-flink-runtime.md) in the application's own working directory, driven
  * through Flink's REST API. The JVM dies with the Node process that started it, even on SIGKILL
  * (ManagedProcess's stdin-pipe orphan guard).
  */

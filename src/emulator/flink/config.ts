@@ -2,7 +2,7 @@ import { stringify } from "yaml";
 
 /**
  * What one application's cluster is configured with: pure functions from options to the files and
- * arguments a LocalFlinkCluster JVM starts from (docs/adr/0008-real-flink-runtime.md).
+ * arguments a LocalFlinkCluster JVM starts from (docs/adr/0011-real-flink-runtime.md).
  */
 export interface ClusterSettings {
   restPort: number;
