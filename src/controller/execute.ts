@@ -55,7 +55,7 @@ export async function execute(deps: ExecuteDeps, target: Target, step: Step): Pr
 
 const poll = (x: Context, step: Step): Executed => ({ step, result: { requeueAfterMs: x.pollIntervalMs } });
 /** Only status changed: continue at once instead of waiting for our own write to come back. */
-const now = (step: Step): Executed => ({ step, result: { requeueAfterMs: 0 } });
+const now = (step: Step): Executed => ({ step, result: { requeue: true } });
 const idle = (step: Step): Executed => ({ step, result: {} });
 
 const withoutFinalizer = (obj: FlinkApplication) =>

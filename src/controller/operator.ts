@@ -173,7 +173,9 @@ function reconcileHandler(
     try {
       const result = await withLogger(log, () => reconciler.reconcile(obj, { log }));
       cfg.onReconciled?.(key);
-      metrics.observeReconcile((result.requeueAfterMs ?? 0) > 0 ? "requeue_after" : "success", elapsed());
+      const outcome =
+        (result.requeueAfterMs ?? 0) > 0 ? "requeue_after" : result.requeue ? "requeue" : "success";
+      metrics.observeReconcile(outcome, elapsed());
       return result;
     } catch (err) {
       metrics.observeReconcile("error", elapsed(), (err as Error).name);
