@@ -90,3 +90,17 @@ export const s3UrlPattern = `^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/(?:[^%?#\\x0
 
 /** A `.` or `..` path segment (also %-encoded), which URL parsing removes, changing the key. */
 export const dotSegmentPattern = "/(?:[.]|%2[eE]){1,2}(?:/|$)";
+
+// An http(s) URL that WHATWG URL parsing (new URL(), which the artifact resolver uses) cannot fail on:
+// a DNS host name whose last label begins with a letter (a last label that looks like a number makes the
+// parser read the host as an IPv4 address, and fail when it is not one), or a dotted-quad IPv4 address;
+// a port up to 65535; no white space or control characters. IPv6 literals and punycode labels that do not
+// decode are not worth a regular expression; IPv6 literals are refused, xn-- labels pass (and a bad one is
+// reported as a terminal artifact error).
+const label = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
+const octet = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
+const port = "(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])";
+export const httpUrlPattern =
+  `^https?://(?:[^@/?#\\\\\\x00-\\x20\\x7F]*@)?` +
+  `(?:(?:${label}[.])*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?[.]?|${octet}(?:[.]${octet}){3})` +
+  `(?::${port})?(?:[/?#][^\\x00-\\x20\\x7F]*)?$`;

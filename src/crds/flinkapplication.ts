@@ -8,6 +8,7 @@ import {
   bucketNamePattern,
   bucketNameRules,
   dotSegmentPattern,
+  httpUrlPattern,
   s3UrlPattern,
   utf8Length,
   utf16Length,
@@ -57,6 +58,9 @@ const roleArnPattern = "^arn:aws[a-z-]*:iam::[0-9]{12}:role/[!-~]+$";
 // Maven coordinates as src/artifacts/locations.ts accepts them: no leading dot and no "..", which would
 // walk out of the repository path.
 const noDotDot: Validation = { rule: "!self.contains('..')", message: "must not contain .." };
+
+const httpUrlMessage =
+  "an http(s) URL must be http(s)://<host>[:<port>][/<path>]: a DNS host name or an IPv4 address (no IPv6 literal), a port up to 65535, no white space";
 
 /**
  * Managed Flink runtimes this API accepts: the FLINK-* values of the model's RuntimeEnvironment enum
@@ -119,6 +123,7 @@ const artifact = obj(
             message:
               "an s3:// URL must be s3://<bucket>/<key>: a valid bucket name, a non-empty key without ? or #, and % only in escapes of UTF-8 (%20, %C3%A9)",
           },
+          { rule: `self.startsWith('s3://') || self.matches(r'${httpUrlPattern}')`, message: httpUrlMessage },
           {
             rule: `!self.startsWith('s3://') || !self.matches(r'${dotSegmentPattern}')`,
             message:
@@ -138,6 +143,9 @@ const artifact = obj(
         repository: str("Repository base URL (https; http only for allowlisted hosts).", {
           maxLength: 2048,
           pattern: "^https?://[^\\x00-\\x20\\x7F]+$",
+          "x-kubernetes-validations": [
+            { rule: `self.matches(r'${httpUrlPattern}')`, message: httpUrlMessage },
+          ],
         }),
         groupId: str("groupId", {
           minLength: 1,
@@ -653,7 +661,9 @@ export const openApiSchema: Schema = obj(
   {
     apiVersion: str("APIVersion"),
     kind: str("Kind"),
-    metadata: { type: "object" },
+    // Declaring metadata.name (the one metadata field a CRD schema may constrain, with generateName) lets
+    // the rules below point their errors at it (fieldPath) instead of at the object.
+    metadata: { type: "object", properties: { name: { type: "string" } } },
     spec,
     status,
   },
@@ -663,19 +673,23 @@ export const openApiSchema: Schema = obj(
       {
         rule: `size(self.metadata.name) <= ${maxMetadataNameLength}`,
         message: `metadata.name must be at most ${maxMetadataNameLength} characters: the operator tags the AWS application ${ownerTagKey}=<namespace>/<name>, AWS allows 256 characters in a tag value, and the namespace may have 63`,
+        fieldPath: ".metadata.name",
       },
       {
         rule: `has(self.spec.applicationName) || size(self.metadata.name) <= ${maxApplicationNameLength}`,
         message: `metadata.name is longer than the ${maxApplicationNameLength} characters AWS allows in an application name; set spec.applicationName (1-${maxApplicationNameLength} characters of [a-zA-Z0-9_.-])`,
+        fieldPath: ".metadata.name",
       },
       {
         rule: "has(self.spec.applicationName) || self.metadata.name.matches('^[a-zA-Z0-9_.-]+$')",
         message:
           "metadata.name is not a valid AWS application name; set spec.applicationName (characters [a-zA-Z0-9_.-])",
+        fieldPath: ".metadata.name",
       },
       {
         rule: "(has(oldSelf.spec.applicationName) ? oldSelf.spec.applicationName : oldSelf.metadata.name) == (has(self.spec.applicationName) ? self.spec.applicationName : self.metadata.name)",
         message: "spec.applicationName is immutable",
+        fieldPath: ".spec.applicationName",
       },
     ],
   },

@@ -358,6 +358,28 @@ describe("admission", () => {
       /spec\.code\.artifact\.url.*s3:\/\/<bucket>\/<key>|spec\.code\.artifact\.url.*should match/,
     ]);
   }
+  // Found by admission-property.test.ts: these passed admission and then failed new URL() in the
+  // artifact resolver, a terminal error for a spec admission can judge.
+  for (const url of [
+    "https://h.example:99999/app.jar",
+    "https://1.2.3.999/app.jar",
+    "https://[::1]/app.jar",
+  ]) {
+    hardening.push(
+      [
+        `the artifact URL ${url}`,
+        artifact({ url }),
+        {},
+        /spec\.code\.artifact\.url.*an http\(s\) URL must be/,
+      ],
+      [
+        `the Maven repository ${url}`,
+        maven({ repository: url }),
+        {},
+        /spec\.code\.artifact\.maven\.repository.*an http\(s\) URL must be/,
+      ],
+    );
+  }
   hardening.push([
     "an s3:// artifact URL with a .. segment",
     artifact({ url: "s3://flink-apps/builds/../app.jar" }),
