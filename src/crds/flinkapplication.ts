@@ -671,7 +671,10 @@ export const openApiSchema: Schema = obj(
     required: ["spec"],
     "x-kubernetes-validations": [
       {
-        rule: `size(self.metadata.name) <= ${maxMetadataNameLength}`,
+        // On create only: metadata.name cannot change, and an object created before this rule, in a
+        // namespace short enough for its owner tag, must still take status and spec updates.
+        rule: `oldSelf.hasValue() || size(self.metadata.name) <= ${maxMetadataNameLength}`,
+        optionalOldSelf: true,
         message: `metadata.name must be at most ${maxMetadataNameLength} characters: the operator tags the AWS application ${ownerTagKey}=<namespace>/<name>, AWS allows 256 characters in a tag value, and the namespace may have 63`,
         fieldPath: ".metadata.name",
       },
