@@ -1,7 +1,8 @@
 // Property (issue 14): no FlinkApplication is accepted and then stuck. Every generated manifest is either
 // refused by the real API server (server-side dry-run create, so the CRD's OpenAPI schema and CEL rules
-// decide) with causes that name a field, or the object it admits yields a CreateApplication request (and a
-// StartApplication run configuration) that the AWS model, as the emulator validates it, accepts.
+// decide) with causes that name a field, or the object it admits yields a CreateApplication request (and
+// the StartApplication and UpdateApplication requests the spec implies) that the AWS model, as the
+// emulator validates it, accepts.
 //
 // Seeded and reproducible: ADMISSION_PROPERTY_SEED and ADMISSION_PROPERTY_RUNS override the defaults.
 // The manifests are fast-check samples checked in parallel; on a failure, the first failing sample is
@@ -9,6 +10,7 @@
 import { readFileSync } from "node:fs";
 import { Agent, type RequestOptions, request } from "node:https";
 import { gunzipSync } from "node:zlib";
+import type { ApplicationDetail } from "@aws-sdk/client-kinesis-analytics-v2";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
@@ -17,7 +19,13 @@ import {
   contentKey,
   validateSha256,
 } from "../../../src/artifacts/locations.js";
-import { createApplicationRequest, ownerTag, runConfiguration } from "../../../src/controller/desired.js";
+import {
+  configurationDrift,
+  createApplicationRequest,
+  ownerTag,
+  runConfiguration,
+  runConfigurationUpdate,
+} from "../../../src/controller/desired.js";
 import {
   group,
   ownerTagKey,
@@ -539,11 +547,21 @@ async function check(m: { name: string; spec: Record<string, unknown> }): Promis
     codeObject,
     `${h.namespace}/${obj.metadata.name}`,
   );
+  const update = configurationDrift(s, codeObject, {} as ApplicationDetail).update;
   const problems = [
     ...findViolations(model, "CreateApplication", create),
     ...findViolations(model, "StartApplication", {
       ApplicationName: applicationName,
       RunConfiguration: runConfiguration(s),
+    }),
+    // An update from an application that reports nothing carries every configurable field.
+    ...findViolations(model, "UpdateApplication", {
+      ApplicationName: applicationName,
+      CurrentApplicationVersionId: 1,
+      ApplicationConfigurationUpdate: update?.configuration,
+      RuntimeEnvironmentUpdate: update?.runtimeEnvironment,
+      ServiceExecutionRoleUpdate: update?.serviceExecutionRole,
+      RunConfigurationUpdate: runConfigurationUpdate(s),
     }),
   ];
   if ((create.Tags?.length ?? 0) > maxAwsTags) {
