@@ -362,6 +362,13 @@ const spec = obj(
             message:
               "snapshots.beforeUpdate needs snapshots.enabled; set beforeUpdate: false to update without a snapshot",
           },
+          {
+            // CreateApplicationSnapshot fails with InvalidApplicationConfigurationException when the
+            // application's snapshots are off (ApplicationSnapshotConfiguration).
+            rule: "!(has(self.enabled) && !self.enabled && has(self.request))",
+            message: "snapshots.request needs snapshots.enabled; remove the request or enable snapshots",
+            fieldPath: ".request",
+          },
         ],
       },
     ),

@@ -280,6 +280,12 @@ describe("admission", () => {
       /spec\.serviceExecutionRole.*should match/,
     ],
     [
+      "an on-demand snapshot request with snapshots disabled",
+      { ...valid, snapshots: { enabled: false, beforeUpdate: false, request: "now" } },
+      {},
+      /spec\.snapshots\.request.*snapshots\.request needs snapshots\.enabled/,
+    ],
+    [
       "a Maven groupId with a leading dot",
       maven({ groupId: ".hidden" }),
       {},
