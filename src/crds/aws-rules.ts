@@ -8,9 +8,10 @@
 import type { Validation } from "./schema-dsl.js";
 
 /**
- * Length in UTF-16 code units. Coral, the Java framework behind AWS's JSON services, checks the model's
- * length constraints with String.length(), which counts UTF-16 units; CEL's size() and the OpenAPI
- * maxLength count code points. A code point above U+FFFF is two UTF-16 units, so it is counted twice.
+ * Length in UTF-16 code units. AWS does not document the unit of its length constraints; the services
+ * are written in Java, whose String.length() counts UTF-16 units, and the emulator validates that way
+ * (src/emulator/validation.ts). CEL's size() and the OpenAPI maxLength count code points, so a code point
+ * above U+FFFF is counted twice here: of the two readings, the stricter.
  */
 // The shortest pattern for "above U+FFFF" that RE2 accepts: the API server prices a regex by its length.
 export const utf16Length = (e: string) => `(size(${e}) + size(${e}.findAll(r'[^\\x00-\\x{FFFF}]')))`;
