@@ -13,10 +13,13 @@ import type { Validation } from "./schema-dsl.js";
  * (src/emulator/validation.ts). CEL's size() and the OpenAPI maxLength count code points, so a code point
  * above U+FFFF is counted twice here: of the two readings, the stricter.
  */
-// The shortest pattern for "above U+FFFF" that RE2 accepts: the API server prices a regex by its length.
+// "Above U+FFFF" as a negated class, shorter than the range: the API server prices a regex by its length.
 export const utf16Length = (e: string) => `(size(${e}) + size(${e}.findAll(r'[^\\x00-\\x{FFFF}]')))`;
 
-/** Length in UTF-8 bytes, the unit of S3's object key limit. */
+/**
+ * Length in UTF-8 bytes, the unit of S3's object key limit ("Naming Amazon S3 objects": a key's UTF-8
+ * encoding is at most 1,024 bytes, https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html).
+ */
 export const utf8Length = (e: string) => `size(bytes(${e}))`;
 
 /**
