@@ -46,9 +46,10 @@ export const maxUserTags = 49;
 export const maxMetadataNameLength = 192;
 
 /**
- * Characters AWS allows in tag keys and values ("Tag naming limits and requirements",
- * https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html): letters, digits and white space
- * representable in UTF-8, and _ . : / = + - @.
+ * Characters AWS allows in tag keys and values: letters, digits and white space representable in UTF-8,
+ * and _ . : / = + - @; and aws: (in any case) is reserved as a prefix of keys and values. The Managed
+ * Flink guide does not restate the common AWS tag restrictions; they read the same across services, for
+ * example https://docs.aws.amazon.com/batch/latest/userguide/tag-restrictions.html.
  */
 const tagCharacters = "\\p{L}\\p{Z}\\p{N}_.:/=+\\-@";
 
@@ -248,6 +249,10 @@ const spec = obj(
             rule: `${utf16Length("self")} <= 256`,
             message:
               "tag values must be at most 256 UTF-16 code units (a character outside the BMP counts twice)",
+          },
+          {
+            rule: "!self.lowerAscii().startsWith('aws:')",
+            message: "tag values must not start with aws: (in any case): AWS reserves the prefix",
           },
         ],
       }),

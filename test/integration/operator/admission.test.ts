@@ -208,6 +208,12 @@ describe("admission", () => {
       /spec\.tags.*must not start with aws:/,
     ],
     [
+      "a tag value in the aws: namespace",
+      { ...valid, tags: { team: "Aws:x" } },
+      {},
+      /spec\.tags\[team\].*tag values must not start with aws:/,
+    ],
+    [
       "a tag key with a character AWS refuses",
       { ...valid, tags: { "team*": "x" } },
       {},
