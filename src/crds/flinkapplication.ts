@@ -477,6 +477,9 @@ const spec = obj(
         keyId: str("The KMS key (key ARN, key id, alias ARN or alias name) for CUSTOMER_MANAGED_KEY.", {
           minLength: 1,
           maxLength: 2048,
+          // Every form of KMS key identifier is printable ASCII, and then the 2048 UTF-16 units of shape
+          // KeyId are 2048 characters. Found by admission-property.test.ts.
+          pattern: "^[!-~]+$",
         }),
       },
       {

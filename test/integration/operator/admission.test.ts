@@ -292,6 +292,12 @@ describe("admission", () => {
       /spec\.snapshots\.request.*snapshots\.request needs snapshots\.enabled/,
     ],
     [
+      "a KMS key id of 1025 letters outside the BMP (found by the property test)",
+      { ...valid, encryption: { keyType: "CUSTOMER_MANAGED_KEY", keyId: astral.repeat(1025) } },
+      {},
+      /spec\.encryption\.keyId.*should match/,
+    ],
+    [
       "a Maven groupId with a leading dot",
       maven({ groupId: ".hidden" }),
       {},
