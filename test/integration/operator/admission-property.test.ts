@@ -160,15 +160,20 @@ const edgeChar = fc.constantFrom(
 /** Text around a length limit: random characters, or one edge character repeated to the limit ±1. */
 const textNear = (limit: number) =>
   fc.oneof(
-    fc.string({ unit: "binary", maxLength: 12 }),
-    fc.string({ unit: edgeChar, maxLength: 12 }),
-    fc
-      .tuple(
-        edgeChar,
-        fc.constantFrom(limit - 1, limit, limit + 1, Math.ceil(limit / 2), Math.ceil(limit / 2) + 1),
-      )
-      .map(([c, n]) => c.repeat(Math.max(0, n))),
-    fc.constantFrom("", "aws:x", "AWS:Name", ownerTagKey),
+    { arbitrary: fc.string({ unit: "binary", maxLength: 12 }), weight: 2 },
+    { arbitrary: fc.string({ unit: edgeChar, maxLength: 12 }), weight: 2 },
+    {
+      // One character repeated to the limit ±1, or to just over half of it: with a character outside the
+      // BMP (half the time), that is within the limit in code points and over it in UTF-16 units.
+      arbitrary: fc
+        .tuple(
+          fc.oneof(edgeChar, fc.constantFrom("\u{1D400}", "😀")),
+          fc.constantFrom(limit - 1, limit, limit + 1, Math.ceil(limit / 2), Math.ceil(limit / 2) + 1),
+        )
+        .map(([c, n]) => c.repeat(Math.max(0, n))),
+      weight: 4,
+    },
+    { arbitrary: fc.constantFrom("", "aws:x", "AWS:Name", ownerTagKey), weight: 1 },
   );
 
 const lowerWord = fc.stringMatching(/^[a-z0-9]{1,12}$/);
@@ -450,6 +455,27 @@ const spec = some(
       },
       ["subnetIds", "securityGroupIds"],
     ),
+    encryption: mostly(
+      fc.oneof(
+        fc.record({ keyType: fc.constant("AWS_OWNED_KEY") }),
+        fc.record({
+          keyType: fc.constant("CUSTOMER_MANAGED_KEY"),
+          keyId: mostly(
+            fc.oneof(
+              fc.uuid(),
+              fc.constant("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+              fc.stringMatching(/^alias\/[A-Za-z0-9/_-]{1,20}$/),
+            ),
+            textNear(2048),
+            2,
+          ),
+        }),
+      ),
+      some({
+        keyType: oneOfStrings(["AWS_OWNED_KEY", "CUSTOMER_MANAGED_KEY"], ["KMS"]),
+        keyId: textNear(2048),
+      }),
+    ),
     restore: mostly(
       fc.oneof(
         fc.record({ type: fc.constantFrom("LatestSnapshot", "SkipRestore") }),
@@ -497,6 +523,59 @@ const manifest = fc
   }));
 
 // ---------------------------------------------------------------- the property
+
+/**
+ * An application as DescribeApplication reports it, unlike the generated specs in every section, so that
+ * configurationDrift against it yields an UpdateApplication request that carries every field a spec sets.
+ */
+const describedBaseline: ApplicationDetail = {
+  ApplicationARN: "arn:aws:kinesisanalytics:us-east-1:123456789012:application/baseline",
+  ApplicationName: "baseline",
+  ApplicationStatus: "RUNNING",
+  ApplicationVersionId: 1,
+  RuntimeEnvironment: "FLINK-1_6",
+  ServiceExecutionRole: "arn:aws:iam::123456789012:role/baseline",
+  ApplicationConfigurationDescription: {
+    ApplicationCodeConfigurationDescription: {
+      CodeContentType: "ZIPFILE",
+      CodeContentDescription: {
+        S3ApplicationCodeLocationDescription: { BucketARN: "arn:aws:s3:::baseline", FileKey: "baseline.jar" },
+      },
+    },
+    FlinkApplicationConfigurationDescription: {
+      CheckpointConfigurationDescription: {
+        ConfigurationType: "CUSTOM",
+        CheckpointingEnabled: false,
+        CheckpointInterval: 7,
+        MinPauseBetweenCheckpoints: 3,
+      },
+      ParallelismConfigurationDescription: {
+        ConfigurationType: "CUSTOM",
+        Parallelism: 3,
+        ParallelismPerKPU: 3,
+        CurrentParallelism: 3,
+        AutoScalingEnabled: false,
+      },
+      MonitoringConfigurationDescription: {
+        ConfigurationType: "CUSTOM",
+        LogLevel: "ERROR",
+        MetricsLevel: "OPERATOR",
+      },
+    },
+    EnvironmentPropertyDescriptions: {
+      PropertyGroupDescriptions: [{ PropertyGroupId: "baseline", PropertyMap: { k: "v" } }],
+    },
+    ApplicationSnapshotConfigurationDescription: { SnapshotsEnabled: false },
+    ApplicationSystemRollbackConfigurationDescription: { RollbackEnabled: true },
+    VpcConfigurationDescriptions: [
+      { VpcConfigurationId: "1.1", VpcId: "vpc-0", SubnetIds: ["subnet-0"], SecurityGroupIds: ["sg-0"] },
+    ],
+    ApplicationEncryptionConfigurationDescription: {
+      KeyType: "CUSTOMER_MANAGED_KEY",
+      KeyId: "arn:aws:kms:us-east-1:123456789012:key/baseline",
+    },
+  },
+};
 
 type Outcome = { admitted: true } | { admitted: false; fields: string[] };
 
@@ -547,20 +626,17 @@ async function check(m: { name: string; spec: Record<string, unknown> }): Promis
     codeObject,
     `${h.namespace}/${obj.metadata.name}`,
   );
-  const update = configurationDrift(s, codeObject, {} as ApplicationDetail).update;
+  const update = configurationDrift(s, codeObject, describedBaseline).update;
   const problems = [
     ...findViolations(model, "CreateApplication", create),
     ...findViolations(model, "StartApplication", {
       ApplicationName: applicationName,
       RunConfiguration: runConfiguration(s),
     }),
-    // An update from an application that reports nothing carries every configurable field.
     ...findViolations(model, "UpdateApplication", {
       ApplicationName: applicationName,
       CurrentApplicationVersionId: 1,
-      ApplicationConfigurationUpdate: update?.configuration,
-      RuntimeEnvironmentUpdate: update?.runtimeEnvironment,
-      ServiceExecutionRoleUpdate: update?.serviceExecutionRole,
+      ...update,
       RunConfigurationUpdate: runConfigurationUpdate(s),
     }),
   ];
@@ -576,6 +652,37 @@ async function check(m: { name: string; spec: Record<string, unknown> }): Promis
 describe("admission property", () => {
   it("the CRD reserves the tag key the controller writes", () => {
     expect(ownerTagKey).toBe(ownerTag);
+  });
+
+  it("the described baseline differs from a spec that sets everything in every section", () => {
+    const everything = {
+      runtimeEnvironment: "FLINK-1_20",
+      serviceExecutionRole: "arn:aws:iam::123456789012:role/flink",
+      code: { s3: { bucket: "flink-apps", key: "app.jar" } },
+      checkpointing: { enabled: true, intervalMillis: 60_000, minPauseBetweenCheckpointsMillis: 5_000 },
+      parallelism: { parallelism: 4, parallelismPerKPU: 1, autoScaling: true },
+      monitoring: { logLevel: "INFO", metricsLevel: "TASK" },
+      environmentProperties: { g: { k: "v" } },
+      snapshots: { enabled: true },
+      rollback: { systemRollback: false },
+      vpc: { subnetIds: ["subnet-1"], securityGroupIds: ["sg-1"] },
+      encryption: { keyType: "AWS_OWNED_KEY" },
+    } as FlinkApplication["spec"];
+    const drift = configurationDrift(everything, { bucket: "flink-apps", key: "app.jar" }, describedBaseline);
+    expect(drift.uncorrectable).toEqual([]);
+    expect(drift.fields).toEqual([
+      "code",
+      "checkpointing",
+      "parallelism",
+      "monitoring",
+      "environmentProperties",
+      "snapshots.enabled",
+      "rollback.systemRollback",
+      "vpc",
+      "encryption",
+      "runtimeEnvironment",
+      "serviceExecutionRole",
+    ]);
   });
 
   it(`refuses naming a field, or admits only what AWS accepts (${runs} manifests, seed ${seed})`, {
