@@ -31,7 +31,7 @@ export const ownerTagKey = "managedflink.dev/owner";
 
 /**
  * AWS allows 50 user-defined tags per application ("Using tagging",
- * https://docs.aws.amazon.com/managed-flink/latest/java/how-tagging.html, and the Tags member of
+ * https://docs.aws.amazon.com/kinesisanalytics/latest/java/how-tagging.html, and the Tags member of
  * CreateApplication); the operator adds its owner tag to the user's.
  */
 export const maxUserTags = 49;
