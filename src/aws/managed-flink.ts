@@ -55,12 +55,12 @@ export interface ManagedFlinkApi {
     name: string,
     currentVersionId: number,
     vpc: VpcConfiguration,
-  ): Promise<{ operationId?: string }>;
+  ): Promise<{ operationId?: string; versionId?: number }>;
   deleteVpcConfiguration(
     name: string,
     currentVersionId: number,
     vpcConfigurationId: string,
-  ): Promise<{ operationId?: string }>;
+  ): Promise<{ operationId?: string; versionId?: number }>;
 }
 
 export type CallObserver = (
@@ -145,7 +145,7 @@ export class SdkManagedFlink implements ManagedFlinkApi {
         }),
       ),
     );
-    return { operationId: out.OperationId };
+    return { operationId: out.OperationId, versionId: out.ApplicationVersionId };
   }
 
   async deleteVpcConfiguration(name: string, currentVersionId: number, vpcConfigurationId: string) {
@@ -158,7 +158,7 @@ export class SdkManagedFlink implements ManagedFlinkApi {
         }),
       ),
     );
-    return { operationId: out.OperationId };
+    return { operationId: out.OperationId, versionId: out.ApplicationVersionId };
   }
 
   async startApplication(name: string, run?: RunConfiguration) {

@@ -7,6 +7,7 @@ import type {
 } from "@aws-sdk/client-kinesis-analytics-v2";
 import type { Observed } from "../aws/managed-flink.js";
 import type {
+  AppliedUpdate,
   FailedUpdate,
   FlinkApplicationSpec,
   FlinkApplicationStatus,
@@ -70,6 +71,7 @@ export interface StatusChanges {
   scheduledSnapshot?: ScheduledSnapshot;
   lastFailedUpdate?: FailedUpdate | null;
   artifact?: ResolvedArtifact;
+  lastUpdate?: AppliedUpdate;
 }
 
 export type Step = (
@@ -79,15 +81,16 @@ export type Step = (
   | { kind: "adopt"; arn: string }
   | { kind: "start"; run: RunConfiguration }
   | { kind: "stop"; force: boolean; reason: string }
-  | { kind: "update"; request: UpdateApplicationRequest; fields: string[] }
+  /** propertiesHash: the ConfigMap content applied (recorded in lastUpdate), when not in an operation. */
+  | { kind: "update"; request: UpdateApplicationRequest; fields: string[]; propertiesHash?: string }
   /** AddApplicationVpcConfiguration / DeleteApplicationVpcConfiguration (vpc-plan.ts). */
-  | { kind: "vpc"; change: VpcChange; currentVersionId: number; fields: string[] }
+  | { kind: "vpc"; change: VpcChange; currentVersionId: number; fields: string[]; propertiesHash?: string }
   | { kind: "tag"; arn: string; add: Record<string, string>; remove: string[] }
   | { kind: "delete"; createTimestamp: Date }
   /** Nothing to call now; observe again after the poll interval. */
   | { kind: "wait"; reason: string; message: string }
   /** The spec must change first: name conflict, terminal error (kept in status), unusable code. */
-  | { kind: "stalled"; reason: string; message: string; error?: LastError }
+  | { kind: "stalled"; reason: string; message: string; error?: LastError; retryAfterMs?: number }
   /** Fetch spec.code.artifact, verify it and upload it once; recorded in status.artifact. */
   | { kind: "uploadArtifact" }
   /** Desired state reached; look again after recheckAfterMs when something is due (a scheduled snapshot). */

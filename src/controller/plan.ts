@@ -15,7 +15,7 @@ import {
   runConfiguration,
 } from "./desired.js";
 import { type Ownership, type PlanInput, pascal, type Step, transitional } from "./plan-types.js";
-import { failedAlready, propertiesApplied } from "./properties-plan.js";
+import { failedAlready, propertiesApplied, propertiesOf } from "./properties-plan.js";
 import { planRestart, restartOfOperation, restartServedByStart } from "./restart-plan.js";
 import { finishScheduled, scheduleRecheck } from "./schedule-plan.js";
 import { planSnapshots } from "./snapshot-plan.js";
@@ -163,12 +163,37 @@ function planChange(input: PlanInput, observed: ApplicationDetail, drift: Drift)
     };
   }
   if (!drift.update) return undefined;
+  const last = input.status.lastUpdate;
+  if (
+    last?.generation === input.generation &&
+    last.versionId === observed.ApplicationVersionId &&
+    // A ConfigMap edit since (spec.environmentPropertiesFrom) is new drift, not the same one.
+    (last.propertiesHash ?? "") === (input.propertiesFrom?.hash ?? "")
+  ) {
+    // Our update to this generation was applied and nothing changed the application since, yet AWS
+    // still reports the difference: another update would change nothing (issue 14). Report it.
+    return { kind: "stalled", reason: "DriftPersists", message: driftPersists(last.generation, drift) };
+  }
   if (appStatus === "RUNNING") return startUpdate(input, observed, drift);
   if (appStatus === "READY" || appStatus === "ROLLED_BACK") {
     // Not running: the update changes configuration in place and restarts nothing.
-    return { kind: "update", fields: correctable(drift), request: updateRequest(input, observed, drift) };
+    return {
+      kind: "update",
+      fields: correctable(drift),
+      request: updateRequest(input, observed, drift),
+      ...propertiesOf(input),
+    };
   }
   return undefined;
+}
+
+function driftPersists(generation: number, drift: Drift): string {
+  const shown = (v: unknown) => JSON.stringify(v) ?? "nothing";
+  const what = drift.differences
+    .filter((d) => !drift.uncorrectable.includes(d.field))
+    .map((d) => `${d.field} as ${shown(d.seen)} (the spec asks for ${shown(d.want)})`)
+    .join("; ");
+  return `after the update to generation ${generation}, AWS still reports ${what}; not updating again until the spec changes`;
 }
 
 /** Every change to a running application restarts it: one recorded operation, snapshot first. */
@@ -179,7 +204,13 @@ function startUpdate(
   fields = correctable(drift),
 ): Step {
   const { spec } = input;
-  const snapshotFirst = (spec.snapshots?.enabled ?? true) && (spec.snapshots?.beforeUpdate ?? true);
+  // CreateApplicationSnapshot fails while the application has snapshots disabled in AWS (an adopted
+  // one, say): the update that turns them on cannot be preceded by one, so it goes ahead and says so.
+  const inAws =
+    observed.ApplicationConfigurationDescription?.ApplicationSnapshotConfigurationDescription
+      ?.SnapshotsEnabled !== false;
+  const wanted = (spec.snapshots?.enabled ?? true) && (spec.snapshots?.beforeUpdate ?? true);
+  const snapshotFirst = wanted && inAws;
   const operation: UpdateOperation = {
     type: "Update",
     generation: input.generation,
@@ -194,7 +225,9 @@ function startUpdate(
   };
   const how = snapshotFirst
     ? ` after snapshot ${operation.snapshotName}`
-    : " without a snapshot (snapshots.beforeUpdate is false)";
+    : wanted
+      ? " without a snapshot (snapshots are disabled on the application in AWS)"
+      : " without a snapshot (snapshots.beforeUpdate is false)";
   return {
     kind: "record",
     reason: "UpdateStarted",

@@ -22,3 +22,8 @@ export function failedAlready(input: PlanInput): boolean {
     (failed.propertiesHash ?? "") === (input.propertiesFrom?.hash ?? "")
   );
 }
+
+/** The ConfigMap content an update applies, so lastUpdate can tell a later ConfigMap edit from old drift. */
+export function propertiesOf(input: PlanInput): { propertiesHash?: string } {
+  return input.propertiesFrom ? { propertiesHash: input.propertiesFrom.hash } : {};
+}

@@ -5,7 +5,7 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import type { Logger } from "pino";
 import type { ArtifactPolicy } from "../artifacts/index.js";
-import { ConflictError, classifyAwsError, TerminalError } from "../aws/errors.js";
+import { ConflictError, classifyAwsError, ExternalError, TerminalError } from "../aws/errors.js";
 import type { ManagedFlinkClients } from "../aws/managed-flink.js";
 import type { FlinkApplication } from "../crds/types.generated.js";
 import { codeToRun } from "./artifact.js";
@@ -18,6 +18,7 @@ import { type ConfigMapLookup, resolveProperties } from "./properties-from.js";
 import { type Failure, recordStatus } from "./record-status.js";
 import type { ReconcileResult } from "./runtime/queue.js";
 import { KubeApiError } from "./runtime/transport.js";
+import { isWrite, WriteCap } from "./write-cap.js";
 
 export { finalizer } from "./execute.js";
 export const adoptAnnotation = "managedflink.dev/adopt";
@@ -33,6 +34,8 @@ export interface ReconcilerOptions {
   pollIntervalMs: number;
   /** How soon to retry after ResourceInUse / ConcurrentModification. */
   conflictRetryMs?: number;
+  /** How soon to retry after an error whose fix lies outside the spec (AccessDenied, quotas); 5 min. */
+  externalRetryMs?: number;
   now?: () => Date;
   /** Where artifact URLs may point (the SSRF guard); the default allows public https only. */
   artifactPolicy?: ArtifactPolicy;
@@ -40,13 +43,19 @@ export interface ReconcilerOptions {
   configMaps?: ConfigMapLookup;
   /** S3 client for a region (artifact uploads); defaults to the SDK with the standard configuration. */
   s3ForRegion?: (region: string) => S3Client;
+  /** AWS writes allowed per application per hour (MAX_AWS_WRITES_PER_APPLICATION_PER_HOUR); 60. */
+  maxWritesPerHour?: number;
+  /** Counts each time the write cap stops a write (a metric). */
+  onWriteCapReached?: () => void;
 }
 
 export class FlinkApplicationReconciler {
   private readonly s3Clients = new Map<string, S3Client>();
   private readonly deps: ExecuteDeps;
+  private readonly writeCap: WriteCap;
 
   constructor(private readonly o: ReconcilerOptions) {
+    this.writeCap = new WriteCap(o.maxWritesPerHour ?? 60, 3_600_000, () => this.now().getTime());
     this.deps = {
       kube: o.kube,
       events: o.events,
@@ -70,7 +79,7 @@ export class FlinkApplicationReconciler {
     let done: Executed;
     try {
       observation = await observe(t);
-      step = planNextStep(this.planInput(t, observation));
+      step = this.capped(t, planNextStep(this.planInput(t, observation)));
       done = await execute({ ...this.deps, log }, t, step);
     } catch (err) {
       return this.failed(t, log, { observation, step }, err);
@@ -79,6 +88,22 @@ export class FlinkApplicationReconciler {
     if (done.step.kind === "addFinalizer" || done.step.kind === "removeFinalizer") return done.result;
     await recordStatus(this.o.kube, t, { step: done.step, observation, now: this.now() });
     return done.result;
+  }
+
+  /** The planned step, or a stall when it would write beyond the application's hourly cap. */
+  private capped(t: Target, step: Step): Step {
+    if (step.kind === "removeFinalizer") this.writeCap.forget(t.key);
+    if (!isWrite(step)) return step;
+    const wait = this.writeCap.take(t.key);
+    if (wait === undefined) return step;
+    this.o.onWriteCapReached?.();
+    const minutes = Math.ceil(wait / 60_000);
+    return {
+      kind: "stalled",
+      reason: "WriteCapReached",
+      message: `${this.writeCap.max} AWS writes in the last hour (MAX_AWS_WRITES_PER_APPLICATION_PER_HOUR); next ${step.kind} in ${minutes} min — check for a loop`,
+      retryAfterMs: wait,
+    };
   }
 
   private target(obj: FlinkApplication): Target {
@@ -134,6 +159,7 @@ export class FlinkApplicationReconciler {
       message: e.message,
       operation: e.operation,
       terminal: e instanceof TerminalError,
+      external: e instanceof ExternalError,
     };
     log.warn({ step: at.step?.kind, errorType: e.type, err: e.message }, "reconcile step failed");
     // One event per distinct error, not one per retry.
@@ -145,6 +171,7 @@ export class FlinkApplicationReconciler {
     if (e instanceof ConflictError)
       return { requeueAfterMs: this.o.conflictRetryMs ?? this.o.pollIntervalMs };
     if (e instanceof TerminalError) return {};
+    if (e instanceof ExternalError) return { requeueAfterMs: this.o.externalRetryMs ?? 300_000 };
     throw e;
   }
 

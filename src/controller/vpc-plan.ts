@@ -10,7 +10,7 @@ import type { ApplicationDetail, VpcConfiguration } from "@aws-sdk/client-kinesi
 import type { FlinkApplicationSpec } from "../crds/types.generated.js";
 import type { Drift } from "./desired.js";
 import type { PlanInput, Step } from "./plan-types.js";
-import { failedAlready } from "./properties-plan.js";
+import { failedAlready, propertiesOf } from "./properties-plan.js";
 
 export type VpcChange =
   | { kind: "add"; vpc: VpcConfiguration }
@@ -43,7 +43,13 @@ export function planVpc(
   const appStatus = observed.ApplicationStatus ?? "UNKNOWN";
   if (appStatus === "RUNNING") return restoresOlderState(observed) ?? startUpdate(["vpc"]);
   if (appStatus !== "READY") return undefined;
-  return { kind: "vpc", change, currentVersionId: observed.ApplicationVersionId!, fields: ["vpc"] };
+  return {
+    kind: "vpc",
+    change,
+    currentVersionId: observed.ApplicationVersionId!,
+    fields: ["vpc"],
+    ...propertiesOf(input),
+  };
 }
 
 /**

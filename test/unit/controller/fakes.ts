@@ -22,8 +22,7 @@ import {
 } from "../../../src/aws/managed-flink.js";
 import { EventRecorder } from "../../../src/controller/events.js";
 import type { KubeWrites } from "../../../src/controller/kube.js";
-import type { ConfigMapLookup } from "../../../src/controller/properties-from.js";
-import { FlinkApplicationReconciler } from "../../../src/controller/reconciler.js";
+import { FlinkApplicationReconciler, type ReconcilerOptions } from "../../../src/controller/reconciler.js";
 import type { FlinkApplication, FlinkApplicationStatus } from "../../../src/crds/types.generated.js";
 import { applyConfigurationUpdate, describeConfiguration } from "../../../src/emulator/configuration.js";
 
@@ -51,6 +50,8 @@ export class FakeManagedFlink implements ManagedFlinkApi {
   snapshotClock: () => Date = () => new Date("2026-11-29T01:00:00Z");
   /** Every UpdateApplication request, as sent. */
   readonly updates: UpdateApplicationRequest[] = [];
+  /** How DescribeApplication reports an application; a test can make it report less, or differently. */
+  report: (detail: ApplicationDetail) => ApplicationDetail = (d) => d;
 
   private app(name: string): App {
     const app = this.apps.get(name);
@@ -84,7 +85,7 @@ export class FakeManagedFlink implements ManagedFlinkApi {
   async describeApplication(name: string) {
     this.record("DescribeApplication");
     const app = this.apps.get(name);
-    return app ? structuredClone(app.detail) : NotFound;
+    return app ? this.report(structuredClone(app.detail)) : NotFound;
   }
 
   async createApplication(input: CreateApplicationRequest) {
@@ -147,7 +148,7 @@ export class FakeManagedFlink implements ManagedFlinkApi {
     d.ApplicationVersionId = d.ApplicationVersionId! + 1;
     if (d.ApplicationStatus === "RUNNING") d.ApplicationStatus = "UPDATING";
     app.versions.set(d.ApplicationVersionId, structuredClone(d));
-    return { operationId: `op-${d.ApplicationVersionId}` };
+    return { operationId: `op-${d.ApplicationVersionId}`, versionId: d.ApplicationVersionId };
   }
 
   async addVpcConfiguration(name: string, currentVersionId: number, vpc: VpcConfiguration) {
@@ -285,8 +286,7 @@ export class FakeKube implements KubeWrites {
 export function reconcilerFor(
   aws: FakeManagedFlink,
   kube: FakeKube,
-  now: () => Date = () => new Date("2026-11-29T12:00:00Z"),
-  configMaps?: ConfigMapLookup,
+  options: Partial<ReconcilerOptions> = {},
 ) {
   const log = pino({ level: "silent" });
   return new FlinkApplicationReconciler({
@@ -296,8 +296,8 @@ export function reconcilerFor(
     log,
     defaultRegion: "us-east-1",
     pollIntervalMs: 1000,
-    now,
-    configMaps,
+    now: () => new Date("2026-11-29T12:00:00Z"),
+    ...options,
   });
 }
 

@@ -13,12 +13,10 @@ export function world(
 ) {
   const aws = new FakeManagedFlink();
   const kube = new FakeKube(obj);
-  const reconciler = reconcilerFor(
-    aws,
-    kube,
-    () => clock.now,
-    (ns, name) => configMaps.get(`${ns}/${name}`),
-  );
+  const reconciler = reconcilerFor(aws, kube, {
+    now: () => clock.now,
+    configMaps: (ns, name) => configMaps.get(`${ns}/${name}`),
+  });
   const reconcile = () => reconciler.reconcile(kube.obj);
   const condition = (type: string) => kube.obj.status?.conditions?.find((c) => c.type === type);
   /** Reconciles, settling AWS in between, until Ready=True (or gives up after `max` passes). */
