@@ -20,9 +20,10 @@ import {
 } from "../../../src/aws/managed-flink.js";
 import { EventRecorder } from "../../../src/controller/events.js";
 import type { KubeWrites } from "../../../src/controller/kube.js";
-import { FlinkApplicationReconciler } from "../../../src/controller/reconciler.js";
+import { FlinkApplicationReconciler, type TenancyRules } from "../../../src/controller/reconciler.js";
 import type { FlinkApplication, FlinkApplicationStatus } from "../../../src/crds/types.generated.js";
 import { applyConfigurationUpdate, describeConfiguration } from "../../../src/emulator/configuration.js";
+import type { EffectiveRules } from "../../../src/policy/index.js";
 
 const settled: Record<string, string | undefined> = {
   STARTING: "RUNNING",
@@ -236,7 +237,23 @@ export class FakeKube implements KubeWrites {
   }
 }
 
-export function reconcilerFor(aws: FakeManagedFlink, kube: FakeKube) {
+/** Rules that allow everything the reconcile tests use; tenancy has tests of its own (tenancy.test.ts). */
+export const unrestricted: EffectiveRules = {
+  serviceExecutionRoles: ["*"],
+  regions: ["*"],
+  applicationNames: ["*"],
+  codeSources: [{ bucket: "*" }],
+  artifactUploads: [{ bucket: "*" }],
+  artifactHosts: [{ host: "*", port: 443 }],
+  allowAdoption: true,
+  allowDeletionPolicyDelete: true,
+};
+
+export function reconcilerFor(
+  aws: FakeManagedFlink,
+  kube: FakeKube,
+  tenancy: TenancyRules = { rulesFor: () => [{ source: "test", rules: unrestricted }] },
+) {
   const log = pino({ level: "silent" });
   return new FlinkApplicationReconciler({
     kube,
@@ -246,6 +263,7 @@ export function reconcilerFor(aws: FakeManagedFlink, kube: FakeKube) {
     defaultRegion: "us-east-1",
     pollIntervalMs: 1000,
     now: () => new Date("2026-11-29T12:00:00Z"),
+    tenancy,
   });
 }
 

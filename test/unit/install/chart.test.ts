@@ -95,6 +95,7 @@ describe("helm template with the default values", () => {
         "ClusterRole/mfo-managed-flink-operator",
         "ClusterRoleBinding/mfo-managed-flink-operator",
         "CustomResourceDefinition/flinkapplications.managedflink.dev",
+        "CustomResourceDefinition/flinkapplicationpolicies.managedflink.dev",
         "Deployment/mfo-managed-flink-operator",
         "PodDisruptionBudget/mfo-managed-flink-operator",
         "Role/mfo-managed-flink-operator-leader-election",
@@ -175,14 +176,15 @@ describe("helm template with the default values", () => {
     ]);
   });
 
-  it("installs the CRD as a template Helm upgrades, kept on uninstall", () => {
-    const crd = find(objs, "CustomResourceDefinition");
-    expect((crd.metadata.annotations as Record<string, string>)["helm.sh/resource-policy"]).toBe("keep");
-    const generated = parseObjects(
-      readFileSync(join(repoRoot, "manifests/crds/flinkapplications.managedflink.dev.yaml"), "utf8"),
-    )[0]!;
-    expect(crd.spec).toEqual(generated.spec);
-  });
+  it.each(["flinkapplications.managedflink.dev", "flinkapplicationpolicies.managedflink.dev"])(
+    "installs the CRD %s as a template Helm upgrades, kept on uninstall",
+    (name) => {
+      const crd = find(objs, "CustomResourceDefinition", name);
+      expect((crd.metadata.annotations as Record<string, string>)["helm.sh/resource-policy"]).toBe("keep");
+      const generated = parseObjects(readFileSync(join(repoRoot, `manifests/crds/${name}.yaml`), "utf8"))[0]!;
+      expect(crd.spec).toEqual(generated.spec);
+    },
+  );
 
   it("keeps at least one replica through voluntary disruptions", () => {
     expect(find(objs, "PodDisruptionBudget").spec).toMatchObject({ minAvailable: 1 });
