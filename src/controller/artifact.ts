@@ -3,6 +3,7 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { Logger } from "pino";
 import { ArtifactError, type ArtifactPolicy, ensureArtifact } from "../artifacts/index.js";
+import { redactUrl } from "../artifacts/locations.js";
 import { RecoverableError, TerminalError } from "../aws/errors.js";
 import type { FlinkApplication, FlinkApplicationStatus, ResolvedArtifact } from "../crds/types.generated.js";
 import type { CodeObject } from "./configuration-map.js";
@@ -53,9 +54,8 @@ export async function uploadArtifact(
         bucket: out.bucket,
         key: out.key,
         ...(out.objectVersion ? { objectVersion: out.objectVersion } : {}),
-        source: a.url
-          ? a.url.replace(/[?#].*$/, "")
-          : `${a.maven?.groupId}:${a.maven?.artifactId}:${a.maven?.version}`,
+        // Never user:password@, a query string (presigned URLs carry credentials there) or a fragment.
+        source: a.url ? redactUrl(a.url) : `${a.maven?.groupId}:${a.maven?.artifactId}:${a.maven?.version}`,
       },
     };
   } catch (err) {
