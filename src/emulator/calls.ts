@@ -4,6 +4,8 @@ export interface RecordedCall {
   input: unknown;
   error?: string;
   at: string;
+  /** The access key id the request was signed with (SigV4 Credential scope), when it was signed. */
+  accessKeyId?: string;
 }
 
 export class CallLog {

@@ -194,7 +194,7 @@ describe("a wrong sha256 uploads nothing", () => {
       ),
     );
     expect(err).toMatchObject({ reason: "ChecksumMismatch", terminal: true });
-    expect(err.message).toContain(`expected ${wrong}`);
+    expect(err.message).toContain(`does not have the sha256 ${wrong}`);
     expect(err.message).not.toContain(jarSha);
     expect(err.message).not.toContain(String(jar.length));
     expect(await versionsIn(bucket)).toEqual([]);
@@ -213,7 +213,7 @@ describe("a wrong sha256 uploads nothing", () => {
       ),
     );
     expect(err).toMatchObject({ reason: "ChecksumMismatch", terminal: true });
-    expect(err.message).toContain(`expected ${wrong}`);
+    expect(err.message).toContain(`does not have the sha256 ${wrong}`);
     expect(err.message).not.toContain(await generatedSha256(size));
     expect(await versionsIn(bucket)).toEqual([]);
     expect(await openUploads(bucket)).toBe(0);

@@ -27,7 +27,15 @@ beforeAll(async () => {
   const port = Number(new URL(source.url("/")).port);
   await h.startOperator({
     artifactPolicy: { allowedHosts: [`127.0.0.1:${port}`], allowedCidrs: [] },
-    tenancyDefaults: { ...unrestrictedDefaults, artifactHosts: [{ host: "127.0.0.1", port }] },
+    // Any host on 443 and 80 passes the tenancy policy, so that the SSRF guard itself is what refuses below.
+    tenancyDefaults: {
+      ...unrestrictedDefaults,
+      artifactHosts: [
+        { host: "*", port: 443 },
+        { host: "*", port: 80 },
+        { host: "127.0.0.1", port },
+      ],
+    },
     resyncPeriodMs: 300,
   });
 });

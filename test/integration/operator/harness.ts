@@ -38,6 +38,8 @@ export interface EmulatorCall {
   input: Record<string, unknown>;
   error?: string;
   at: string;
+  /** The access key id the call was signed with. */
+  accessKeyId?: string;
 }
 
 export class Harness {
