@@ -4,10 +4,13 @@
 // set. Each attempt is refused with a message naming the rule and the field, and nothing is called in AWS
 // for it nor written to S3; what the policy allows succeeds, and with an assumed role the operator's calls
 // for that namespace are signed with the role's credentials.
+
+import { join } from "node:path";
 import { CreateApplicationCommand, DescribeApplicationCommand } from "@aws-sdk/client-kinesis-analytics-v2";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accessKeyForRole } from "../../../src/emulator/sts.js";
+import { repoRoot } from "../../../src/localstack/binaries.js";
 import { waitFor } from "../../../src/localstack/processes.js";
 import { safeDefaults } from "../../../src/policy/index.js";
 import { SourceServer, sha256Of } from "../artifacts/source-server.js";
@@ -374,5 +377,87 @@ describe("a FlinkApplicationPolicy selects the namespace", () => {
     // Applications of namespaces without the role still use the operator's own key.
     const own = (await h.callsFor(`${ns}-allowed`)).filter((c) => c.operation === "CreateApplication");
     expect(own.map((c) => c.accessKeyId)).toEqual(["local"]);
+  });
+});
+
+describe("the ValidatingAdmissionPolicy shipped in the chart refuses the same at admission", () => {
+  const manifest = join(repoRoot, "manifests/tenancy-admission.yaml");
+  beforeAll(async () => {
+    await h.kubectlOk(["apply", "-f", manifest]);
+  });
+  afterAll(async () => {
+    await h.kubectl(["delete", "-f", manifest, "--ignore-not-found"]);
+  });
+
+  /** A server-side dry run as the tenant: admission runs, nothing is stored. */
+  const dryRun = (name: string, s: Record<string, unknown>, metadata: Record<string, unknown> = {}) =>
+    asTenant(["apply", "--dry-run=server", "-f", "-"], JSON.stringify(h.app(name, s, metadata)));
+  const inTeamA = { s3: { bucket: teamA, key: "jobs/app.jar" } };
+
+  it.each([
+    [
+      "another team's role",
+      spec({ serviceExecutionRole: `arn:aws:iam::${account}:role/team-b-flink`, code: inTeamA }),
+      {},
+      "rule serviceExecutionRoles: spec.serviceExecutionRole",
+    ],
+    [
+      "another team's code",
+      spec({ code: { s3: { bucket: teamB, key: "secret/model.jar" } } }),
+      {},
+      "rule codeSources: spec.code.s3",
+    ],
+    [
+      "an s3:// copy of another team's object",
+      spec({
+        code: {
+          artifact: {
+            url: `s3://${teamB}/secret/model.jar`,
+            sha256: "0".repeat(64),
+            bucket: teamA,
+            prefix: "artifacts",
+          },
+        },
+      }),
+      {},
+      "rule codeSources: spec.code.artifact.url",
+    ],
+    [
+      "an upload into another team's bucket",
+      spec({
+        code: { artifact: { url: `s3://${teamA}/jobs/app.jar`, sha256: "0".repeat(64), bucket: teamB } },
+      }),
+      {},
+      "rule artifactUploads: spec.code.artifact.bucket",
+    ],
+    ["a squatted name", spec({ applicationName: "payments", code: inTeamA }), {}, "rule applicationNames"],
+    [
+      "deletionPolicy Delete",
+      spec({ deletionPolicy: "Delete", code: inTeamA }),
+      {},
+      "rule allowDeletionPolicyDelete: spec.deletionPolicy",
+    ],
+    [
+      "adoption",
+      spec({ code: inTeamA }),
+      { annotations: { "managedflink.dev/adopt": "true" } },
+      "rule allowAdoption",
+    ],
+  ])("refuses %s", async (_what, s, metadata, expected) => {
+    // The API server picks up a new policy and binding asynchronously; wait until it refuses.
+    const r = await waitFor(
+      async () => {
+        const out = await dryRun(`${ns}-adm`, s, metadata);
+        return out.code !== 0 ? out : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 200, description: "admission refuses" },
+    );
+    expect(r.stderr).toContain(`FlinkApplicationPolicy ${policyName}, ${expected}`);
+  });
+
+  it("admits what the policy allows", async () => {
+    const r = await dryRun(`${ns}-adm`, spec({ code: inTeamA }));
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
   });
 });

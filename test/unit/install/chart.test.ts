@@ -94,6 +94,10 @@ describe("helm template with the default values", () => {
       [
         "ClusterRole/mfo-managed-flink-operator",
         "ClusterRoleBinding/mfo-managed-flink-operator",
+        "ClusterRole/mfo-managed-flink-operator-tenancy",
+        "ClusterRoleBinding/mfo-managed-flink-operator-tenancy",
+        "ValidatingAdmissionPolicy/flinkapplicationpolicies.managedflink.dev",
+        "ValidatingAdmissionPolicyBinding/flinkapplicationpolicies.managedflink.dev",
         "CustomResourceDefinition/flinkapplications.managedflink.dev",
         "CustomResourceDefinition/flinkapplicationpolicies.managedflink.dev",
         "Deployment/mfo-managed-flink-operator",
@@ -152,7 +156,7 @@ describe("helm template with the default values", () => {
         }
       }
     };
-    for (const dir of ["src/controller", "src/artifacts", "src/aws"]) walk(join(repoRoot, dir));
+    for (const dir of ["src/controller", "src/artifacts", "src/aws", "src/policy"]) walk(join(repoRoot, dir));
     const set = container(deploy).env.map((e) => e.name);
     expect(set.filter((n) => !read.has(n))).toEqual([]);
     expect(set).toEqual(expect.arrayContaining(["ARTIFACT_ALLOWED_HOSTS", "ARTIFACT_ALLOWED_CIDRS"]));
@@ -225,8 +229,17 @@ describe("helm template with non-default values", () => {
     expect(podSpec(deploy).serviceAccountName).toBe("flink-operator");
   });
 
-  it("limits RBAC to the watched namespaces: a Role per namespace and nothing cluster-wide", () => {
-    expect(objs.filter((o) => o.kind.startsWith("Cluster"))).toEqual([]);
+  it("limits RBAC to the watched namespaces: a Role per namespace; cluster-wide only reading policies and those namespaces", () => {
+    expect(
+      objs.filter((o) => o.kind.startsWith("Cluster")).map((o) => `${o.kind}/${o.metadata.name}`),
+    ).toEqual([
+      "ClusterRole/mfo-managed-flink-operator-tenancy",
+      "ClusterRoleBinding/mfo-managed-flink-operator-tenancy",
+    ]);
+    expect(ruleLines(find(objs, "ClusterRole", "mfo-managed-flink-operator-tenancy"))).toEqual([
+      "managedflink.dev/flinkapplicationpolicies: get,list,watch",
+      "core/namespaces[team-a,team-b]: get,list,watch",
+    ]);
     for (const ns of ["team-a", "team-b"]) {
       expect(ruleLines(find(objs, "Role", "mfo-managed-flink-operator", ns))).toEqual(watchRules);
       expect(find(objs, "RoleBinding", "mfo-managed-flink-operator", ns).subjects).toEqual([
