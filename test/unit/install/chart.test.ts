@@ -3,7 +3,9 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ruleProperties } from "../../../src/crds/flinkapplicationpolicy.js";
 import { repoRoot } from "../../../src/localstack/binaries.js";
+import { defaultsFromEnv } from "../../../src/policy/index.js";
 import { chartDir, find, helm, helmTemplate, type KubeObject, parseObjects } from "./tools.js";
 
 type Container = {
@@ -63,6 +65,13 @@ const nonDefault = {
   priorityClassName: "system-cluster-critical",
   nodeSelector: { "kubernetes.io/os": "linux" },
   extraEnv: [{ name: "AWS_ENDPOINT_URL_KINESIS_ANALYTICS_V2", value: "https://vpce.example.com" }],
+  tenancy: {
+    defaults: {
+      artifactUploads: [{ bucket: "platform-artifacts", keyPrefix: "flink-applications/" }],
+      allowAdoption: true,
+    },
+    admissionPolicy: { enabled: false },
+  },
 };
 
 describe("helm lint", () => {
@@ -190,6 +199,34 @@ describe("helm template with the default values", () => {
     },
   );
 
+  it("passes empty tenancy defaults (the safe ones) and ships the admission policy bound to every FlinkApplicationPolicy", () => {
+    expect(env(deploy).DEFAULT_POLICY).toBe("{}");
+    const vap = find(objs, "ValidatingAdmissionPolicy") as KubeObject & {
+      spec: { paramKind: unknown; matchConditions: { expression: string }[]; validations: unknown[] };
+    };
+    expect(vap.spec.paramKind).toEqual({
+      apiVersion: "managedflink.dev/v1alpha1",
+      kind: "FlinkApplicationPolicy",
+    });
+    // The operator's own service account is exempt, so it can always remove its finalizer.
+    expect(vap.spec.matchConditions[0]!.expression).toBe(
+      "request.userInfo.username != 'system:serviceaccount:mfo-system:mfo-managed-flink-operator'",
+    );
+    expect(vap.metadata.labels).toMatchObject({ "app.kubernetes.io/name": "managed-flink-operator" });
+    expect(find(objs, "ValidatingAdmissionPolicyBinding").spec).toEqual({
+      policyName: "flinkapplicationpolicies.managedflink.dev",
+      paramRef: { selector: {}, parameterNotFoundAction: "Allow" },
+      validationActions: ["Deny"],
+    });
+  });
+
+  it("exposes every tenancy rule in values.schema.json, as the CRD defines it", () => {
+    const schema = JSON.parse(readFileSync(join(chartDir, "values.schema.json"), "utf8"));
+    expect(Object.keys(schema.properties.tenancy.properties.defaults.properties)).toEqual(
+      Object.keys(ruleProperties),
+    );
+  });
+
   it("keeps at least one replica through voluntary disruptions", () => {
     expect(find(objs, "PodDisruptionBudget").spec).toMatchObject({ minAvailable: 1 });
   });
@@ -219,6 +256,18 @@ describe("helm template with non-default values", () => {
       `registry.example.com/platform/managed-flink-operator@sha256:${"a".repeat(64)}`,
     );
     expect((deploy.spec as { replicas: number }).replicas).toBe(3);
+  });
+
+  it("passes tenancy.defaults as DEFAULT_POLICY, which the controller accepts, and can leave admission out", () => {
+    const raw = env(deploy).DEFAULT_POLICY as string;
+    expect(JSON.parse(raw)).toEqual(nonDefault.tenancy.defaults);
+    expect(defaultsFromEnv("eu-west-1", { DEFAULT_POLICY: raw })).toMatchObject({
+      artifactUploads: nonDefault.tenancy.defaults.artifactUploads,
+      codeSources: nonDefault.tenancy.defaults.artifactUploads,
+      regions: ["eu-west-1"],
+      allowAdoption: true,
+    });
+    expect(objs.some((o) => o.kind.startsWith("ValidatingAdmissionPolicy"))).toBe(false);
   });
 
   it("annotates the ServiceAccount for IRSA", () => {
