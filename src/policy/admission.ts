@@ -43,8 +43,9 @@ const fetchUrl = `(has(${artifact}.maven) ? ${artifact}.maven.repository : ${art
 const fetchPort = `(url(${fetchUrl}).getPort() != '' ? int(url(${fetchUrl}).getPort()) : (url(${fetchUrl}).getScheme() == 'http' ? 80 : 443))`;
 const fetchHost = `url(${fetchUrl}).getHostname().lowerAscii()`;
 
+// As the controller: a key with a . or .. segment is outside every prefix.
 const inLocations = (list: string, bucket: string, key: string) =>
-  `${list}.exists(l, ${celMatch(bucket, "l.bucket")} && ${key}.startsWith(has(l.keyPrefix) ? l.keyPrefix : ''))`;
+  `(!${key}.matches('(^|/)[.][.]?(/|$)') && ${list}.exists(l, ${celMatch(bucket, "l.bucket")} && ${key}.startsWith(has(l.keyPrefix) ? l.keyPrefix : '')))`;
 
 const showLocations = (list: string) =>
   `${list}.map(l, 's3://' + l.bucket + '/' + (has(l.keyPrefix) ? l.keyPrefix : '')).join(', ')`;
@@ -128,7 +129,7 @@ const rules: Rule[] = [
   {
     rule: "allowAdoption",
     field: "metadata.annotations[managedflink.dev/adopt]",
-    holds: `!has(params.spec.allowAdoption) || params.spec.allowAdoption || !has(object.metadata.annotations) || !('managedflink.dev/adopt' in object.metadata.annotations)`,
+    holds: `!has(params.spec.allowAdoption) || params.spec.allowAdoption || !has(object.metadata.annotations) || !('managedflink.dev/adopt' in object.metadata.annotations) || object.metadata.annotations['managedflink.dev/adopt'] != 'true'`,
     message: `'adopting an application the operator did not create is not allowed here; remove the annotation'`,
   },
   {

@@ -86,7 +86,14 @@ const checkRole: Check = (app, rules) => {
   };
 };
 
+/**
+ * A key with a `.` or `..` segment is refused whatever the prefix: `jobs/../team-b/x.jar` starts with
+ * `jobs/` as a string, and a client or proxy that normalises paths would read or write outside it.
+ */
+const dotSegment = /(^|\/)\.\.?(\/|$)/;
+
 const inLocations = (bucket: string, key: string, locations: EffectiveRules["codeSources"]) =>
+  !dotSegment.test(key) &&
   locations.some((l) => matchesPattern(bucket, l.bucket) && key.startsWith(l.keyPrefix ?? ""));
 
 const showLocations = (locations: EffectiveRules["codeSources"]) =>
@@ -153,7 +160,8 @@ const checkHost: Check = (app, rules) => {
 };
 
 const checkAdoption: Check = (app, rules) => {
-  if (rules.allowAdoption || app.annotations?.[adoptAnnotation] === undefined) return undefined;
+  // The reconciler adopts only on "true"; any other value asks for nothing the policy bounds.
+  if (rules.allowAdoption || app.annotations?.[adoptAnnotation] !== "true") return undefined;
   return {
     rule: "allowAdoption",
     field: `metadata.annotations[${adoptAnnotation}]`,

@@ -430,6 +430,12 @@ describe("the ValidatingAdmissionPolicy shipped in the chart refuses the same at
       {},
       "rule artifactUploads: spec.code.artifact.bucket",
     ],
+    [
+      "a key that leaves its prefix through ..",
+      spec({ code: { s3: { bucket: teamA, key: "jobs/../secret/model.jar" } } }),
+      {},
+      "rule codeSources: spec.code.s3",
+    ],
     ["a squatted name", spec({ applicationName: "payments", code: inTeamA }), {}, "rule applicationNames"],
     [
       "deletionPolicy Delete",

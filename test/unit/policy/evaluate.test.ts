@@ -231,6 +231,27 @@ describe("a FlinkApplicationPolicy", () => {
     });
   });
 
+  it("refuses a key that leaves its prefix through a dot segment", () => {
+    for (const key of ["jobs/../secret.jar", "../x.jar", "jobs/./x.jar"]) {
+      expect(underTeamA(app({ code: { s3: { bucket: "team-a-code", key } } }))).toMatchObject({
+        violation: { rule: "codeSources" },
+      });
+    }
+    const artifact = {
+      url: "https://repo.example.com/a.jar",
+      sha256: sha,
+      bucket: "team-a-code",
+      prefix: "artifacts/../other",
+    };
+    expect(underTeamA(app({ code: { artifact } }))).toMatchObject({ violation: { rule: "artifactUploads" } });
+  });
+
+  it('treats only adopt: "true" as asking for adoption, as the reconciler does', () => {
+    expect(underTeamA(app({}, { annotations: { "managedflink.dev/adopt": "false" } }))).toEqual({
+      kind: "allowed",
+    });
+  });
+
   it("names the metadata.name when no applicationName is set", () => {
     expect(underTeamA(app({}, { name: "orders" }))).toMatchObject({
       violation: { rule: "applicationNames", field: "metadata.name" },
