@@ -5,7 +5,8 @@
 #   MFO_CACHE_DIR   cache root (default: ${XDG_CACHE_HOME:-$HOME/.cache}/managed-flink-operator)
 #
 # Layout: $MFO_CACHE_DIR/bin/<tool>-<version>/<tool>, $MFO_CACHE_DIR/go/{mod,build},
-#         $MFO_CACHE_DIR/venv/moto-<version>/ (the S3 server, see docs/adr/0002-s3-server.md).
+#         $MFO_CACHE_DIR/venv/moto-<version>/ (the S3 server, see docs/adr/0002-s3-server.md),
+#         $MFO_CACHE_DIR/flink-<version>/lib/ (the emulator's real Flink, see docs/adr/0011-real-flink-runtime.md).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -136,9 +137,53 @@ install_hadolint() {
   touch "$dir/.complete"
 }
 
+# The emulator's real Flink (docs/adr/0011-real-flink-runtime.md): Maven Central serves no flink-dist,
+# so tools/flink/pom.xml copies the cluster classpath from single artifacts and builds our launcher
+# and KinesisAnalyticsRuntime shim beside it. .complete holds a hash of tools/flink, so a change to
+# the launcher or the JVM options rebuilds; a Flink version bump gets a new directory.
+build_flink() {
+  local v=$FLINK_VERSION src=$here/tools/flink dir="$cache/flink-$FLINK_VERSION"
+  local key; key=$(cd "$src" && find pom.xml jvm.options src -type f | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-12)
+  if [[ -f $dir/.complete && $(cat "$dir/.complete") == "$key" ]]; then log "flink $v cached"; return; fi
+  log "assembling the Flink $v cluster classpath from Maven Central"
+  local out; out=$(install_dir "$dir")
+  mvn -B -q -f "$src/pom.xml" package -Dflink.version="$v" -Dinstall.dir="$out"
+  cp "$src/jvm.options" "$out/jvm.options"
+  commit_dir "$out" "$dir"
+  # A class-data archive of what a cluster start loads (AppCDS): later starts map it instead of
+  # reading 50 jars, about twice as fast. It records the classpath, so it is made in the final
+  # directory. Optional: without it the emulator starts the JVM without the archive.
+  log "archiving the classes a Flink $v cluster start loads"
+  if ! (cd "$dir" && timeout 120 java @jvm.options -XX:ArchiveClassesAtExit="$dir/classes.jsa" \
+      -cp "$dir/lib/*" dev.managedflink.localflink.LocalFlinkCluster --warm-up >"$dir/warm-up.log" 2>&1); then
+    log "warm-up failed (see $dir/warm-up.log); clusters start without the class archive"
+    rm -f "$dir/classes.jsa"
+  fi
+  echo "$key" > "$dir/.complete"
+}
+
+# The small jobs the real-Flink integration tests run (test/fixtures/flink-jobs). Maven skips what is
+# up to date, so this is cheap when nothing changed.
+# Rebuilt only when a source is newer than the jar, so a second `npm test` costs nothing here.
+build_flink_test_jobs() {
+  local dir="$here/test/fixtures/flink-jobs" jar="$here/test/fixtures/flink-jobs/target/flink-test-jobs.jar"
+  if [[ -f "$jar" && -z "$(find "$dir/src" "$dir/pom.xml" -newer "$jar" -print -quit)" ]]; then return; fi
+  log "building test/fixtures/flink-jobs (Flink $FLINK_VERSION)"
+  mvn -B -q -f "$dir/pom.xml" package -Dflink.version="$FLINK_VERSION"
+}
+
+# The reference job's shaded jar, which the end-to-end tests and `npm run local` deploy; its own tests
+# run in `bash flink-app/test.sh`.
+build_reference_jar() {
+  local dir="$here/flink-app" jar="$here/flink-app/target/engagement-metrics-1.0.0.jar"
+  if [[ -f "$jar" && -z "$(find "$dir/src" "$dir/pom.xml" -newer "$jar" -print -quit)" ]]; then return; fi
+  log "building the reference job (mvn package, tests skipped)"
+  mvn -B -q -f "$dir/pom.xml" package -DskipTests
+}
+
 what=${1:-all}
 case $what in
-  all) install_moto; build_etcd; build_kubernetes; build_helm ;;
+  all) install_moto; build_etcd; build_kubernetes; build_helm; build_flink; build_flink_test_jobs; build_reference_jar ;;
   kubernetes) build_kubernetes ;;
   etcd) build_etcd ;;
   helm) build_helm ;;
@@ -146,7 +191,10 @@ case $what in
   kstatus) build_kstatus ;;
   lua) install_lua ;;
   hadolint) install_hadolint ;;
+  flink) build_flink ;;
+  flink-test-jobs) build_flink_test_jobs ;;
+  reference-jar) build_reference_jar ;;
   install-tools) build_helm; build_kstatus; install_lua; install_hadolint ;;
-  *) echo "usage: $0 [all|kubernetes|etcd|helm|moto]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|kubernetes|etcd|helm|moto|kstatus|lua|hadolint|install-tools|flink|flink-test-jobs|reference-jar]" >&2; exit 2 ;;
 esac
 log "done: $cache"

@@ -27,6 +27,21 @@ export class ConflictError extends Error {
   }
 }
 
+/**
+ * The fix lies outside the spec — IAM permissions, the account's quotas, credentials — so a spec change
+ * is not needed and not enough: reported as Stalled and retried on a long backoff, never in silence.
+ */
+export class ExternalError extends Error {
+  override readonly name = "ExternalError";
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly operation?: string,
+  ) {
+    super(message);
+  }
+}
+
 /** Anything else: throttling that outlasted the SDK's retries, 5xx, network. Retried with backoff. */
 export class RecoverableError extends Error {
   override readonly name = "RecoverableError";
@@ -45,10 +60,12 @@ const terminalTypes = new Set([
   "CodeValidationException",
   "UnsupportedOperationException",
   "ValidationException",
+  "TooManyTagsException",
+]);
+const externalTypes = new Set([
   "AccessDeniedException",
   "UnrecognizedClientException",
   "LimitExceededException",
-  "TooManyTagsException",
 ]);
 const conflictTypes = new Set(["ResourceInUseException", "ConcurrentModificationException"]);
 
@@ -56,14 +73,20 @@ const conflictTypes = new Set(["ResourceInUseException", "ConcurrentModification
 export function classifyAwsError(
   err: unknown,
   operation: string,
-): TerminalError | ConflictError | RecoverableError {
-  if (err instanceof TerminalError || err instanceof ConflictError || err instanceof RecoverableError)
+): TerminalError | ConflictError | ExternalError | RecoverableError {
+  if (
+    err instanceof TerminalError ||
+    err instanceof ConflictError ||
+    err instanceof ExternalError ||
+    err instanceof RecoverableError
+  )
     return err;
   const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
   const type = e?.name ?? "Error";
   const message = e?.message ?? String(err);
   if (terminalTypes.has(type)) return new TerminalError(type, message, operation);
   if (conflictTypes.has(type)) return new ConflictError(type, message, operation);
+  if (externalTypes.has(type)) return new ExternalError(type, message, operation);
   return new RecoverableError(type, message, operation);
 }
 

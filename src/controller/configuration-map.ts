@@ -28,9 +28,10 @@ export interface Section<V> {
   /** The spec field named in drift reports, events and status.operation.fields. */
   field: string;
   fromSpec(spec: FlinkApplicationSpec, code: CodeObject): V;
-  /** undefined: the description does not report this section. */
+  /** undefined: the description does not report this section, so it is unknown — never drift. */
   fromDescription(detail: ApplicationDetail): V | undefined;
-  same(a: V, b: V): boolean;
+  /** Whether what AWS reports (`seen`) already is what the spec wants; parts AWS leaves out count as equal. */
+  same(want: V, seen: V): boolean;
   create(value: V): Create;
   update(value: V, seen: V): Update;
   toSpec(value: V, base: FlinkApplicationSpec): Partial<FlinkApplicationSpec>;
@@ -98,27 +99,39 @@ const code: Section<CodeObject> = {
 
 /** DEFAULT or CUSTOM, as CheckpointConfiguration, ParallelismConfiguration and MonitoringConfiguration are. */
 export interface Typed {
-  type: "DEFAULT" | "CUSTOM";
-  /** By spec member name; for DEFAULT what the service reports (or nothing, from the spec). */
+  /** undefined: not reported. */
+  type?: "DEFAULT" | "CUSTOM";
+  /**
+   * By spec member name; for DEFAULT what the service reports (or nothing, from the spec). undefined on
+   * the spec side: a member the spec leaves to the service; on the AWS side: a member not reported.
+   */
   values: Record<string, string | number | boolean | undefined>;
 }
+
+type Member = [spec: string, aws: string, fallback: string | number | boolean | undefined];
 
 type TypedField = "checkpointing" | "parallelism" | "monitoring";
 type TypedAws = "CheckpointConfiguration" | "ParallelismConfiguration" | "MonitoringConfiguration";
 
 /**
  * A DEFAULT/CUSTOM section. An omitted spec block means DEFAULT (the service picks the values); a
- * present one is CUSTOM with each omitted member set to `fallback`. Members: [spec name, AWS name,
- * fallback]. DEFAULT values are the service's, so only the type is compared.
+ * present one is CUSTOM with each omitted member set to `fallback` — or, where the fallback is
+ * undefined, left to the service: never sent and never compared. DEFAULT values are the service's, so
+ * only the type is compared. What the description leaves out is unknown, not drift (issue 14: a
+ * service reply that omits a field must not start an update loop).
  */
 function typed(
   field: TypedField,
   aws: TypedAws,
-  members: [spec: string, aws: string, fallback: string | number | boolean][],
+  members: Member[],
   isCustom: (block: Record<string, unknown>) => boolean = () => true,
 ): Section<Typed> {
   const awsValues = (v: Typed, suffix: string) =>
-    v.type === "DEFAULT" ? {} : Object.fromEntries(members.map(([s, a]) => [a + suffix, v.values[s]]));
+    v.type === "DEFAULT"
+      ? {}
+      : Object.fromEntries(
+          members.filter(([s]) => v.values[s] !== undefined).map(([s, a]) => [a + suffix, v.values[s]]),
+        );
   return {
     field,
     fromSpec(spec) {
@@ -130,20 +143,27 @@ function typed(
       const seen = flinkDescription(d)?.[`${aws}Description`] as Record<string, never> | undefined;
       if (!seen) return undefined;
       return {
-        type: seen.ConfigurationType === "CUSTOM" ? "CUSTOM" : "DEFAULT",
+        ...(seen.ConfigurationType ? { type: seen.ConfigurationType } : {}),
         values: Object.fromEntries(members.map(([s, a]) => [s, seen[a]])),
       };
     },
-    same: (a, b) =>
-      a.type === b.type && (a.type === "DEFAULT" || members.every(([s]) => a.values[s] === b.values[s])),
+    same: (want, seen) =>
+      (seen.type === undefined || want.type === seen.type) &&
+      (want.type === "DEFAULT" ||
+        members.every(([s]) => {
+          const [w, v] = [want.values[s], seen.values[s]];
+          return w === undefined || v === undefined || w === v;
+        })),
     create: (v) =>
       config({
-        FlinkApplicationConfiguration: { [aws]: { ConfigurationType: v.type, ...awsValues(v, "") } },
+        FlinkApplicationConfiguration: {
+          [aws]: { ConfigurationType: v.type ?? "DEFAULT", ...awsValues(v, "") },
+        },
       }),
     update: (v) =>
       configUpdate({
         FlinkApplicationConfigurationUpdate: {
-          [`${aws}Update`]: { ConfigurationTypeUpdate: v.type, ...awsValues(v, "Update") },
+          [`${aws}Update`]: { ConfigurationTypeUpdate: v.type ?? "DEFAULT", ...awsValues(v, "Update") },
         },
       }),
     toSpec: (v) => ({ [field]: v.type === "CUSTOM" ? { ...v.values } : undefined }),
@@ -163,7 +183,10 @@ const checkpointing = typed("checkpointing", "CheckpointConfiguration", [
 const parallelism = typed("parallelism", "ParallelismConfiguration", [
   ["parallelism", "Parallelism", 1],
   ["parallelismPerKPU", "ParallelismPerKPU", 1],
-  ["autoScaling", "AutoScalingEnabled", false],
+  // Left to the service when omitted, so `kubectl scale` on a spec without it keeps autoscaling as it is
+  // (the service default is on: "Automatic scaling is enabled by default",
+  // https://docs.aws.amazon.com/managed-flink/latest/java/how-scaling-auto.html).
+  ["autoScaling", "AutoScalingEnabled", undefined],
 ]);
 const monitoring = typed(
   "monitoring",

@@ -73,6 +73,8 @@ export interface Drift {
   update?: ReturnType<(typeof sections)[number]["update"]>;
   /** Fields that differ but UpdateApplication cannot change; reported, never forced. */
   uncorrectable: string[];
+  /** For each differing field, what the spec wants and what AWS reports (for status messages). */
+  differences: { field: string; want: unknown; seen: unknown }[];
 }
 
 /**
@@ -88,20 +90,24 @@ export function configurationDrift(
   const fields: string[] = [];
   const uncorrectable: string[] = [];
   const updates: object[] = [];
+  const differences: Drift["differences"] = [];
   for (const s of sections) {
     const want = s.fromSpec(spec, code);
     const seen = s.fromDescription(observed);
-    if (seen !== undefined && s.same(want, seen)) continue;
-    if (seen !== undefined && s.correctable && !s.correctable(want, seen)) {
+    // Not reported is unknown, not drift: no update can make AWS report it.
+    if (seen === undefined || s.same(want, seen)) continue;
+    differences.push({ field: s.field, want, seen });
+    if (s.correctable && !s.correctable(want, seen)) {
       uncorrectable.push(s.field);
       continue;
     }
     fields.push(s.field);
-    updates.push(s.update(want, seen as never));
+    updates.push(s.update(want, seen));
   }
   return {
     fields: [...fields, ...uncorrectable],
     uncorrectable,
+    differences,
     ...(updates.length > 0 ? { update: merge<NonNullable<Drift["update"]>>(updates) } : {}),
   };
 }

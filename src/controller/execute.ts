@@ -55,7 +55,7 @@ export async function execute(deps: ExecuteDeps, target: Target, step: Step): Pr
 
 const poll = (x: Context, step: Step): Executed => ({ step, result: { requeueAfterMs: x.pollIntervalMs } });
 /** Only status changed: continue at once instead of waiting for our own write to come back. */
-const now = (step: Step): Executed => ({ step, result: { requeueAfterMs: 0 } });
+const now = (step: Step): Executed => ({ step, result: { requeue: true } });
 const idle = (step: Step): Executed => ({ step, result: {} });
 
 const withoutFinalizer = (obj: FlinkApplication) =>
@@ -69,7 +69,7 @@ const actions: { [K in Step["kind"]]: Action<K> } = {
     const stalled = x.target.obj.status?.conditions?.find((c) => c.type === "Stalled");
     if (stalled?.reason !== step.reason)
       await x.events.record(x.target.obj, "Warning", step.reason, step.message);
-    return idle(step);
+    return step.retryAfterMs ? { step, result: { requeueAfterMs: step.retryAfterMs } } : idle(step);
   },
   addFinalizer: async (x, step) => {
     await x.kube.setFinalizers(x.target.obj, [...withoutFinalizer(x.target.obj), finalizer]);
@@ -116,11 +116,16 @@ const actions: { [K in Step["kind"]]: Action<K> } = {
     return poll(x, step);
   },
   update: async (x, step) => {
-    const { operationId } = await x.target.api.updateApplication(step.request);
+    const { operationId, detail } = await x.target.api.updateApplication(step.request);
     const op = step.changes?.operation;
-    // The OperationId lets a later failure be explained from DescribeApplicationOperation.
-    const done: Step =
-      operationId && op ? { ...step, changes: { ...step.changes, operation: { ...op, operationId } } } : step;
+    const changes = {
+      ...step.changes,
+      // The OperationId lets a later failure be explained from DescribeApplicationOperation.
+      ...(operationId && op ? { operation: { ...op, operationId } } : {}),
+      // The version this update produced: drift still there on it is reported, not updated again.
+      lastUpdate: { generation: x.target.generation, versionId: detail.ApplicationVersionId },
+    };
+    const done: Step = { ...step, changes };
     await x.announce(done, "Updating");
     return poll(x, done);
   },

@@ -53,6 +53,7 @@ async function main(): Promise<void> {
       : undefined,
     artifactPolicy,
     tenancyDefaults,
+    maxWritesPerHour: intEnv("MAX_AWS_WRITES_PER_APPLICATION_PER_HOUR", 60, 1),
     // As client-go binaries do: a replica that lost the Lease exits and comes back as a standby.
     onLostLeadership: () => process.exit(1),
   });

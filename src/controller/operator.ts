@@ -12,6 +12,7 @@ import type { FlinkApplication } from "../crds/types.generated.js";
 import { type EffectiveRules, safeDefaults } from "../policy/index.js";
 import { EventRecorder } from "./events.js";
 import { KubeClient, type KubeWrites } from "./kube.js";
+import { needsReconcile } from "./predicates.js";
 import { FlinkApplicationReconciler } from "./reconciler.js";
 import { type HealthServer, startHealthServer } from "./runtime/http.js";
 import { Informer } from "./runtime/informer.js";
@@ -54,6 +55,8 @@ export interface OperatorConfig {
     retryPeriodMs?: number;
   };
   metrics?: OperatorMetrics;
+  /** AWS writes allowed per application per hour; a loop stops there (MAX_AWS_WRITES_PER_APPLICATION_PER_HOUR). */
+  maxWritesPerHour?: number;
   /** The SSRF guard for artifact URLs (ARTIFACT_ALLOWED_HOSTS / ARTIFACT_ALLOWED_CIDRS). */
   artifactPolicy?: ArtifactPolicy;
   /** What a namespace no FlinkApplicationPolicy selects may do (DEFAULT_POLICY); safeDefaults when unset. */
@@ -144,6 +147,8 @@ function newReconciler(
     defaultRegion: cfg.defaultRegion,
     pollIntervalMs: cfg.pollIntervalMs,
     artifactPolicy: cfg.artifactPolicy,
+    maxWritesPerHour: cfg.maxWritesPerHour,
+    onWriteCapReached: metrics.writeCapReached,
   });
 }
 
@@ -195,7 +200,9 @@ function reconcileHandler(
     try {
       const result = await withLogger(log, () => reconciler.reconcile(obj, { log }));
       cfg.onReconciled?.(key);
-      metrics.observeReconcile((result.requeueAfterMs ?? 0) > 0 ? "requeue_after" : "success", elapsed());
+      const outcome =
+        (result.requeueAfterMs ?? 0) > 0 ? "requeue_after" : result.requeue ? "requeue" : "success";
+      metrics.observeReconcile(outcome, elapsed());
       return result;
     } catch (err) {
       metrics.observeReconcile("error", elapsed(), (err as Error).name);
@@ -278,7 +285,10 @@ function informer(
     listPath,
     resyncPeriodMs: cfg.resyncPeriodMs,
     onAdd: enqueue,
-    onUpdate: enqueue,
+    // Our own status writes come back as updates: only changes that ask for action are reconciled.
+    onUpdate: (obj, old) => {
+      if (needsReconcile(obj, old)) enqueue(obj);
+    },
     onDelete: () => {},
     onResync: enqueue,
     log: cfg.log,

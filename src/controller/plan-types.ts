@@ -7,6 +7,7 @@ import type {
 } from "@aws-sdk/client-kinesis-analytics-v2";
 import type { Observed } from "../aws/managed-flink.js";
 import type {
+  AppliedUpdate,
   FailedUpdate,
   FlinkApplicationSpec,
   FlinkApplicationStatus,
@@ -59,6 +60,7 @@ export interface StatusChanges {
   lastSnapshotRequest?: string;
   lastFailedUpdate?: FailedUpdate | null;
   artifact?: ResolvedArtifact;
+  lastUpdate?: AppliedUpdate;
 }
 
 export type Step = (
@@ -74,7 +76,7 @@ export type Step = (
   /** Nothing to call now; observe again after the poll interval. */
   | { kind: "wait"; reason: string; message: string }
   /** The spec must change first: name conflict, terminal error (kept in status), unusable code. */
-  | { kind: "stalled"; reason: string; message: string; error?: LastError }
+  | { kind: "stalled"; reason: string; message: string; error?: LastError; retryAfterMs?: number }
   /** Fetch spec.code.artifact, verify it and upload it once; recorded in status.artifact. */
   | { kind: "uploadArtifact" }
   /** Desired state reached. */

@@ -146,12 +146,27 @@ function planChange(input: PlanInput, observed: ApplicationDetail, drift: Drift)
     };
   }
   if (!drift.update) return undefined;
+  const last = input.status.lastUpdate;
+  if (last?.generation === input.generation && last.versionId === observed.ApplicationVersionId) {
+    // Our update to this generation was applied and nothing changed the application since, yet AWS
+    // still reports the difference: another update would change nothing (issue 14). Report it.
+    return { kind: "stalled", reason: "DriftPersists", message: driftPersists(last.generation, drift) };
+  }
   if (appStatus === "RUNNING") return startUpdate(input, observed, drift);
   if (appStatus === "READY" || appStatus === "ROLLED_BACK") {
     // Not running: the update changes configuration in place and restarts nothing.
     return { kind: "update", fields: correctable(drift), request: updateRequest(input, observed, drift) };
   }
   return undefined;
+}
+
+function driftPersists(generation: number, drift: Drift): string {
+  const shown = (v: unknown) => JSON.stringify(v) ?? "nothing";
+  const what = drift.differences
+    .filter((d) => !drift.uncorrectable.includes(d.field))
+    .map((d) => `${d.field} as ${shown(d.seen)} (the spec asks for ${shown(d.want)})`)
+    .join("; ");
+  return `after the update to generation ${generation}, AWS still reports ${what}; not updating again until the spec changes`;
 }
 
 /** Every change to a running application restarts it: one recorded operation, snapshot first. */

@@ -6,7 +6,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import type { Logger } from "pino";
 import type { ArtifactPolicy } from "../artifacts/index.js";
 import { assumedRoleCredentials } from "../aws/assume-role.js";
-import { ConflictError, classifyAwsError, TerminalError } from "../aws/errors.js";
+import { ConflictError, classifyAwsError, ExternalError, TerminalError } from "../aws/errors.js";
 import type { ManagedFlinkClients } from "../aws/managed-flink.js";
 import type { FlinkApplication } from "../crds/types.generated.js";
 import { adoptAnnotation, decide, type NamedRules, type TenantDecision } from "../policy/index.js";
@@ -19,6 +19,7 @@ import { planNextStep, type Step } from "./plan.js";
 import { type Failure, recordStatus } from "./record-status.js";
 import type { ReconcileResult } from "./runtime/queue.js";
 import { KubeApiError } from "./runtime/transport.js";
+import { isWrite, WriteCap } from "./write-cap.js";
 
 export { adoptAnnotation } from "../policy/index.js";
 export { finalizer } from "./execute.js";
@@ -40,6 +41,8 @@ export interface ReconcilerOptions {
   pollIntervalMs: number;
   /** How soon to retry after ResourceInUse / ConcurrentModification. */
   conflictRetryMs?: number;
+  /** How soon to retry after an error whose fix lies outside the spec (AccessDenied, quotas); 5 min. */
+  externalRetryMs?: number;
   now?: () => Date;
   /** Where artifact URLs may point (the SSRF guard); the default allows public https only. */
   artifactPolicy?: ArtifactPolicy;
@@ -47,13 +50,19 @@ export interface ReconcilerOptions {
   s3ForRegion?: (region: string, assumeRoleARN?: string) => S3Client;
   /** What each namespace may do (FlinkApplicationPolicy, else the operator-wide defaults). */
   tenancy: TenancyRules;
+  /** AWS writes allowed per application per hour (MAX_AWS_WRITES_PER_APPLICATION_PER_HOUR); 60. */
+  maxWritesPerHour?: number;
+  /** Counts each time the write cap stops a write (a metric). */
+  onWriteCapReached?: () => void;
 }
 
 export class FlinkApplicationReconciler {
   private readonly s3Clients = new Map<string, S3Client>();
   private readonly deps: ExecuteDeps;
+  private readonly writeCap: WriteCap;
 
   constructor(private readonly o: ReconcilerOptions) {
+    this.writeCap = new WriteCap(o.maxWritesPerHour ?? 60, 3_600_000, () => this.now().getTime());
     this.deps = {
       kube: o.kube,
       events: o.events,
@@ -72,7 +81,7 @@ export class FlinkApplicationReconciler {
     // Being deleted and already released: nothing of ours is left to do.
     if (obj.metadata.deletionTimestamp && !(obj.metadata.finalizers ?? []).includes(finalizer)) return {};
     // The tenancy policy is decided from the spec alone, before anything is read from AWS or S3: a
-    // refused resource costs no call, and so cannot probe what exists (docs/adr/0012-tenant-policy.md).
+    // refused resource costs no call, and so cannot probe what exists (docs/adr/0013-tenant-policy.md).
     const decision = this.decide(obj);
     if (decision.kind === "unknown") {
       log.debug(decision.message);
@@ -85,7 +94,7 @@ export class FlinkApplicationReconciler {
     let done: Executed;
     try {
       observation = await observe(t);
-      step = planNextStep(this.planInput(t, observation));
+      step = this.capped(t, planNextStep(this.planInput(t, observation)));
       done = await execute({ ...this.deps, log }, t, step);
     } catch (err) {
       return this.failed(t, log, { observation, step }, err);
@@ -124,9 +133,26 @@ export class FlinkApplicationReconciler {
       ? { kind: "removeFinalizer", reason: `${decision.message}; the application in AWS is left untouched` }
       : { kind: "stalled", reason: "PolicyViolation", message: decision.message };
     log.warn({ rule: v.rule, field: v.field, policy: v.source }, "refused by the tenancy policy");
+    if (t.deleting) this.writeCap.forget(t.key);
     const done = await execute({ ...this.deps, log }, t, step);
     if (step.kind === "stalled") await recordStatus(this.o.kube, t, { step: done.step, now: this.now() });
     return done.result;
+  }
+
+  /** The planned step, or a stall when it would write beyond the application's hourly cap. */
+  private capped(t: Target, step: Step): Step {
+    if (step.kind === "removeFinalizer") this.writeCap.forget(t.key);
+    if (!isWrite(step)) return step;
+    const wait = this.writeCap.take(t.key);
+    if (wait === undefined) return step;
+    this.o.onWriteCapReached?.();
+    const minutes = Math.ceil(wait / 60_000);
+    return {
+      kind: "stalled",
+      reason: "WriteCapReached",
+      message: `${this.writeCap.max} AWS writes in the last hour (MAX_AWS_WRITES_PER_APPLICATION_PER_HOUR); next ${step.kind} in ${minutes} min — check for a loop`,
+      retryAfterMs: wait,
+    };
   }
 
   private target(obj: FlinkApplication, assumeRoleARN?: string): Target {
@@ -180,6 +206,7 @@ export class FlinkApplicationReconciler {
       message: e.message,
       operation: e.operation,
       terminal: e instanceof TerminalError,
+      external: e instanceof ExternalError,
     };
     log.warn({ step: at.step?.kind, errorType: e.type, err: e.message }, "reconcile step failed");
     // One event per distinct error, not one per retry.
@@ -191,6 +218,7 @@ export class FlinkApplicationReconciler {
     if (e instanceof ConflictError)
       return { requeueAfterMs: this.o.conflictRetryMs ?? this.o.pollIntervalMs };
     if (e instanceof TerminalError) return {};
+    if (e instanceof ExternalError) return { requeueAfterMs: this.o.externalRetryMs ?? 300_000 };
     throw e;
   }
 

@@ -9,12 +9,13 @@ import type { Observation, Target } from "./observe.js";
 import type { Step } from "./plan.js";
 import { compact, lastErrorOf, nextConditions, observedFields, outcomeOf, sameJson } from "./status.js";
 
-/** A failed call, classified: terminal failures wait for a spec change. */
+/** A failed call, classified: terminal failures wait for a spec change, external ones for someone to act. */
 export interface Failure {
   type: string;
   message: string;
   operation?: string;
   terminal: boolean;
+  external?: boolean;
 }
 
 export interface Recorded {
@@ -54,6 +55,7 @@ export function nextStatus(t: Target, before: FlinkApplicationStatus, r: Recorde
     snapshots: before.snapshots,
     lastSnapshotRequest: before.lastSnapshotRequest,
     lastFailedUpdate: before.lastFailedUpdate,
+    lastUpdate: before.lastUpdate,
   };
   if (step?.changes && !failure) {
     for (const [k, v] of Object.entries(step.changes)) {

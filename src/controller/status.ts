@@ -37,8 +37,11 @@ const stepReason: Record<Step["kind"], string> = {
 };
 
 /** What the conditions say after `step` was planned (and, unless it failed, carried out). */
-export function outcomeOf(step: Step, error?: { type: string; message: string; terminal: boolean }): Outcome {
-  if (error?.terminal) {
+export function outcomeOf(
+  step: Step,
+  error?: { type: string; message: string; terminal: boolean; external?: boolean },
+): Outcome {
+  if (error?.terminal || error?.external) {
     return {
       ready: { status: false, reason: error.type, message: error.message },
       stalled: { reason: error.type, message: error.message },

@@ -212,6 +212,8 @@ function updated(input: PlanInput, op: UpdateOperation, version: number): Step {
     changes: {
       operation: null,
       lastFailedUpdate: null,
+      // Also recorded here: a controller that died right after UpdateApplication never wrote it.
+      lastUpdate: { generation: op.generation, versionId: version },
       ...(unrecorded
         ? { snapshots: record(input.status.snapshots, snapshotRecord(snap, op, "BeforeUpdate")) }
         : {}),

@@ -1,7 +1,7 @@
 // The FlinkApplicationPolicy API (managedflink.dev/v1alpha1, cluster-scoped): what platform admins allow
 // the FlinkApplications of the namespaces a policy selects. The controller enforces it before any AWS or
 // S3 call (src/policy/), and the chart's ValidatingAdmissionPolicy at admission; docs/security.md and
-// docs/adr/0012-tenant-policy.md explain the model.
+// docs/adr/0013-tenant-policy.md explain the model.
 //
 // Every rule is optional: a rule a policy leaves out falls back to the operator-wide defaults (the chart's
 // tenancy.defaults), so a policy only ever states what differs for its tenants.

@@ -8,11 +8,11 @@ export interface FlinkApplicationSpec {
   region?: string;
   /** Managed Flink runtime, for example FLINK-1_20. Upgrades only; a downgrade is refused. */
   runtimeEnvironment: "FLINK-1_15" | "FLINK-1_18" | "FLINK-1_19" | "FLINK-1_20" | "FLINK-2_2" | "FLINK-2_3";
-  /** ARN of the IAM role the application runs as (shape RoleARN). */
+  /** ARN of the IAM role the application runs as (shape RoleARN): arn:<partition>:iam::<account>:role/<name>. */
   serviceExecutionRole: string;
   /** Application description (shape ApplicationDescription). */
   description?: string;
-  /** Tags on the application (shape Tags: at most 200; keys 1-128, values 0-256 characters). */
+  /** Tags on the application: at most 49 (AWS allows 50 and the operator adds managedflink.dev/owner); keys 1-128 and values 0-256 characters of letters, digits, white space and _ . : / = + - @. */
   tags?: Record<string, string>;
   /** Running starts the application and keeps it running; Stopped stops it (with a snapshot when snapshots are enabled). */
   desiredState?: "Running" | "Stopped";
@@ -28,7 +28,7 @@ export interface FlinkApplicationSpec {
   rollback?: RollbackSpec;
   /** CloudWatch monitoring. Omitted: the service defaults. */
   monitoring?: MonitoringSpec;
-  /** Runtime properties: property group id (1-50 characters of [a-zA-Z0-9_.-]) to key/value pairs (at most 50 per group; keys and values 1-2048 characters). */
+  /** Runtime properties: property group id (1-50 characters of [a-zA-Z0-9_.-]) to key/value pairs (1-50 per group; keys and values 1-2048 characters). */
   environmentProperties?: Record<string, Record<string, string>>;
   /** Run the application in a VPC. */
   vpc?: VpcSpec;
@@ -110,7 +110,7 @@ export interface ParallelismSpec {
   parallelism?: number;
   /** Parallel tasks per KPU (shape ParallelismPerKPU, at least 1). */
   parallelismPerKPU?: number;
-  /** Let the service raise current parallelism above the configured value under load. */
+  /** Let the service raise current parallelism above the configured value under load. Omitted: left as the service has it (on by default), so `kubectl scale` keeps it. */
   autoScaling?: boolean;
 }
 
@@ -166,7 +166,7 @@ export interface MavenCoordinates {
 export interface S3ObjectReference {
   /** Bucket name (the operator builds the BucketARN). */
   bucket: string;
-  /** Object key (shape FileKey). */
+  /** Object key (shape FileKey; S3 allows at most 1024 bytes of UTF-8). */
   key: string;
   /** Object version, for versioned buckets (shape ObjectVersion). */
   objectVersion?: string;
@@ -204,6 +204,8 @@ export interface FlinkApplicationStatus {
   snapshots?: SnapshotRecord[];
   /** The spec.snapshots.request token last served. */
   lastSnapshotRequest?: string;
+  /** The last UpdateApplication the operator made. If the same drift remains on that version, it is reported, not updated again. */
+  lastUpdate?: AppliedUpdate;
   /** The last update that failed. Its generation is not tried again; change the spec to try again. */
   lastFailedUpdate?: FailedUpdate;
   /** The last error, kept until a reconcile succeeds. */
@@ -240,6 +242,14 @@ export interface FailedUpdate {
   rolledBack?: "None" | "Service" | "Operator";
   /** When the failure was seen. */
   time?: string;
+}
+
+/** The last UpdateApplication the operator made. If the same drift remains on that version, it is reported, not updated again. */
+export interface AppliedUpdate {
+  /** metadata.generation the update applied. */
+  generation?: number;
+  /** The application version the update produced. */
+  versionId?: number;
 }
 
 /** One snapshot. */

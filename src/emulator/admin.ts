@@ -70,7 +70,17 @@ async function route(method: string, path: string, body: string, deps: AdminDeps
   }
   if (path === "/_emulator/config" && method === "GET") return service.settings;
   if (path === "/_emulator/config" && method === "PUT") {
-    const patch = json(body) as { timings?: Partial<Timings>; snapshotCap?: number; applicationCap?: number };
+    const patch = json(body) as {
+      timings?: Partial<Timings>;
+      snapshotCap?: number;
+      applicationCap?: number;
+      describe?: string;
+    };
+    if (patch.describe !== undefined) {
+      if (patch.describe !== "complete" && patch.describe !== "sparse")
+        throw new AdminError(400, "describe must be complete or sparse");
+      service.settings.describe = patch.describe;
+    }
     for (const [k, v] of Object.entries(patch.timings ?? {})) {
       if (!(k in service.settings.timings)) throw new AdminError(400, `unknown timing ${k}`);
       if (typeof v !== "number" || v < 0) throw new AdminError(400, `${k} must be a number >= 0`);

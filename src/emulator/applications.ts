@@ -1,6 +1,7 @@
 import type {
   ApplicationConfiguration,
   ApplicationConfigurationUpdate,
+  ApplicationDetail,
   ApplicationRestoreConfiguration,
   CloudWatchLoggingOption,
   CloudWatchLoggingOptionUpdate,
@@ -99,9 +100,28 @@ function createdContent(input: Json, cfg: ApplicationConfiguration | undefined):
   return content;
 }
 
-const describeApplication: Handler = ({ store }, input) => ({
-  ApplicationDetail: applicationDetail(store.app(input.ApplicationName)),
-});
+const describeApplication: Handler = ({ store }, input) => {
+  const detail = applicationDetail(store.app(input.ApplicationName));
+  return { ApplicationDetail: store.settings.describe === "sparse" ? sparse(detail) : detail };
+};
+
+/** The sparse description mode (EmulatorSettings.describe). */
+function sparse(detail: Json): Json {
+  const d = structuredClone(detail) as unknown as ApplicationDetail;
+  const flink = d.ApplicationConfigurationDescription?.FlinkApplicationConfigurationDescription;
+  if (flink) {
+    delete flink.CheckpointConfigurationDescription;
+    delete flink.MonitoringConfigurationDescription;
+    const p = flink.ParallelismConfigurationDescription;
+    if (p) {
+      flink.ParallelismConfigurationDescription = {
+        Parallelism: p.Parallelism,
+        CurrentParallelism: p.CurrentParallelism,
+      };
+    }
+  }
+  return d as unknown as Json;
+}
 
 const listApplications: Handler = ({ store }, input) => {
   const limit = (input.Limit as number | undefined) ?? 50;

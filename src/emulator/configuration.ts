@@ -27,7 +27,8 @@ import { invalidArgument } from "./errors.js";
  * The values AWS reports for DEFAULT configuration types. Checkpoint defaults: "Apache Flink settings"
  * in the Managed Flink developer guide (CheckpointInterval 60000, MinPauseBetweenCheckpoints 5000,
  * checkpointing on). Parallelism defaults: ParallelismConfiguration in the API reference (Parallelism 1,
- * ParallelismPerKPU 1). Monitoring: MetricsLevel APPLICATION, LogLevel INFO (MonitoringConfiguration docs).
+ * ParallelismPerKPU 1) and "Use automatic scaling" in the developer guide ("Automatic scaling is enabled by
+ * default", https://docs.aws.amazon.com/managed-flink/latest/java/how-scaling-auto.html). Monitoring: MetricsLevel APPLICATION, LogLevel INFO (MonitoringConfiguration docs).
  */
 export const DEFAULT_CHECKPOINT: CheckpointConfigurationDescription = {
   ConfigurationType: "DEFAULT",
@@ -45,7 +46,7 @@ export const DEFAULT_PARALLELISM: ParallelismConfigurationDescription = {
   Parallelism: 1,
   ParallelismPerKPU: 1,
   CurrentParallelism: 1,
-  AutoScalingEnabled: false,
+  AutoScalingEnabled: true,
 };
 
 export const DEFAULT_RUN_CONFIGURATION: RunConfigurationDescription = {

@@ -60,7 +60,13 @@ export async function handleApiRequest(
     if (fault.error) throw fault.error;
     validateInput(deps.model, operation, input);
     const output = await handler(input as Record<string, unknown>);
-    deps.calls.record({ operation, input, at, ...by });
+    deps.calls.record({ operation, input, at, ...by, ...(fault.loseResponse ? { responseLost: true } : {}) });
+    if (fault.loseResponse) {
+      // Applied, but the caller never hears so: the connection drops as a network fault would.
+      deps.log.info({ requestId, operation }, "call applied, response dropped (fault)");
+      res.socket?.destroy();
+      return;
+    }
     deps.log.info({ requestId, operation }, "call");
     send(res, 200, requestId, output);
   } catch (err) {

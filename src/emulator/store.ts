@@ -27,12 +27,20 @@ export interface EmulatorSettings {
   snapshotCap: number;
   /** Applications per account and region: "You can create up to 100 … applications per Region" (same page). */
   applicationCap: number;
+  /**
+   * "complete" (the default) describes every configuration section. "sparse" answers DescribeApplication
+   * the way some other Managed Flink emulators do — without the checkpoint and monitoring descriptions and
+   * with only Parallelism and CurrentParallelism — so tests can show the operator treats what is not
+   * reported as unknown, not as drift.
+   */
+  describe: "complete" | "sparse";
 }
 
 export const DEFAULT_SETTINGS: EmulatorSettings = {
   timings: DEFAULT_TIMINGS,
   snapshotCap: 1000,
   applicationCap: 100,
+  describe: "complete",
 };
 
 /** Tags per application (developer guide, "Using tagging": a maximum of 50 tags per application). */

@@ -12,6 +12,8 @@ export interface Versions {
   HELM_VERSION: string;
   MOTO_VERSION: string;
   BOTOCORE_VERSION: string;
+  /** The emulator's real Flink (docs/adr/0011-real-flink-runtime.md). */
+  FLINK_VERSION: string;
 }
 
 /** tools/versions.env is the single place versions are pinned; scripts/build-binaries.sh reads it too. */
@@ -27,6 +29,7 @@ export function readVersions(file = join(repoRoot, "tools/versions.env")): Versi
     "HELM_VERSION",
     "MOTO_VERSION",
     "BOTOCORE_VERSION",
+    "FLINK_VERSION",
   ]) {
     if (!out[k]) throw new Error(`tools/versions.env: ${k} is missing`);
   }

@@ -1,5 +1,5 @@
 // Does a FlinkApplication stay inside what its namespace is allowed? A pure function of the resource and
-// the rules, evaluated by the controller before any AWS or S3 call (docs/adr/0012-tenant-policy.md). The
+// the rules, evaluated by the controller before any AWS or S3 call (docs/adr/0013-tenant-policy.md). The
 // chart's ValidatingAdmissionPolicy states the same rules in CEL; the matchers here (one-* patterns,
 // string prefixes) are chosen so that CEL's startsWith/endsWith can say exactly the same thing.
 import { artifactExtension, contentKey, redactUrl } from "../artifacts/locations.js";

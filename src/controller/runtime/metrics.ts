@@ -217,6 +217,11 @@ function awsFamilies(registry: Registry) {
       labelNames: ["operation", "outcome"] as const,
       registers: [registry],
     }),
+    writeCapReached: new Counter({
+      name: `${METRIC_PREFIX}aws_write_cap_reached_total`,
+      help: "AWS writes refused because an application reached MAX_AWS_WRITES_PER_APPLICATION_PER_HOUR.",
+      registers: [registry],
+    }),
     duration: new Histogram({
       name: `${METRIC_PREFIX}aws_api_call_duration_seconds`,
       help: "AWS API call latency by operation, retries included.",
@@ -263,6 +268,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       leader.set({ name }, 0);
       return { set: (isLeader: boolean) => leader.set({ name }, isLeader ? 1 : 0) };
     },
+    /** Counts a write the per-application cap refused. */
+    writeCapReached: () => aws.writeCapReached.inc(),
     /** Records one AWS call. */
     observeAwsCall(operation: string, outcome: AwsCallOutcome, secs: number): void {
       aws.calls.inc({ operation, outcome });

@@ -20,7 +20,7 @@ import {
 } from "../../../src/aws/managed-flink.js";
 import { EventRecorder } from "../../../src/controller/events.js";
 import type { KubeWrites } from "../../../src/controller/kube.js";
-import { FlinkApplicationReconciler, type TenancyRules } from "../../../src/controller/reconciler.js";
+import { FlinkApplicationReconciler, type ReconcilerOptions } from "../../../src/controller/reconciler.js";
 import type { FlinkApplication, FlinkApplicationStatus } from "../../../src/crds/types.generated.js";
 import { applyConfigurationUpdate, describeConfiguration } from "../../../src/emulator/configuration.js";
 import type { EffectiveRules } from "../../../src/policy/index.js";
@@ -45,6 +45,8 @@ export class FakeManagedFlink implements ManagedFlinkApi {
   readonly calls: string[] = [];
   /** The next call of this operation throws this error once. */
   readonly failNext = new Map<string, Error>();
+  /** How DescribeApplication reports an application; a test can make it report less, or differently. */
+  report: (detail: ApplicationDetail) => ApplicationDetail = (d) => d;
 
   private app(name: string): App {
     const app = this.apps.get(name);
@@ -78,7 +80,7 @@ export class FakeManagedFlink implements ManagedFlinkApi {
   async describeApplication(name: string) {
     this.record("DescribeApplication");
     const app = this.apps.get(name);
-    return app ? structuredClone(app.detail) : NotFound;
+    return app ? this.report(structuredClone(app.detail)) : NotFound;
   }
 
   async createApplication(input: CreateApplicationRequest) {
@@ -252,7 +254,7 @@ export const unrestricted: EffectiveRules = {
 export function reconcilerFor(
   aws: FakeManagedFlink,
   kube: FakeKube,
-  tenancy: TenancyRules = { rulesFor: () => [{ source: "test", rules: unrestricted }] },
+  options: Partial<ReconcilerOptions> = {},
 ) {
   const log = pino({ level: "silent" });
   return new FlinkApplicationReconciler({
@@ -263,7 +265,8 @@ export function reconcilerFor(
     defaultRegion: "us-east-1",
     pollIntervalMs: 1000,
     now: () => new Date("2026-11-29T12:00:00Z"),
-    tenancy,
+    tenancy: { rulesFor: () => [{ source: "test", rules: unrestricted }] },
+    ...options,
   });
 }
 

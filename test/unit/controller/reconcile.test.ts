@@ -1,16 +1,17 @@
 // The whole reconcile (observe → plan → execute → record) against behaving fakes of the AWS port and
 // the Kubernetes client: the unit tier for what the integration tests show on the real parts.
+import type { ApplicationDetail } from "@aws-sdk/client-kinesis-analytics-v2";
 import { describe, expect, it } from "vitest";
-import { ConflictError, RecoverableError, TerminalError } from "../../../src/aws/errors.js";
-import { finalizer } from "../../../src/controller/reconciler.js";
+import { ConflictError, ExternalError, RecoverableError, TerminalError } from "../../../src/aws/errors.js";
+import { finalizer, type ReconcilerOptions } from "../../../src/controller/reconciler.js";
 import { KubeApiError } from "../../../src/controller/runtime/transport.js";
 import type { FlinkApplication } from "../../../src/crds/types.generated.js";
 import { FakeKube, FakeManagedFlink, flinkApp, reconcilerFor } from "./fakes.js";
 
-function world(obj: FlinkApplication = flinkApp()) {
+function world(obj: FlinkApplication = flinkApp(), options: Partial<ReconcilerOptions> = {}) {
   const aws = new FakeManagedFlink();
   const kube = new FakeKube(obj);
-  const reconciler = reconcilerFor(aws, kube);
+  const reconciler = reconcilerFor(aws, kube, options);
   const reconcile = () => reconciler.reconcile(kube.obj);
   const condition = (type: string) => kube.obj.status?.conditions?.find((c) => c.type === type);
   /** Reconciles, settling AWS in between, until Ready=True (or gives up after `max` passes). */
@@ -106,6 +107,18 @@ describe("reconcile", () => {
     expect(w.kube.obj.status?.lastError).toBeUndefined();
   });
 
+  it("reports an error whose fix lies outside the spec as Stalled and retries it on a long backoff", async () => {
+    const w = world();
+    await w.reconcile();
+    w.aws.failNext.set("CreateApplication", new ExternalError("AccessDeniedException", "not authorized"));
+    expect(await w.reconcile()).toEqual({ requeueAfterMs: 300_000 });
+    expect(w.condition("Stalled")).toMatchObject({ status: "True", reason: "AccessDeniedException" });
+    expect(w.kube.obj.status?.lastError?.terminal).toBe(false);
+    // Fixed in IAM, not in the spec: the retry goes through without a new generation.
+    await w.untilReady();
+    expect(w.kube.obj.metadata.generation).toBe(1);
+  });
+
   it("hands an API server error to the queue as it is, never through the AWS classifier", async () => {
     const w = world();
     w.kube.failNext = new KubeApiError(409, "conflict");
@@ -168,5 +181,81 @@ describe("a configuration field added in one place (ADR 0009): spec.encryption",
     await w.reconcile();
     await w.reconcile();
     expect(w.aws.calls.slice(calls).filter((c) => c === "UpdateApplication")).toEqual([]);
+  });
+});
+
+describe("bounded convergence (issue 14)", () => {
+  const flinkOf = (d: ApplicationDetail) =>
+    d.ApplicationConfigurationDescription!.FlinkApplicationConfigurationDescription!;
+
+  it("treats what DescribeApplication leaves out as unknown, not drift", async () => {
+    const w = world(
+      flinkApp({
+        checkpointing: { intervalMillis: 30_000 },
+        monitoring: { logLevel: "WARN" },
+        parallelism: { parallelism: 3 },
+      }),
+    );
+    w.aws.report = (d) => {
+      const f = flinkOf(d);
+      delete f.CheckpointConfigurationDescription;
+      delete f.MonitoringConfigurationDescription;
+      const p = f.ParallelismConfigurationDescription!;
+      f.ParallelismConfigurationDescription = {
+        Parallelism: p.Parallelism,
+        CurrentParallelism: p.CurrentParallelism,
+      };
+      return d;
+    };
+    await w.untilReady();
+    for (let i = 0; i < 3; i++) await w.reconcile();
+    expect(w.aws.calls).not.toContain("UpdateApplication");
+    expect(w.condition("Ready")?.status).toBe("True");
+  });
+
+  it("updates once, then reports drift that the update did not remove instead of updating again", async () => {
+    const w = world(flinkApp({ parallelism: { parallelism: 2 } }));
+    await w.untilReady();
+    // A service that normalises parallelism to 2 whatever it is asked for.
+    w.aws.report = (d) => {
+      flinkOf(d).ParallelismConfigurationDescription!.Parallelism = 2;
+      return d;
+    };
+    w.bump({ parallelism: { parallelism: 5 } });
+    for (let i = 0; i < 12; i++) {
+      await w.reconcile();
+      w.aws.settle();
+    }
+    expect(w.aws.calls.filter((c) => c === "UpdateApplication")).toHaveLength(1);
+    expect(w.condition("Stalled")).toMatchObject({ status: "True", reason: "DriftPersists" });
+    expect(w.condition("Stalled")?.message).toMatch(
+      /parallelism as .*"parallelism":2.*asks for .*"parallelism":5/,
+    );
+  });
+
+  it("keeps autoscaling as the service has it when spec.parallelism omits it (kubectl scale)", async () => {
+    const w = world();
+    await w.untilReady();
+    w.bump({ parallelism: { parallelism: 4 } });
+    await w.reconcile();
+    await w.untilReady();
+    const p = flinkOf(w.aws.apps.get("orders")!.detail).ParallelismConfigurationDescription!;
+    expect(p).toMatchObject({ ConfigurationType: "CUSTOM", Parallelism: 4, AutoScalingEnabled: true });
+  });
+});
+
+describe("the hourly write cap", () => {
+  it("stops writing at the cap, says so in status and an Event, and retries when a slot frees", async () => {
+    let hits = 0;
+    const w = world(flinkApp(), { maxWritesPerHour: 1, onWriteCapReached: () => hits++ });
+    await w.reconcile(); // finalizer: not an AWS write
+    await w.reconcile(); // CreateApplication: the one write allowed
+    w.aws.settle();
+    const result = await w.reconcile(); // StartApplication: over the cap
+    expect(w.aws.calls).not.toContain("StartApplication");
+    expect(w.condition("Stalled")).toMatchObject({ status: "True", reason: "WriteCapReached" });
+    expect(result.requeueAfterMs).toBe(3_600_000);
+    expect(w.kube.events.filter((e) => e.reason === "WriteCapReached")).toHaveLength(1);
+    expect(hits).toBe(1);
   });
 });

@@ -14,7 +14,7 @@ function world(obj: FlinkApplication, rules: NamedRules[] | undefined) {
   const aws = new FakeManagedFlink();
   const kube = new FakeKube(obj);
   const tenancy = { current: rules, rulesFor: () => tenancy.current };
-  const reconciler = reconcilerFor(aws, kube, tenancy);
+  const reconciler = reconcilerFor(aws, kube, { tenancy });
   const condition = (type: string) => kube.obj.status?.conditions?.find((c) => c.type === type);
   return { aws, kube, tenancy, reconcile: () => reconciler.reconcile(kube.obj), condition };
 }
