@@ -61,3 +61,21 @@ async function assume(sts: Pick<STSClient, "send">, roleArn: string): Promise<Aw
     expiration: c.Expiration,
   };
 }
+
+/**
+ * One provider per role and region, shared by the Managed Flink and S3 clients of a namespace, so a role
+ * is assumed once per session rather than once per client.
+ */
+export class AssumedRoles {
+  private readonly providers = new Map<string, AwsCredentialIdentityProvider>();
+
+  credentials(roleArn: string, region: string): AwsCredentialIdentityProvider {
+    const key = `${region}|${roleArn}`;
+    let p = this.providers.get(key);
+    if (!p) {
+      p = assumedRoleCredentials(roleArn, region);
+      this.providers.set(key, p);
+    }
+    return p;
+  }
+}

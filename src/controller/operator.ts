@@ -5,7 +5,7 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { ArtifactPolicy } from "../artifacts/index.js";
-import { assumedRoleCredentials } from "../aws/assume-role.js";
+import { AssumedRoles } from "../aws/assume-role.js";
 import { ManagedFlinkClients, SdkManagedFlink } from "../aws/managed-flink.js";
 import { group, plural, version } from "../crds/flinkapplication.js";
 import type { FlinkApplication } from "../crds/types.generated.js";
@@ -138,10 +138,12 @@ function newReconciler(
   metrics: OperatorMetrics,
   tenancy: TenancyCache,
 ) {
+  const assumedRoles = new AssumedRoles();
   return new FlinkApplicationReconciler({
     tenancy,
+    assumedRoles,
     kube: writes,
-    aws: awsClients(metrics),
+    aws: awsClients(metrics, assumedRoles),
     events: new EventRecorder(writes, cfg.log, cfg.identity),
     log: cfg.log,
     defaultRegion: cfg.defaultRegion,
@@ -246,7 +248,7 @@ function readYourWrites(kube: KubeWrites, informers: Informer<FlinkApplication>[
   return { writes, find };
 }
 
-function awsClients(metrics: OperatorMetrics): ManagedFlinkClients {
+function awsClients(metrics: OperatorMetrics, roles: AssumedRoles): ManagedFlinkClients {
   const outcome = (result: string, errorType?: string): AwsCallOutcome =>
     result === "success"
       ? "success"
@@ -261,7 +263,7 @@ function awsClients(metrics: OperatorMetrics): ManagedFlinkClients {
         region,
         (operation, result, seconds, errorType) =>
           metrics.observeAwsCall(operation, outcome(result, errorType), seconds),
-        assumeRoleARN ? assumedRoleCredentials(assumeRoleARN, region) : undefined,
+        assumeRoleARN ? roles.credentials(assumeRoleARN, region) : undefined,
       ),
   );
 }

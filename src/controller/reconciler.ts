@@ -5,7 +5,7 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import type { Logger } from "pino";
 import type { ArtifactPolicy } from "../artifacts/index.js";
-import { assumedRoleCredentials } from "../aws/assume-role.js";
+import { AssumedRoles } from "../aws/assume-role.js";
 import { ConflictError, classifyAwsError, ExternalError, TerminalError } from "../aws/errors.js";
 import type { ManagedFlinkClients } from "../aws/managed-flink.js";
 import type { FlinkApplication } from "../crds/types.generated.js";
@@ -50,6 +50,8 @@ export interface ReconcilerOptions {
   s3ForRegion?: (region: string, assumeRoleARN?: string) => S3Client;
   /** What each namespace may do (FlinkApplicationPolicy, else the operator-wide defaults). */
   tenancy: TenancyRules;
+  /** Credentials of the roles policies name (assumeRoleARN), shared with the Managed Flink clients. */
+  assumedRoles?: AssumedRoles;
   /** AWS writes allowed per application per hour (MAX_AWS_WRITES_PER_APPLICATION_PER_HOUR); 60. */
   maxWritesPerHour?: number;
   /** Counts each time the write cap stops a write (a metric). */
@@ -237,7 +239,9 @@ export class FlinkApplicationReconciler {
         new S3Client({
           region,
           forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3),
-          ...(assumeRoleARN ? { credentials: assumedRoleCredentials(assumeRoleARN, region) } : {}),
+          ...(assumeRoleARN
+            ? { credentials: (this.o.assumedRoles ?? new AssumedRoles()).credentials(assumeRoleARN, region) }
+            : {}),
         });
       this.s3Clients.set(key, c);
     }
