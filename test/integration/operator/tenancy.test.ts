@@ -157,6 +157,27 @@ describe("the tenant's own permissions", () => {
   });
 });
 
+describe("the FlinkApplicationPolicy CRD", () => {
+  it("accepts the example policy and refuses a pattern with two wildcards, naming the field", async () => {
+    await h.kubectlOk([
+      "apply",
+      "--dry-run=server",
+      "-f",
+      join(repoRoot, "examples/tenancy/team-a-policy.yaml"),
+    ]);
+    const bad = {
+      apiVersion: "managedflink.dev/v1alpha1",
+      kind: "FlinkApplicationPolicy",
+      metadata: { name: `bad-${ns}` },
+      spec: { namespaceSelector: {}, serviceExecutionRoles: ["arn:*:role/*"] },
+    };
+    const r = await h.kubectl(["apply", "--dry-run=server", "-f", "-"], JSON.stringify(bad));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("spec.serviceExecutionRoles");
+    expect(r.stderr).toContain("at most one *");
+  });
+});
+
 describe("no policy selects the namespace: the operator-wide defaults", () => {
   it("refuses taking over an untagged application with adopt + deletionPolicy Delete, and deleting it", async () => {
     const victim = `${ns}-victim`;

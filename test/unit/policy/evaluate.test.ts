@@ -1,6 +1,10 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import type { FlinkApplicationPolicy } from "../../../src/crds/policy-types.generated.js";
 import type { FlinkApplicationSpec } from "../../../src/crds/types.generated.js";
+import { repoRoot } from "../../../src/localstack/binaries.js";
 import {
   applicableRules,
   decide,
@@ -10,6 +14,7 @@ import {
   safeDefaults,
   selects,
   type TenantApplication,
+  validateRules,
 } from "../../../src/policy/index.js";
 
 const region = "us-east-1";
@@ -336,5 +341,27 @@ describe("DEFAULT_POLICY", () => {
     ['{"assumeRoleARN": "role/x"}', /DEFAULT_POLICY.assumeRoleARN/],
   ])("refuses %s, naming the member", (raw, message) => {
     expect(() => defaultsFromEnv(region, { DEFAULT_POLICY: raw })).toThrow(message);
+  });
+});
+
+describe("examples/tenancy/team-a-policy.yaml", () => {
+  it("is a valid policy that admits a conforming application and refuses another team's role", () => {
+    const doc = parse(
+      readFileSync(join(repoRoot, "examples/tenancy/team-a-policy.yaml"), "utf8"),
+    ) as FlinkApplicationPolicy;
+    const { namespaceSelector: _s, ...rules } = doc.spec;
+    expect(() => validateRules(rules, "example")).not.toThrow();
+    const applicable = applicableRules([doc], { team: "a" }, defaults);
+    const ok = app({
+      region: "eu-west-1",
+      serviceExecutionRole: "arn:aws:iam::111122223333:role/flink/team-a-orders",
+      code: { s3: { bucket: "team-a-flink", key: "jobs/orders.jar" } },
+    });
+    expect(decide(ok, applicable, region)).toEqual({ kind: "allowed" });
+    const other = {
+      ...ok,
+      spec: { ...ok.spec, serviceExecutionRole: "arn:aws:iam::111122223333:role/flink/team-b-x" },
+    };
+    expect(decide(other, applicable, region)).toMatchObject({ violation: { rule: "serviceExecutionRoles" } });
   });
 });
