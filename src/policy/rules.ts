@@ -69,7 +69,7 @@ export function validateRules(value: unknown, where: string): PolicyRules {
         ? typeof v === "boolean"
         : schema.type === "string"
           ? typeof v === "string" && new RegExp(schema.pattern ?? "").test(v)
-          : Array.isArray(v) && v.every((item) => validItem(item, schema.items?.type));
+          : Array.isArray(v) && v.every((item) => validItem(item, k));
     if (!ok) throw new Error(`${where}.${k}: ${schema.description}`);
     if (Array.isArray(v) && v.some((p) => typeof p === "string" && (p.match(/\*/g)?.length ?? 0) > 1)) {
       throw new Error(`${where}.${k}: a pattern may hold at most one *`);
@@ -78,10 +78,23 @@ export function validateRules(value: unknown, where: string): PolicyRules {
   return value as PolicyRules;
 }
 
-function validItem(item: unknown, type: string | undefined): boolean {
-  if (type === "string") return typeof item === "string" && item.length > 0;
-  if (typeof item !== "object" || item === null) return false;
-  const o = item as Record<string, unknown>;
-  if ("host" in o) return typeof o.host === "string" && (o.port === undefined || Number.isInteger(o.port));
-  return typeof o.bucket === "string" && (o.keyPrefix === undefined || typeof o.keyPrefix === "string");
+function validItem(item: unknown, rule: string): boolean {
+  if (rule === "artifactHosts") {
+    const o = item as Record<string, unknown> | null;
+    return (
+      typeof o?.host === "string" &&
+      o.host.length > 0 &&
+      (o.port === undefined ||
+        (Number.isInteger(o.port) && (o.port as number) >= 1 && (o.port as number) <= 65535))
+    );
+  }
+  if (rule === "codeSources" || rule === "artifactUploads") {
+    const o = item as Record<string, unknown> | null;
+    return (
+      typeof o?.bucket === "string" &&
+      o.bucket.length > 0 &&
+      (o.keyPrefix === undefined || typeof o.keyPrefix === "string")
+    );
+  }
+  return typeof item === "string" && item.length > 0;
 }

@@ -339,6 +339,8 @@ describe("DEFAULT_POLICY", () => {
     ['{"serviceExecutionRoles": ["a*b*"]}', /at most one \*/],
     ['{"allowAdoption": "yes"}', /DEFAULT_POLICY.allowAdoption/],
     ['{"assumeRoleARN": "role/x"}', /DEFAULT_POLICY.assumeRoleARN/],
+    ['{"codeSources": [{"host": "x"}]}', /DEFAULT_POLICY.codeSources/],
+    ['{"artifactHosts": [{"host": "x", "port": 0}]}', /DEFAULT_POLICY.artifactHosts/],
   ])("refuses %s, naming the member", (raw, message) => {
     expect(() => defaultsFromEnv(region, { DEFAULT_POLICY: raw })).toThrow(message);
   });
