@@ -3,7 +3,6 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { Logger } from "pino";
 import { ArtifactError, type ArtifactPolicy, ensureArtifact } from "../artifacts/index.js";
-import { redactUrl } from "../artifacts/locations.js";
 import { RecoverableError, TerminalError } from "../aws/errors.js";
 import type { FlinkApplication, FlinkApplicationStatus, ResolvedArtifact } from "../crds/types.generated.js";
 import type { CodeObject } from "./configuration-map.js";
@@ -27,6 +26,13 @@ export function codeToRun(code: CodeSpec, status: FlinkApplicationStatus): CodeO
 
 function artifactPrefix(code: CodeSpec): string {
   return (code.artifact?.prefix ?? "flink-applications").replace(/^\/+|\/+$/g, "");
+}
+
+/** The source as status shows it: no query, fragment or user:password@. */
+export function sourceOf(a: NonNullable<CodeSpec["artifact"]>): string {
+  if (!a.url) return `${a.maven?.groupId}:${a.maven?.artifactId}:${a.maven?.version}`;
+  const u = new URL(a.url);
+  return `${u.protocol}//${u.host}${u.pathname}`;
 }
 
 export interface ArtifactDeps {
@@ -54,8 +60,8 @@ export async function uploadArtifact(
         bucket: out.bucket,
         key: out.key,
         ...(out.objectVersion ? { objectVersion: out.objectVersion } : {}),
-        // Never user:password@, a query string (presigned URLs carry credentials there) or a fragment.
-        source: a.url ? redactUrl(a.url) : `${a.maven?.groupId}:${a.maven?.artifactId}:${a.maven?.version}`,
+        // Only what was fetched: when the digest was already in S3 nothing was read from the source.
+        ...(out.uploaded ? { source: sourceOf(a) } : {}),
       },
     };
   } catch (err) {
