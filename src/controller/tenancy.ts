@@ -41,6 +41,11 @@ export class TenancyCache implements TenancyRules {
         new Informer<V1Namespace>({
           ...common,
           ...changed,
+          // Namespaces change status and annotations too; only their labels select policies.
+          onUpdate: (n, old) => {
+            if (JSON.stringify(n.metadata?.labels ?? {}) !== JSON.stringify(old.metadata?.labels ?? {}))
+              o.onChange();
+          },
           listPath: "/api/v1/namespaces",
           ...(ns ? { fieldSelector: `metadata.name=${ns}` } : {}),
         }),
