@@ -8,11 +8,10 @@ import { policyPlural } from "../crds/flinkapplicationpolicy.js";
 import type { FlinkApplicationPolicy } from "../crds/policy-types.generated.js";
 import { applicableRules, type EffectiveRules, type NamedRules } from "../policy/index.js";
 import type { TenancyRules } from "./reconciler.js";
-import { Informer } from "./runtime/informer.js";
-import type { KubeTransport } from "./runtime/transport.js";
+import { Informer, type InformerTransport } from "./runtime/informer.js";
 
 export interface TenancyCacheOptions {
-  transport: KubeTransport;
+  transport: InformerTransport;
   /** Namespaces watched; empty: all. With a list, only those namespaces are read (by name). */
   watchNamespaces: string[];
   defaults: EffectiveRules;
