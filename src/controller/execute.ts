@@ -23,7 +23,7 @@ export interface ExecuteDeps {
   log: Logger;
   /** How soon to look again while the application is changing state. */
   pollIntervalMs: number;
-  artifacts(region: string, log: Logger): ArtifactDeps;
+  artifacts(region: string, log: Logger, assumeRoleARN?: string): ArtifactDeps;
 }
 
 export interface Executed {
@@ -82,7 +82,10 @@ const actions: { [K in Step["kind"]]: Action<K> } = {
     return idle(step);
   },
   uploadArtifact: async (x, step) => {
-    const out = await uploadArtifact(x.target.obj.spec.code, x.artifacts(x.target.region, x.log));
+    const out = await uploadArtifact(
+      x.target.obj.spec.code,
+      x.artifacts(x.target.region, x.log, x.target.assumeRoleARN),
+    );
     if (out.uploaded) {
       const a = out.artifact;
       await x.announce(

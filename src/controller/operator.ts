@@ -5,9 +5,11 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { ArtifactPolicy } from "../artifacts/index.js";
+import { AssumedRoles } from "../aws/assume-role.js";
 import { ManagedFlinkClients, SdkManagedFlink } from "../aws/managed-flink.js";
 import { group, plural, version } from "../crds/flinkapplication.js";
 import type { FlinkApplication } from "../crds/types.generated.js";
+import { type EffectiveRules, safeDefaults } from "../policy/index.js";
 import { type ConfigMapWatch, watchConfigMaps } from "./configmap-watch.js";
 import { EventRecorder } from "./events.js";
 import { KubeClient, type KubeWrites } from "./kube.js";
@@ -27,6 +29,7 @@ import {
 import { kubeMetricsAuthorizer } from "./runtime/metrics-auth.js";
 import { type ReconcileResult, WorkQueue } from "./runtime/queue.js";
 import { KubeTransport } from "./runtime/transport.js";
+import { TenancyCache } from "./tenancy.js";
 
 /**
  * The controller's name in metrics and logs. controller-runtime names a controller after the kind it
@@ -63,6 +66,8 @@ export interface OperatorConfig {
   maxWritesPerHour?: number;
   /** The SSRF guard for artifact URLs (ARTIFACT_ALLOWED_HOSTS / ARTIFACT_ALLOWED_CIDRS). */
   artifactPolicy?: ArtifactPolicy;
+  /** What a namespace no FlinkApplicationPolicy selects may do (DEFAULT_POLICY); safeDefaults when unset. */
+  tenancyDefaults?: EffectiveRules;
   /** Called after every reconcile of a key, for tests and diagnostics. */
   onReconciled?: (key: string) => void;
   /** Called when leadership is lost; the binary exits so that it restarts cleanly as a standby. */
@@ -87,12 +92,20 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
   // Bound below, once the FlinkApplication informers exist; read only by reconciles, which start later.
   let configMaps: ConfigMapWatch | undefined;
   const cache = readYourWrites(new KubeClient(transport), informers);
+  const tenancy = new TenancyCache({
+    transport,
+    watchNamespaces: cfg.watchNamespaces,
+    defaults: cfg.tenancyDefaults ?? safeDefaults(cfg.defaultRegion),
+    resyncPeriodMs: cfg.resyncPeriodMs,
+    log: cfg.log,
+    onChange: () => work.requeueAll(),
+  });
   const queue = new WorkQueue({
     concurrency: cfg.concurrency,
     handler: reconcileHandler(
       cfg,
       cache.find,
-      newReconciler(cfg, cache.writes, metrics, (ns, name) => configMaps?.lookup(ns, name)),
+      newReconciler(cfg, cache.writes, metrics, tenancy, (ns, name) => configMaps?.lookup(ns, name)),
       metrics.controller(controllerName, cfg.concurrency),
     ),
     metrics: metrics.workqueue(controllerName),
@@ -101,24 +114,12 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
   informers.push(
     ...watchedPaths(cfg.watchNamespaces).map((listPath) => informer(cfg, transport, listPath, work.enqueue)),
   );
-  configMaps = watchConfigMaps({
-    transport,
-    namespaces: cfg.watchNamespaces,
-    resyncPeriodMs: cfg.resyncPeriodMs,
-    log: cfg.log,
-    applications: () => informers.flatMap((i) => i.list()),
-    enqueue: work.enqueue,
-  });
+  configMaps = configMapWatch(cfg, transport, informers, work.enqueue);
 
   let synced = false;
-  const health = await startEndpoints({
-    metricsPort: cfg.metricsPort,
-    probePort: cfg.probePort,
-    host: cfg.metricsHost,
-    isReady: () => synced,
-    registry: metrics.registry,
-    authorizeMetrics: cfg.metricsAuth ? kubeMetricsAuthorizer(transport) : undefined,
-  });
+  const health = await endpoints(cfg, transport, metrics, () => synced);
+  // Policies and namespaces first: no application is reconciled before its policy is known.
+  await tenancy.start();
   // ConfigMaps sync before the first reconcile, or a referenced one would look missing.
   await Promise.all([...informers, ...(configMaps?.informers ?? [])].map((i) => i.start()));
   synced = true;
@@ -132,6 +133,7 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
     isLeader: work.leading,
     async stop() {
       for (const inf of [...informers, ...(configMaps?.informers ?? [])]) inf.stop();
+      tenancy.stop();
       await queue.shutdown();
       await elector?.stop();
       await health.close();
@@ -140,16 +142,54 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
   };
 }
 
+/** The ConfigMaps spec.environmentPropertiesFrom reads: their changes queue the resources that use them. */
+function configMapWatch(
+  cfg: OperatorConfig,
+  transport: KubeTransport,
+  informers: Informer<FlinkApplication>[],
+  enqueue: (o: FlinkApplication) => void,
+): ConfigMapWatch {
+  return watchConfigMaps({
+    transport,
+    namespaces: cfg.watchNamespaces,
+    resyncPeriodMs: cfg.resyncPeriodMs,
+    log: cfg.log,
+    applications: () => informers.flatMap((i) => i.list()),
+    enqueue,
+  });
+}
+
+/** Probes and /metrics (on one port, or two with a probe port; /metrics optionally authenticated). */
+function endpoints(
+  cfg: OperatorConfig,
+  transport: KubeTransport,
+  metrics: OperatorMetrics,
+  isReady: () => boolean,
+) {
+  return startEndpoints({
+    metricsPort: cfg.metricsPort,
+    probePort: cfg.probePort,
+    host: cfg.metricsHost,
+    isReady,
+    registry: metrics.registry,
+    authorizeMetrics: cfg.metricsAuth ? kubeMetricsAuthorizer(transport) : undefined,
+  });
+}
+
 function newReconciler(
   cfg: OperatorConfig,
   writes: KubeWrites,
   metrics: OperatorMetrics,
+  tenancy: TenancyCache,
   configMaps: ConfigMapLookup,
 ) {
+  const assumedRoles = new AssumedRoles();
   return new FlinkApplicationReconciler({
+    tenancy,
+    assumedRoles,
     configMaps,
     kube: writes,
-    aws: awsClients(metrics),
+    aws: awsClients(metrics, assumedRoles),
     events: new EventRecorder(writes, cfg.log, cfg.identity),
     log: cfg.log,
     defaultRegion: cfg.defaultRegion,
@@ -173,6 +213,11 @@ function leaderOnlyWork(queue: WorkQueue, informers: Informer<FlinkApplication>[
     start() {
       leading = true;
       queue.start();
+      this.requeueAll();
+    },
+    /** Every cached application, e.g. after a policy changed. */
+    requeueAll() {
+      if (!leading) return;
       for (const inf of informers) for (const o of inf.list()) queue.add(keyOf(o));
     },
     stop() {
@@ -249,7 +294,7 @@ function readYourWrites(kube: KubeWrites, informers: Informer<FlinkApplication>[
   return { writes, find };
 }
 
-function awsClients(metrics: OperatorMetrics): ManagedFlinkClients {
+function awsClients(metrics: OperatorMetrics, roles: AssumedRoles): ManagedFlinkClients {
   const outcome = (result: string, errorType?: string): AwsCallOutcome =>
     result === "success"
       ? "success"
@@ -259,9 +304,12 @@ function awsClients(metrics: OperatorMetrics): ManagedFlinkClients {
           ? "throttled"
           : "error";
   return new ManagedFlinkClients(
-    (region) =>
-      new SdkManagedFlink(region, (operation, result, seconds, errorType) =>
-        metrics.observeAwsCall(operation, outcome(result, errorType), seconds),
+    (region, assumeRoleARN) =>
+      new SdkManagedFlink(
+        region,
+        (operation, result, seconds, errorType) =>
+          metrics.observeAwsCall(operation, outcome(result, errorType), seconds),
+        assumeRoleARN ? roles.credentials(assumeRoleARN, region) : undefined,
       ),
   );
 }

@@ -15,6 +15,7 @@ import { parse } from "yaml";
 import { runOperator } from "../controller/operator.js";
 import { createLogger } from "../controller/runtime/log.js";
 import type { FlinkApplication } from "../crds/types.generated.js";
+import { safeDefaults } from "../policy/index.js";
 import { binaryPaths, repoRoot } from "./binaries.js";
 import { waitFor } from "./processes.js";
 import { dummyCredentials, startLocalStack } from "./stack.js";
@@ -99,7 +100,13 @@ async function main(): Promise<void> {
   );
   runOrThrow(
     kubectl,
-    [...kc, "wait", "--for=condition=Established", "crd/flinkapplications.managedflink.dev"],
+    [
+      ...kc,
+      "wait",
+      "--for=condition=Established",
+      "crd/flinkapplications.managedflink.dev",
+      "crd/flinkapplicationpolicies.managedflink.dev",
+    ],
     "CRD",
   );
 
@@ -136,6 +143,13 @@ async function main(): Promise<void> {
     metricsPort: 0,
     metricsHost: "127.0.0.1",
     identity: "local",
+    // As a platform would set tenancy.defaults: the bucket the example's code is in is the one place
+    // code may come from and artifacts may go (docs/security.md); everything else keeps the safe defaults.
+    tenancyDefaults: {
+      ...safeDefaults(stack.region),
+      artifactUploads: [{ bucket }],
+      codeSources: [{ bucket }],
+    },
   });
   stopOperator = () => operator.stop();
 
