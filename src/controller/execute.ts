@@ -54,8 +54,11 @@ export async function execute(deps: ExecuteDeps, target: Target, step: Step): Pr
 }
 
 const poll = (x: Context, step: Step): Executed => ({ step, result: { requeueAfterMs: x.pollIntervalMs } });
-/** Only status changed: continue at once instead of waiting for our own write to come back. */
-const now = (step: Step): Executed => ({ step, result: { requeueAfterMs: 0 } });
+/**
+ * Only status changed: continue at once. A status-only write no longer re-enqueues (predicates.ts), and
+ * the queue treats requeueAfterMs 0 as done (controller-runtime's RequeueAfter), so ask for 1 ms.
+ */
+const now = (step: Step): Executed => ({ step, result: { requeueAfterMs: 1 } });
 const idle = (step: Step): Executed => ({ step, result: {} });
 
 const withoutFinalizer = (obj: FlinkApplication) =>
