@@ -176,9 +176,10 @@ export class FlinkRuntime implements ApplicationRuntime {
       .map((a) => ({ application: a.name, parallelism: parallelismOf(a.run!.configuration) }));
   }
 
-  /** The application's cluster, for tests and tools (REST URL, log). */
-  cluster(application: string): FlinkCluster | undefined {
-    return this.apps.get(application)?.cluster;
+  /** The application's cluster and job while one runs, for tests and tools (REST URL, log). */
+  job(application: string): { cluster: FlinkCluster; jobId: string } | undefined {
+    const a = this.apps.get(application);
+    return a?.cluster && a.jobId ? { cluster: a.cluster, jobId: a.jobId } : undefined;
   }
 
   private state(application: string): AppState {
