@@ -104,7 +104,9 @@ export async function startLocalStack(opts: StackOptions = {}): Promise<LocalSta
         },
       },
     );
-    started.push(emulator);
+    // In real mode the emulator stops a Flink JVM per running application before it exits: give it
+    // the time that takes, so nothing outlives stop() (the JVMs' guards would kill them later anyway).
+    started.push({ stop: () => emulator.stop(45_000) });
     await waitFor(
       async () =>
         (await fetch(`${emulatorEndpoint}/_emulator/calls`, { signal: AbortSignal.timeout(2000) })).ok,

@@ -158,7 +158,8 @@ export class FlinkRuntime implements ApplicationRuntime {
     this.closed = true;
     const apps = [...this.apps.values()];
     this.apps.clear();
-    await Promise.all(apps.map((a) => this.stopCluster(a)));
+    // Nothing of a job is kept on shutdown (snapshots are savepoints already): a short grace, then KILL.
+    await Promise.all(apps.map((a) => a.cluster?.process.stop(5_000)));
     this.s3.destroy();
   }
 
