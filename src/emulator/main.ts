@@ -6,7 +6,8 @@ import { startEmulator } from "./server.js";
 
 const USAGE =
   "usage: managed-flink-emulator --port N --s3-endpoint URL [--region R] [--host H] [--transition-ms N] [--service-model PATH]\n" +
-  "       [--flink real|simulated] [--work-dir DIR] [--cloudwatch-endpoint URL] [--metrics-interval-ms N]";
+  "       [--flink real|simulated] [--work-dir DIR] [--cloudwatch-endpoint URL] [--metrics-interval-ms N]\n" +
+  "       [--cloudwatch-logs-endpoint URL]";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
       flink: { type: "string", default: "simulated" },
       "work-dir": { type: "string" },
       "cloudwatch-endpoint": { type: "string" },
+      "cloudwatch-logs-endpoint": { type: "string" },
       "metrics-interval-ms": { type: "string" },
       help: { type: "boolean", default: false },
     },
@@ -55,6 +57,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const cloudWatch = values["cloudwatch-endpoint"] ?? process.env.AWS_ENDPOINT_URL_CLOUDWATCH;
+  const cloudWatchLogs = values["cloudwatch-logs-endpoint"] ?? process.env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS;
   // JSON lines on stderr, so stdout carries only the readiness line that launchers wait for. Request logs
   // name the operation and outcome only; headers (Authorization, credentials) are never logged.
   const logger = pino({ name: "managed-flink-emulator" }, pino.destination(2));
@@ -69,6 +72,7 @@ async function main(): Promise<void> {
     flink,
     ...(values["work-dir"] ? { flinkWorkDir: values["work-dir"] } : {}),
     ...(cloudWatch ? { cloudWatchEndpoint: cloudWatch } : {}),
+    ...(cloudWatchLogs ? { cloudWatchLogsEndpoint: cloudWatchLogs } : {}),
     ...(metricsInterval !== undefined ? { metricsIntervalMs: metricsInterval } : {}),
   });
   console.log(`managed-flink-emulator listening on ${emulator.endpoint}`);

@@ -21,6 +21,8 @@ export interface RunSpec {
    */
   restoreFrom?: string;
   allowNonRestoredState: boolean;
+  /** CloudWatchLoggingOptions' log stream ARNs: where the job's log lines go (real Flink). */
+  logStreamArns: string[];
 }
 
 /** A job that failed; `message` becomes the operation's `ErrorInfo.ErrorString`. */

@@ -45,6 +45,8 @@ export interface EmulatorOptions {
   flinkWorkDir?: string;
   /** A CloudWatch endpoint (moto) to publish each running application's metrics to; none unless given. */
   cloudWatchEndpoint?: string;
+  /** CloudWatch Logs (moto) to ship real jobs' log lines to, for applications with CloudWatchLoggingOptions. */
+  cloudWatchLogsEndpoint?: string;
   /** How often metrics are published (default 10 s; Managed Flink publishes every minute). */
   metricsIntervalMs?: number;
 }
@@ -77,6 +79,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
           s3Endpoint: opts.s3Endpoint,
           region,
           workRoot: opts.flinkWorkDir ?? mkdtempSync(join(tmpdir(), "managed-flink-emulator-")),
+          ...(opts.cloudWatchLogsEndpoint ? { cloudWatchLogsEndpoint: opts.cloudWatchLogsEndpoint } : {}),
           logger: log,
         })
       : undefined);

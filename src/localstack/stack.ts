@@ -87,6 +87,8 @@ export async function startLocalStack(opts: StackOptions = {}): Promise<LocalSta
         // moto serves CloudWatch on the same port as S3 and speaks our SDK's protocol (AWS JSON 1.0).
         "--cloudwatch-endpoint",
         s3.endpoint,
+        "--cloudwatch-logs-endpoint",
+        s3.endpoint,
         ...(opts.metricsIntervalMs !== undefined
           ? ["--metrics-interval-ms", String(opts.metricsIntervalMs)]
           : []),

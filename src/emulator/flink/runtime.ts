@@ -4,6 +4,7 @@ import { join, relative, resolve } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import type { ApplicationConfigurationDescription } from "@aws-sdk/client-kinesis-analytics-v2";
 import { GetObjectCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { type Logger, pino } from "pino";
@@ -12,6 +13,7 @@ import { type ApplicationRuntime, type RunSpec, RuntimeFailure } from "../runtim
 import { FlinkCluster, FlinkJobError } from "./cluster.js";
 import { DEFAULT_SLOTS, type PropertyGroup } from "./config.js";
 import type { FlinkInstall } from "./install.js";
+import { LogShipper } from "./log-shipper.js";
 import type { ApplicationMetrics } from "./metrics.js";
 import { TERMINAL_JOB_STATES } from "./rest.js";
 
@@ -29,6 +31,8 @@ export interface FlinkRuntimeOptions {
    * failing and restarting) is left RUNNING, as Managed Flink leaves it (docs/emulator.md, "Real Flink").
    */
   jobStartTimeoutMs?: number;
+  /** CloudWatch Logs (moto) for applications with CloudWatchLoggingOptions; their lines stay in flink.log without. */
+  cloudWatchLogsEndpoint?: string;
   logger?: Logger;
 }
 
@@ -50,6 +54,8 @@ interface AppState {
   claim?: { name: string; resolve(path: string): void; reject(err: Error): void };
   /** Lifecycle work for this application runs one step at a time. */
   queue: Promise<unknown>;
+  /** Ship flink.log to the application's CloudWatch Logs streams while its job runs. */
+  shippers: LogShipper[];
 }
 
 /**
@@ -60,6 +66,7 @@ interface AppState {
 export class FlinkRuntime implements ApplicationRuntime {
   private readonly apps = new Map<string, AppState>();
   private readonly s3: S3Client;
+  private readonly logs: CloudWatchLogsClient | undefined;
   private readonly log: Logger;
   private closed = false;
 
@@ -70,6 +77,14 @@ export class FlinkRuntime implements ApplicationRuntime {
       forcePathStyle: true,
       credentials: { accessKeyId: "emulator", secretAccessKey: "emulator" },
     });
+    this.logs = opts.cloudWatchLogsEndpoint
+      ? new CloudWatchLogsClient({
+          endpoint: opts.cloudWatchLogsEndpoint,
+          region: opts.region,
+          credentials: { accessKeyId: "emulator", secretAccessKey: "emulator" },
+          maxAttempts: 2,
+        })
+      : undefined;
     this.log = opts.logger ?? pino({ level: "silent" });
     mkdirSync(opts.workRoot, { recursive: true });
   }
@@ -160,7 +175,9 @@ export class FlinkRuntime implements ApplicationRuntime {
     this.apps.clear();
     // Nothing of a job is kept on shutdown (snapshots are savepoints already): a short grace, then KILL.
     await Promise.all(apps.map((a) => a.cluster?.process.stop(5_000)));
+    await Promise.all(apps.flatMap((a) => a.shippers.map((s) => s.stop())));
     this.s3.destroy();
+    this.logs?.destroy();
   }
 
   /** The running job's metrics under Managed Flink's names, or undefined when nothing runs. */
@@ -191,6 +208,7 @@ export class FlinkRuntime implements ApplicationRuntime {
         dir: join(this.opts.workRoot, safeName(application)),
         savepoints: new Map(),
         queue: Promise.resolve(),
+        shippers: [],
       };
       this.apps.set(application, a);
     }
@@ -217,6 +235,7 @@ export class FlinkRuntime implements ApplicationRuntime {
     const cluster = await this.ensureCluster(a, run.configuration);
     cluster.writeApplicationProperties(propertyGroups(run.configuration));
     a.run = run;
+    await this.shipLogs(a, run.logStreamArns);
     try {
       a.jobId = await cluster.run({
         jarPath,
@@ -315,12 +334,21 @@ export class FlinkRuntime implements ApplicationRuntime {
     return cluster;
   }
 
+  private async shipLogs(a: AppState, arns: string[]): Promise<void> {
+    await Promise.all(a.shippers.map((s) => s.stop()));
+    const logs = this.logs;
+    a.shippers = logs ? arns.map((arn) => new LogShipper(join(a.dir, "flink.log"), arn, logs, this.log)) : [];
+  }
+
   private async stopCluster(a: AppState): Promise<void> {
+    const shippers = a.shippers;
+    a.shippers = [];
     const cluster = a.cluster;
     a.cluster = undefined;
     a.shape = undefined;
     a.jobId = undefined;
     await cluster?.stop();
+    await Promise.all(shippers.map((s) => s.stop()));
   }
 
   /**

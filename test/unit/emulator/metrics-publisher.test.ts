@@ -28,3 +28,17 @@ describe("metrics publishing", () => {
     );
   });
 });
+
+describe("log shipping helpers", () => {
+  it("reads group and stream from a log stream ARN, and keeps an unfinished line", async () => {
+    const { parseLogStreamArn, splitLines } = await import("../../../src/emulator/flink/log-shipper.js");
+    expect(parseLogStreamArn("arn:aws:logs:us-east-1:123456789012:log-group:/aws/app:log-stream:s1")).toEqual(
+      {
+        group: "/aws/app",
+        stream: "s1",
+      },
+    );
+    expect(parseLogStreamArn("arn:aws:s3:::bucket")).toBeUndefined();
+    expect(splitLines("a\nb\n\nc")).toEqual({ lines: ["a", "b"], rest: "c" });
+  });
+});
