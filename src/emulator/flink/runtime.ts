@@ -56,6 +56,8 @@ interface AppState {
   queue: Promise<unknown>;
   /** Ship flink.log to the application's CloudWatch Logs streams while its job runs. */
   shippers: LogShipper[];
+  /** The runtime's epoch when this state was made; a reset since makes it stale. */
+  epoch: number;
 }
 
 /**
@@ -65,28 +67,36 @@ interface AppState {
  */
 export class FlinkRuntime implements ApplicationRuntime {
   private readonly apps = new Map<string, AppState>();
-  private readonly s3: S3Client;
-  private readonly logs: CloudWatchLogsClient | undefined;
+  private s3Client: S3Client | undefined;
+  private logsClient: CloudWatchLogsClient | undefined;
   private readonly log: Logger;
-  private closed = false;
+  /** Incremented by shutdown() (an emulator reset): work begun before it must not leave anything running. */
+  private epoch = 0;
 
   constructor(private readonly opts: FlinkRuntimeOptions) {
-    this.s3 = new S3Client({
-      endpoint: opts.s3Endpoint,
-      region: opts.region,
+    this.log = opts.logger ?? pino({ level: "silent" });
+    mkdirSync(opts.workRoot, { recursive: true });
+  }
+
+  private get s3(): S3Client {
+    this.s3Client ??= new S3Client({
+      endpoint: this.opts.s3Endpoint,
+      region: this.opts.region,
       forcePathStyle: true,
       credentials: { accessKeyId: "emulator", secretAccessKey: "emulator" },
     });
-    this.logs = opts.cloudWatchLogsEndpoint
-      ? new CloudWatchLogsClient({
-          endpoint: opts.cloudWatchLogsEndpoint,
-          region: opts.region,
-          credentials: { accessKeyId: "emulator", secretAccessKey: "emulator" },
-          maxAttempts: 2,
-        })
-      : undefined;
-    this.log = opts.logger ?? pino({ level: "silent" });
-    mkdirSync(opts.workRoot, { recursive: true });
+    return this.s3Client;
+  }
+
+  private get logs(): CloudWatchLogsClient | undefined {
+    if (!this.opts.cloudWatchLogsEndpoint) return undefined;
+    this.logsClient ??= new CloudWatchLogsClient({
+      endpoint: this.opts.cloudWatchLogsEndpoint,
+      region: this.opts.region,
+      credentials: { accessKeyId: "emulator", secretAccessKey: "emulator" },
+      maxAttempts: 2,
+    });
+    return this.logsClient;
   }
 
   start(run: RunSpec): Promise<void> {
@@ -169,15 +179,21 @@ export class FlinkRuntime implements ApplicationRuntime {
     });
   }
 
+  /**
+   * Emulator reset or close: every cluster stops (a short grace, then KILL: nothing of a job is kept) and
+   * every application's directory goes with its record. The runtime stays usable after a reset.
+   */
   async shutdown(): Promise<void> {
-    this.closed = true;
+    this.epoch++;
     const apps = [...this.apps.values()];
     this.apps.clear();
-    // Nothing of a job is kept on shutdown (snapshots are savepoints already): a short grace, then KILL.
     await Promise.all(apps.map((a) => a.cluster?.process.stop(5_000)));
     await Promise.all(apps.flatMap((a) => a.shippers.map((s) => s.stop())));
-    this.s3.destroy();
-    this.logs?.destroy();
+    for (const a of apps) rmSync(a.dir, { recursive: true, force: true });
+    this.s3Client?.destroy();
+    this.s3Client = undefined;
+    this.logsClient?.destroy();
+    this.logsClient = undefined;
   }
 
   /** The running job's metrics under Managed Flink's names, or undefined when nothing runs. */
@@ -209,6 +225,7 @@ export class FlinkRuntime implements ApplicationRuntime {
         savepoints: new Map(),
         queue: Promise.resolve(),
         shippers: [],
+        epoch: this.epoch,
       };
       this.apps.set(application, a);
     }
@@ -229,7 +246,7 @@ export class FlinkRuntime implements ApplicationRuntime {
 
   /** Fetches the code, resolves the snapshot to a savepoint, and runs the job until its tasks run. */
   private async startJob(a: AppState, run: RunSpec, savepointOverride?: string): Promise<void> {
-    if (this.closed) throw new RuntimeFailure("the emulator is shutting down");
+    if (a.epoch !== this.epoch) throw new RuntimeFailure("the emulator was reset");
     const jarPath = await this.fetchCode(a, run);
     const savepointPath = savepointOverride ?? (await this.savepointFor(a, run.restoreFrom));
     const cluster = await this.ensureCluster(a, run.configuration);
@@ -325,9 +342,9 @@ export class FlinkRuntime implements ApplicationRuntime {
       environment: { AWS_REGION: this.opts.region, ...this.opts.environment },
       ...(this.opts.install ? { install: this.opts.install } : {}),
     });
-    if (this.closed) {
+    if (a.epoch !== this.epoch) {
       await cluster.stop();
-      throw new RuntimeFailure("the emulator is shutting down");
+      throw new RuntimeFailure("the emulator was reset");
     }
     a.cluster = cluster;
     a.shape = shape;
