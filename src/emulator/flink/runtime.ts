@@ -444,11 +444,10 @@ export function propertyGroups(config: ApplicationConfigurationDescription): Pro
   }));
 }
 
-/** The text the operation's ErrorInfo.ErrorString carries: Flink's own exception, bounded in length. */
+/** The text the operation's ErrorInfo.ErrorString carries: Flink's own exception (the service bounds it). */
 export function asFailure(err: unknown): RuntimeFailure {
   if (err instanceof RuntimeFailure) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return new RuntimeFailure(message.length > 2000 ? `${message.slice(0, 1997)}...` : message);
+  return new RuntimeFailure(err instanceof Error ? err.message : String(err));
 }
 
 /** Deletes one savepoint directory, only if it is a direct child of the application's savepoints/. */

@@ -184,6 +184,18 @@ describe("ManagedFlinkService on a fake clock", () => {
     });
   });
 
+  it("cuts a failure text longer than ErrorString's 512 characters", async () => {
+    const runtime = new RecordingRuntime();
+    runtime.failStart = `java.lang.IllegalStateException: ${"x".repeat(600)}`;
+    const { clock, call, operation } = setup(runtime);
+    await call("CreateApplication", createInput("a"));
+    const { OperationId } = await call("StartApplication", { ApplicationName: "a" });
+    await clock.advance(0);
+    const text = (await operation("a", OperationId)).OperationFailureDetails.ErrorInfo.ErrorString as string;
+    expect(text).toHaveLength(512);
+    expect(text.startsWith("java.lang.IllegalStateException: xxx")).toBe(true);
+  });
+
   it("reset cancels every pending transition and removes the applications", async () => {
     const { clock, service, call } = setup();
     await call("CreateApplication", createInput("a"));
