@@ -54,7 +54,15 @@ describe("npm run local", () => {
       description: `npm run local to be up; output so far:\n${output}`,
     });
     expect(output).toContain("Press Ctrl-C to stop everything.");
-    expect(readFileSync(envFile, "utf8")).toMatch(/export AWS_ENDPOINT_URL_KINESIS_ANALYTICS_V2=/);
+    const env = readFileSync(envFile, "utf8");
+    for (const name of [
+      "AWS_ENDPOINT_URL_KINESIS_ANALYTICS_V2",
+      "AWS_ENDPOINT_URL_KINESIS",
+      "AWS_ENDPOINT_URL_CLOUDWATCH",
+      "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS",
+      "AWS_DEFAULT_REGION",
+    ])
+      expect(env).toMatch(new RegExp(`export ${name}=`));
   });
 
   it("lets another shell list namespaces with kubectl", async () => {
