@@ -36,9 +36,9 @@ export async function vetUrl(url: URL, policy: ArtifactPolicy, timeoutMs: number
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw forbidden(`${shown}: scheme ${url.protocol} is not allowed (https only)`);
   }
-  const hostAllowed = isHostAllowed(url.hostname, policy);
+  const hostAllowed = isHostAllowed(url, policy);
   if (url.protocol === "http:" && !hostAllowed) {
-    throw forbidden(`${shown}: plain http is refused unless the host is in ARTIFACT_ALLOWED_HOSTS`);
+    throw forbidden(`${shown}: plain http is refused unless the host and port are in ARTIFACT_ALLOWED_HOSTS`);
   }
   const hostname = url.hostname.replace(/^\[|\]$/g, "");
   const addresses = await resolve(hostname, timeoutMs, shown);

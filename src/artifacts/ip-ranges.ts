@@ -1,126 +1,102 @@
-import { isIP } from "node:net";
+import ipaddr from "ipaddr.js";
 
 /**
- * IP address classification for the SSRF guard. Addresses are handled as bigints so IPv4 and IPv6
- * share one CIDR matcher; IPv4 lives in the low 32 bits of a 32-bit value, IPv6 in 128 bits.
+ * IP address classification for the SSRF guard, by ipaddr.js: a maintained library whose range tables
+ * follow the IANA IPv4 and IPv6 Special-Purpose Address Registries
+ * (https://www.iana.org/assignments/iana-ipv4-special-registry/, .../iana-ipv6-special-registry/),
+ * 6to4 (2002::/16), Teredo (2001::/32), NAT64 (64:ff9b::/96, RFC 6052; 64:ff9b:1::/48, RFC 8215) and
+ * SIIT (::ffff:0:0:0/96, RFC 6145) included. A hand-kept table missed 6to4, which let
+ * `https://[2002:7f00:1::]` reach 127.0.0.1 (issue 13). Only what the library calls `unicast` is public.
  */
-export interface ParsedAddress {
-  family: 4 | 6;
-  value: bigint;
-}
+export type ParsedAddress = ipaddr.IPv4 | ipaddr.IPv6;
 
 export interface Cidr {
-  family: 4 | 6;
-  network: bigint;
+  network: ParsedAddress;
   prefix: number;
 }
 
 export function parseAddress(input: string): ParsedAddress | undefined {
   // Zone ids (fe80::1%eth0) name an interface, not a different address.
   const ip = input.replace(/^\[|\]$/g, "").replace(/%.*$/, "");
-  const family = isIP(ip);
-  if (family === 4) return { family: 4, value: parseIPv4(ip) };
-  if (family === 6) return { family: 6, value: parseIPv6(ip) };
+  // isValidFourPartDecimal / isValid refuse the legacy forms (0x7f.1, 127.1) inet_aton would accept;
+  // such names never come back from DNS, and the URL parser already normalises them in a host.
+  if (ipaddr.IPv4.isValidFourPartDecimal(ip)) return ipaddr.IPv4.parse(ip);
+  if (ipaddr.IPv6.isValid(ip)) return ipaddr.IPv6.parse(ip);
   return undefined;
-}
-
-function parseIPv4(ip: string): bigint {
-  return ip.split(".").reduce((acc, octet) => (acc << 8n) | BigInt(Number(octet)), 0n);
-}
-
-function parseIPv6(ip: string): bigint {
-  let text = ip.toLowerCase();
-  // A trailing dotted quad (::ffff:127.0.0.1) stands for the last two groups.
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (dotted) {
-    const v4 = parseIPv4(dotted[1]!);
-    text = `${text.slice(0, dotted.index)}${(v4 >> 16n).toString(16)}:${(v4 & 0xffffn).toString(16)}`;
-  }
-  const [head, tail] = text.includes("::") ? text.split("::") : [text, undefined];
-  const headGroups = head ? head.split(":") : [];
-  const tailGroups = tail === undefined ? [] : tail ? tail.split(":") : [];
-  const missing = 8 - headGroups.length - tailGroups.length;
-  const groups = [...headGroups, ...Array<string>(tail === undefined ? 0 : missing).fill("0"), ...tailGroups];
-  return groups.reduce((acc, g) => (acc << 16n) | BigInt(Number.parseInt(g, 16)), 0n);
 }
 
 export function parseCidr(input: string): Cidr | undefined {
-  const [addr, prefixText, extra] = input.trim().split("/");
+  const text = input.trim();
+  const [addr, prefixText, extra] = text.split("/");
   if (addr === undefined || extra !== undefined) return undefined;
   const parsed = parseAddress(addr);
   if (!parsed) return undefined;
-  const bits = parsed.family === 4 ? 32 : 128;
+  const bits = parsed.kind() === "ipv4" ? 32 : 128;
   if (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText)) return undefined;
   const prefix = prefixText === undefined ? bits : Number(prefixText);
   if (prefix > bits) return undefined;
-  return { family: parsed.family, network: parsed.value & mask(prefix, bits), prefix };
-}
-
-function mask(prefix: number, bits: number): bigint {
-  if (prefix === 0) return 0n;
-  return ((1n << BigInt(prefix)) - 1n) << BigInt(bits - prefix);
+  return { network: parsed, prefix };
 }
 
 export function cidrContains(cidr: Cidr, address: ParsedAddress): boolean {
-  if (cidr.family !== address.family) return false;
-  const bits = cidr.family === 4 ? 32 : 128;
-  return (address.value & mask(cidr.prefix, bits)) === cidr.network;
+  if (cidr.network.kind() !== address.kind()) return false;
+  return address.match([cidr.network, cidr.prefix] as [never, number]);
 }
 
-function cidr(text: string): Cidr {
-  const c = parseCidr(text);
-  if (!c) throw new Error(`bad built-in CIDR ${text}`);
-  return c;
-}
+/** What each of the library's range names means, for the message that refuses an address. */
+const rangeText: Record<string, string> = {
+  unspecified: "unspecified",
+  broadcast: "reserved (broadcast)",
+  multicast: "multicast",
+  linkLocal: "link-local (includes the instance metadata service)",
+  loopback: "loopback",
+  carrierGradeNat: "carrier-grade NAT",
+  private: "private",
+  reserved: "reserved (IANA special-purpose: documentation, benchmarking, protocol assignments, future use)",
+  as112: "AS112 (special-purpose)",
+  amt: "AMT relay anycast (special-purpose)",
+  uniqueLocal: "private (unique local)",
+  deprecatedSiteLocal: "site-local (deprecated, still routed privately)",
+  discard: "discard-only",
+  rfc6145: "SIIT IPv4-translated (RFC 6145)",
+  rfc6052: "NAT64 (RFC 6052 / RFC 8215)",
+  "6to4": "6to4 (2002::/16, which tunnels to an embedded IPv4 address)",
+  teredo: "Teredo (2001::/32, which tunnels to an embedded IPv4 address)",
+  benchmarking: "benchmarking",
+  as112v6: "AS112 (special-purpose)",
+  deprecatedOrchid: "ORCHID (special-purpose)",
+  orchid2: "ORCHIDv2 (special-purpose)",
+  droneRemoteIdProtocolEntityTags: "DRIP entity tags (special-purpose)",
+  segmentRouting: "segment routing SIDs (special-purpose)",
+};
 
-/**
- * Ranges an artifact URL must not reach unless allowlisted. Sources: IANA IPv4/IPv6 Special-Purpose
- * Address Registries (RFC 6890) and the EC2 instance metadata endpoints (169.254.169.254 and
- * fd00:ec2::254, both inside ranges below).
- */
-const blockedIPv4: ReadonlyArray<[Cidr, string]> = [
-  [cidr("0.0.0.0/8"), "unspecified"],
-  [cidr("10.0.0.0/8"), "private"],
-  [cidr("100.64.0.0/10"), "carrier-grade NAT"],
-  [cidr("127.0.0.0/8"), "loopback"],
-  [cidr("169.254.0.0/16"), "link-local (includes the instance metadata service)"],
-  [cidr("172.16.0.0/12"), "private"],
-  [cidr("192.0.0.0/24"), "IETF protocol assignments"],
-  [cidr("192.0.2.0/24"), "documentation"],
-  [cidr("192.168.0.0/16"), "private"],
-  [cidr("198.18.0.0/15"), "benchmarking"],
-  [cidr("198.51.100.0/24"), "documentation"],
-  [cidr("203.0.113.0/24"), "documentation"],
-  [cidr("224.0.0.0/4"), "multicast"],
-  [cidr("240.0.0.0/4"), "reserved (includes broadcast)"],
-];
-
-const blockedIPv6: ReadonlyArray<[Cidr, string]> = [
-  [cidr("::/128"), "unspecified"],
-  [cidr("::1/128"), "loopback"],
-  [cidr("fe80::/10"), "link-local"],
-  [cidr("fec0::/10"), "site-local (deprecated, still routed privately)"],
-  [cidr("fc00::/7"), "private (unique local)"],
-  [cidr("ff00::/8"), "multicast"],
-  [cidr("2001:db8::/32"), "documentation"],
-  [cidr("100::/64"), "discard-only"],
-];
-
-/**
- * IPv6 forms that carry an IPv4 address a host may end up connecting to: IPv4-mapped (::ffff:0:0/96,
- * what dual-stack sockets use), IPv4-compatible (::/96, deprecated) and the NAT64 well-known prefix
- * (64:ff9b::/96, RFC 6052), which a NAT64 gateway translates to the embedded IPv4 address.
- */
-const embeddingIPv4: readonly Cidr[] = [cidr("::ffff:0:0/96"), cidr("::/96"), cidr("64:ff9b::/96")];
-
-/** Returns why an address is not publicly routable, or undefined when it is. */
-export function blockedRange(address: ParsedAddress): string | undefined {
-  if (address.family === 4) return blockedIPv4.find(([c]) => cidrContains(c, address))?.[1];
-  const direct = blockedIPv6.find(([c]) => cidrContains(c, address))?.[1];
-  if (direct) return direct;
-  if (embeddingIPv4.some((c) => cidrContains(c, address))) {
-    const inner = blockedRange({ family: 4, value: address.value & 0xffffffffn });
-    return inner ? `${inner} (IPv4 embedded in IPv6)` : undefined;
-  }
+/** The IPv4 address inside IPv4-mapped (::ffff:0:0/96), IPv4-compatible (::/96) and well-known NAT64 (64:ff9b::/96). */
+function embeddedIPv4(a: ipaddr.IPv6): ipaddr.IPv4 | undefined {
+  const p = a.parts;
+  const low = (): ipaddr.IPv4 => new ipaddr.IPv4([p[6]! >> 8, p[6]! & 0xff, p[7]! >> 8, p[7]! & 0xff]);
+  const zeros = (n: number) => p.slice(0, n).every((x) => x === 0);
+  if (zeros(5) && p[5] === 0xffff) return low();
+  // ::/96 minus :: and ::1 (those are unspecified and loopback in their own right).
+  if (zeros(6) && (p[6] !== 0 || p[7]! > 1)) return low();
+  if (p[0] === 0x64 && p[1] === 0xff9b && p.slice(2, 6).every((x) => x === 0)) return low();
   return undefined;
+}
+
+/**
+ * Returns why an address is not publicly routable, or undefined when it is. An IPv6 form that carries an
+ * IPv4 address a host or gateway connects to (mapped, compatible, well-known NAT64) is judged by that
+ * address, so the NAT64 form of a public address stays public; the tunnelling forms (6to4, Teredo) and
+ * local-use NAT64 are refused outright: no artifact repository is reached through them.
+ */
+export function blockedRange(address: ParsedAddress): string | undefined {
+  if (address.kind() === "ipv6") {
+    const inner = embeddedIPv4(address as ipaddr.IPv6);
+    if (inner) {
+      const why = blockedRange(inner);
+      return why ? `${why} (IPv4 embedded in IPv6)` : undefined;
+    }
+  }
+  const range = address.range();
+  if (range === "unicast") return undefined;
+  return rangeText[range] ?? `special-purpose (${range})`;
 }

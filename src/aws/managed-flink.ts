@@ -25,6 +25,7 @@ import {
   UpdateApplicationCommand,
   type UpdateApplicationRequest,
 } from "@aws-sdk/client-kinesis-analytics-v2";
+import type { AwsCredentialIdentityProvider } from "./assume-role.js";
 import { classifyAwsError, isNotFound } from "./errors.js";
 
 export const NotFound = Symbol("NotFound");
@@ -64,11 +65,17 @@ export class SdkManagedFlink implements ManagedFlinkApi {
   constructor(
     region: string,
     private readonly observe: CallObserver = () => {},
+    credentials?: AwsCredentialIdentityProvider,
   ) {
     // The default credential chain covers IRSA, EKS Pod Identity and environment credentials; the
     // SDK reads AWS_ENDPOINT_URL_KINESIS_ANALYTICS_V2 itself. Adaptive retry slows down on throttling
     // (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html).
-    this.client = new KinesisAnalyticsV2Client({ region, retryMode: "adaptive", maxAttempts: 5 });
+    this.client = new KinesisAnalyticsV2Client({
+      region,
+      retryMode: "adaptive",
+      maxAttempts: 5,
+      ...(credentials ? { credentials } : {}),
+    });
   }
 
   private async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
@@ -224,17 +231,19 @@ export class SdkManagedFlink implements ManagedFlinkApi {
   }
 }
 
-/** One SDK client per region, created on first use. */
+/** One SDK client per region and assumed role (none: the operator's own credentials), created on first use. */
 export class ManagedFlinkClients {
   private readonly byRegion = new Map<string, ManagedFlinkApi>();
   constructor(
-    private readonly factory: (region: string) => ManagedFlinkApi = (r) => new SdkManagedFlink(r),
+    private readonly factory: (region: string, assumeRoleARN?: string) => ManagedFlinkApi = (r) =>
+      new SdkManagedFlink(r),
   ) {}
-  forRegion(region: string): ManagedFlinkApi {
-    let api = this.byRegion.get(region);
+  forRegion(region: string, assumeRoleARN?: string): ManagedFlinkApi {
+    const key = `${region}|${assumeRoleARN ?? ""}`;
+    let api = this.byRegion.get(key);
     if (!api) {
-      api = this.factory(region);
-      this.byRegion.set(region, api);
+      api = this.factory(region, assumeRoleARN);
+      this.byRegion.set(key, api);
     }
     return api;
   }

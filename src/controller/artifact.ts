@@ -28,6 +28,13 @@ function artifactPrefix(code: CodeSpec): string {
   return (code.artifact?.prefix ?? "flink-applications").replace(/^\/+|\/+$/g, "");
 }
 
+/** The source as status shows it: no query, fragment or user:password@. */
+export function sourceOf(a: NonNullable<CodeSpec["artifact"]>): string {
+  if (!a.url) return `${a.maven?.groupId}:${a.maven?.artifactId}:${a.maven?.version}`;
+  const u = new URL(a.url);
+  return `${u.protocol}//${u.host}${u.pathname}`;
+}
+
 export interface ArtifactDeps {
   s3: S3Client;
   policy: ArtifactPolicy;
@@ -53,9 +60,8 @@ export async function uploadArtifact(
         bucket: out.bucket,
         key: out.key,
         ...(out.objectVersion ? { objectVersion: out.objectVersion } : {}),
-        source: a.url
-          ? a.url.replace(/[?#].*$/, "")
-          : `${a.maven?.groupId}:${a.maven?.artifactId}:${a.maven?.version}`,
+        // Only what was fetched: when the digest was already in S3 nothing was read from the source.
+        ...(out.uploaded ? { source: sourceOf(a) } : {}),
       },
     };
   } catch (err) {

@@ -23,7 +23,7 @@ export interface ExecuteDeps {
   log: Logger;
   /** How soon to look again while the application is changing state. */
   pollIntervalMs: number;
-  artifacts(region: string, log: Logger): ArtifactDeps;
+  artifacts(region: string, log: Logger, assumeRoleARN?: string): ArtifactDeps;
 }
 
 export interface Executed {
@@ -54,11 +54,8 @@ export async function execute(deps: ExecuteDeps, target: Target, step: Step): Pr
 }
 
 const poll = (x: Context, step: Step): Executed => ({ step, result: { requeueAfterMs: x.pollIntervalMs } });
-/**
- * Only status changed: continue at once. A status-only write no longer re-enqueues (predicates.ts), and
- * the queue treats requeueAfterMs 0 as done (controller-runtime's RequeueAfter), so ask for 1 ms.
- */
-const now = (step: Step): Executed => ({ step, result: { requeueAfterMs: 1 } });
+/** Only status changed: continue at once instead of waiting for our own write to come back. */
+const now = (step: Step): Executed => ({ step, result: { requeue: true } });
 const idle = (step: Step): Executed => ({ step, result: {} });
 
 const withoutFinalizer = (obj: FlinkApplication) =>
@@ -84,7 +81,10 @@ const actions: { [K in Step["kind"]]: Action<K> } = {
     return idle(step);
   },
   uploadArtifact: async (x, step) => {
-    const out = await uploadArtifact(x.target.obj.spec.code, x.artifacts(x.target.region, x.log));
+    const out = await uploadArtifact(
+      x.target.obj.spec.code,
+      x.artifacts(x.target.region, x.log, x.target.assumeRoleARN),
+    );
     if (out.uploaded) {
       const a = out.artifact;
       await x.announce(

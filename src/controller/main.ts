@@ -3,6 +3,7 @@
 import { hostname } from "node:os";
 import { KubeConfig } from "@kubernetes/client-node";
 import { artifactPolicyFromEnv } from "../artifacts/index.js";
+import { defaultsFromEnv } from "../policy/index.js";
 import { runOperator } from "./operator.js";
 import { createLogger } from "./runtime/log.js";
 
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
   if (!region) throw new Error("AWS_REGION must be set (the region for FlinkApplications that name none)");
   // Validated first: a bad allowlist must stop the controller, not surface at the first upload.
   const artifactPolicy = artifactPolicyFromEnv();
+  const tenancyDefaults = defaultsFromEnv(region);
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
   const leaderElect = (process.env.LEADER_ELECT ?? "true") !== "false";
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
         }
       : undefined,
     artifactPolicy,
+    tenancyDefaults,
     maxWritesPerHour: intEnv("MAX_AWS_WRITES_PER_APPLICATION_PER_HOUR", 60, 1),
     // As client-go binaries do: a replica that lost the Lease exits and comes back as a standby.
     onLostLeadership: () => process.exit(1),

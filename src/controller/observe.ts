@@ -15,6 +15,8 @@ export interface Target {
   applicationName: string;
   region: string;
   api: ManagedFlinkApi;
+  /** The role assumed for this namespace (FlinkApplicationPolicy assumeRoleARN); S3 calls use it too. */
+  assumeRoleARN?: string;
   deleting: boolean;
   hasFinalizer: boolean;
 }

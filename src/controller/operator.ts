@@ -5,9 +5,11 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { ArtifactPolicy } from "../artifacts/index.js";
+import { AssumedRoles } from "../aws/assume-role.js";
 import { ManagedFlinkClients, SdkManagedFlink } from "../aws/managed-flink.js";
 import { group, plural, version } from "../crds/flinkapplication.js";
 import type { FlinkApplication } from "../crds/types.generated.js";
+import { type EffectiveRules, safeDefaults } from "../policy/index.js";
 import { EventRecorder } from "./events.js";
 import { KubeClient, type KubeWrites } from "./kube.js";
 import { needsReconcile } from "./predicates.js";
@@ -24,6 +26,7 @@ import {
 } from "./runtime/metrics.js";
 import { type ReconcileResult, WorkQueue } from "./runtime/queue.js";
 import { KubeTransport } from "./runtime/transport.js";
+import { TenancyCache } from "./tenancy.js";
 
 /**
  * The controller's name in metrics and logs. controller-runtime names a controller after the kind it
@@ -56,6 +59,8 @@ export interface OperatorConfig {
   maxWritesPerHour?: number;
   /** The SSRF guard for artifact URLs (ARTIFACT_ALLOWED_HOSTS / ARTIFACT_ALLOWED_CIDRS). */
   artifactPolicy?: ArtifactPolicy;
+  /** What a namespace no FlinkApplicationPolicy selects may do (DEFAULT_POLICY); safeDefaults when unset. */
+  tenancyDefaults?: EffectiveRules;
   /** Called after every reconcile of a key, for tests and diagnostics. */
   onReconciled?: (key: string) => void;
   /** Called when leadership is lost; the binary exits so that it restarts cleanly as a standby. */
@@ -75,12 +80,20 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
   const transport = new KubeTransport(cfg.kubeConfig);
   const informers: Informer<FlinkApplication>[] = [];
   const cache = readYourWrites(new KubeClient(transport), informers);
+  const tenancy = new TenancyCache({
+    transport,
+    watchNamespaces: cfg.watchNamespaces,
+    defaults: cfg.tenancyDefaults ?? safeDefaults(cfg.defaultRegion),
+    resyncPeriodMs: cfg.resyncPeriodMs,
+    log: cfg.log,
+    onChange: () => work.requeueAll(),
+  });
   const queue = new WorkQueue({
     concurrency: cfg.concurrency,
     handler: reconcileHandler(
       cfg,
       cache.find,
-      newReconciler(cfg, cache.writes, metrics),
+      newReconciler(cfg, cache.writes, metrics, tenancy),
       metrics.controller(controllerName, cfg.concurrency),
     ),
     metrics: metrics.workqueue(controllerName),
@@ -97,6 +110,8 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
     isReady: () => synced,
     registry: metrics.registry,
   });
+  // Policies and namespaces first: no application is reconciled before its policy is known.
+  await tenancy.start();
   await Promise.all(informers.map((i) => i.start()));
   synced = true;
 
@@ -108,6 +123,7 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
     isLeader: work.leading,
     async stop() {
       for (const inf of informers) inf.stop();
+      tenancy.stop();
       await queue.shutdown();
       await elector?.stop();
       await health.close();
@@ -116,10 +132,18 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
   };
 }
 
-function newReconciler(cfg: OperatorConfig, writes: KubeWrites, metrics: OperatorMetrics) {
+function newReconciler(
+  cfg: OperatorConfig,
+  writes: KubeWrites,
+  metrics: OperatorMetrics,
+  tenancy: TenancyCache,
+) {
+  const assumedRoles = new AssumedRoles();
   return new FlinkApplicationReconciler({
+    tenancy,
+    assumedRoles,
     kube: writes,
-    aws: awsClients(metrics),
+    aws: awsClients(metrics, assumedRoles),
     events: new EventRecorder(writes, cfg.log, cfg.identity),
     log: cfg.log,
     defaultRegion: cfg.defaultRegion,
@@ -143,6 +167,11 @@ function leaderOnlyWork(queue: WorkQueue, informers: Informer<FlinkApplication>[
     start() {
       leading = true;
       queue.start();
+      this.requeueAll();
+    },
+    /** Every cached application, e.g. after a policy changed. */
+    requeueAll() {
+      if (!leading) return;
       for (const inf of informers) for (const o of inf.list()) queue.add(keyOf(o));
     },
     stop() {
@@ -173,7 +202,9 @@ function reconcileHandler(
     try {
       const result = await withLogger(log, () => reconciler.reconcile(obj, { log }));
       cfg.onReconciled?.(key);
-      metrics.observeReconcile((result.requeueAfterMs ?? 0) > 0 ? "requeue_after" : "success", elapsed());
+      const outcome =
+        (result.requeueAfterMs ?? 0) > 0 ? "requeue_after" : result.requeue ? "requeue" : "success";
+      metrics.observeReconcile(outcome, elapsed());
       return result;
     } catch (err) {
       metrics.observeReconcile("error", elapsed(), (err as Error).name);
@@ -217,7 +248,7 @@ function readYourWrites(kube: KubeWrites, informers: Informer<FlinkApplication>[
   return { writes, find };
 }
 
-function awsClients(metrics: OperatorMetrics): ManagedFlinkClients {
+function awsClients(metrics: OperatorMetrics, roles: AssumedRoles): ManagedFlinkClients {
   const outcome = (result: string, errorType?: string): AwsCallOutcome =>
     result === "success"
       ? "success"
@@ -227,9 +258,12 @@ function awsClients(metrics: OperatorMetrics): ManagedFlinkClients {
           ? "throttled"
           : "error";
   return new ManagedFlinkClients(
-    (region) =>
-      new SdkManagedFlink(region, (operation, result, seconds, errorType) =>
-        metrics.observeAwsCall(operation, outcome(result, errorType), seconds),
+    (region, assumeRoleARN) =>
+      new SdkManagedFlink(
+        region,
+        (operation, result, seconds, errorType) =>
+          metrics.observeAwsCall(operation, outcome(result, errorType), seconds),
+        assumeRoleARN ? roles.credentials(assumeRoleARN, region) : undefined,
       ),
   );
 }

@@ -172,7 +172,13 @@ function driftPersists(generation: number, drift: Drift): string {
 /** Every change to a running application restarts it: one recorded operation, snapshot first. */
 function startUpdate(input: PlanInput, observed: ApplicationDetail, drift: Drift): Step {
   const { spec } = input;
-  const snapshotFirst = (spec.snapshots?.enabled ?? true) && (spec.snapshots?.beforeUpdate ?? true);
+  // CreateApplicationSnapshot fails while the application has snapshots disabled in AWS (an adopted
+  // one, say): the update that turns them on cannot be preceded by one, so it goes ahead and says so.
+  const inAws =
+    observed.ApplicationConfigurationDescription?.ApplicationSnapshotConfigurationDescription
+      ?.SnapshotsEnabled !== false;
+  const wanted = (spec.snapshots?.enabled ?? true) && (spec.snapshots?.beforeUpdate ?? true);
+  const snapshotFirst = wanted && inAws;
   const operation: UpdateOperation = {
     type: "Update",
     generation: input.generation,
@@ -186,7 +192,9 @@ function startUpdate(input: PlanInput, observed: ApplicationDetail, drift: Drift
   };
   const how = snapshotFirst
     ? ` after snapshot ${operation.snapshotName}`
-    : " without a snapshot (snapshots.beforeUpdate is false)";
+    : wanted
+      ? " without a snapshot (snapshots are disabled on the application in AWS)"
+      : " without a snapshot (snapshots.beforeUpdate is false)";
   return {
     kind: "record",
     reason: "UpdateStarted",

@@ -5,9 +5,11 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import type { Logger } from "pino";
 import type { ArtifactPolicy } from "../artifacts/index.js";
+import { AssumedRoles } from "../aws/assume-role.js";
 import { ConflictError, classifyAwsError, ExternalError, TerminalError } from "../aws/errors.js";
 import type { ManagedFlinkClients } from "../aws/managed-flink.js";
 import type { FlinkApplication } from "../crds/types.generated.js";
+import { adoptAnnotation, decide, type NamedRules, type TenantDecision } from "../policy/index.js";
 import { codeToRun } from "./artifact.js";
 import type { EventRecorder } from "./events.js";
 import { type ExecuteDeps, type Executed, execute, finalizer } from "./execute.js";
@@ -19,8 +21,14 @@ import type { ReconcileResult } from "./runtime/queue.js";
 import { KubeApiError } from "./runtime/transport.js";
 import { isWrite, WriteCap } from "./write-cap.js";
 
+export { adoptAnnotation } from "../policy/index.js";
 export { finalizer } from "./execute.js";
-export const adoptAnnotation = "managedflink.dev/adopt";
+
+/** What the tenancy policy needs of the cluster: the rules for a namespace, once its labels are known. */
+export interface TenancyRules {
+  /** undefined while the namespace is not in the cache: nothing is decided, and nothing is called. */
+  rulesFor(namespace: string): NamedRules[] | undefined;
+}
 
 export interface ReconcilerOptions {
   kube: KubeWrites;
@@ -39,7 +47,11 @@ export interface ReconcilerOptions {
   /** Where artifact URLs may point (the SSRF guard); the default allows public https only. */
   artifactPolicy?: ArtifactPolicy;
   /** S3 client for a region (artifact uploads); defaults to the SDK with the standard configuration. */
-  s3ForRegion?: (region: string) => S3Client;
+  s3ForRegion?: (region: string, assumeRoleARN?: string) => S3Client;
+  /** What each namespace may do (FlinkApplicationPolicy, else the operator-wide defaults). */
+  tenancy: TenancyRules;
+  /** Credentials of the roles policies name (assumeRoleARN), shared with the Managed Flink clients. */
+  assumedRoles?: AssumedRoles;
   /** AWS writes allowed per application per hour (MAX_AWS_WRITES_PER_APPLICATION_PER_HOUR); 60. */
   maxWritesPerHour?: number;
   /** Counts each time the write cap stops a write (a metric). */
@@ -58,8 +70,8 @@ export class FlinkApplicationReconciler {
       events: o.events,
       log: o.log,
       pollIntervalMs: o.pollIntervalMs,
-      artifacts: (region, log) => ({
-        s3: this.s3(region),
+      artifacts: (region, log, assumeRoleARN) => ({
+        s3: this.s3(region, assumeRoleARN),
         policy: o.artifactPolicy ?? { allowedHosts: [], allowedCidrs: [] },
         log,
       }),
@@ -68,9 +80,17 @@ export class FlinkApplicationReconciler {
 
   async reconcile(obj: FlinkApplication, ctx: { log?: Logger } = {}): Promise<ReconcileResult> {
     const log = ctx.log ?? this.o.log.child({ key: `${obj.metadata.namespace}/${obj.metadata.name}` });
-    const t = this.target(obj);
     // Being deleted and already released: nothing of ours is left to do.
-    if (t.deleting && !t.hasFinalizer) return {};
+    if (obj.metadata.deletionTimestamp && !(obj.metadata.finalizers ?? []).includes(finalizer)) return {};
+    // The tenancy policy is decided from the spec alone, before anything is read from AWS or S3: a
+    // refused resource costs no call, and so cannot probe what exists (docs/adr/0013-tenant-policy.md).
+    const decision = this.decide(obj);
+    if (decision.kind === "unknown") {
+      log.debug(decision.message);
+      return { requeueAfterMs: this.o.pollIntervalMs };
+    }
+    const t = this.target(obj, decision.kind === "allowed" ? decision.assumeRoleARN : undefined);
+    if (decision.kind === "refused") return this.refused(t, log, decision);
     let observation: Observation | undefined;
     let step: Step | undefined;
     let done: Executed;
@@ -84,6 +104,40 @@ export class FlinkApplicationReconciler {
     // Finalizer patches come back through the watch; the resource may already be gone.
     if (done.step.kind === "addFinalizer" || done.step.kind === "removeFinalizer") return done.result;
     await recordStatus(this.o.kube, t, { step: done.step, observation, now: this.now() });
+    return done.result;
+  }
+
+  private decide(obj: FlinkApplication): TenantDecision {
+    const namespace = obj.metadata.namespace!;
+    const rules = this.o.tenancy.rulesFor(namespace);
+    if (!rules) return { kind: "unknown", message: `namespace ${namespace} is not in the cache yet` };
+    const app = {
+      namespace,
+      name: obj.metadata.name!,
+      annotations: obj.metadata.annotations,
+      spec: obj.spec,
+    };
+    return decide(app, rules, this.o.defaultRegion);
+  }
+
+  /**
+   * A resource the policy refuses: Stalled with reason PolicyViolation, and no AWS or S3 call. Being
+   * deleted, it is released and whatever exists in AWS is left untouched: a tenant must not be able to
+   * delete through a spec the policy refuses (an adopted application, a forbidden region).
+   */
+  private async refused(
+    t: Target,
+    log: Logger,
+    decision: Extract<TenantDecision, { kind: "refused" }>,
+  ): Promise<ReconcileResult> {
+    const v = decision.violation;
+    const step: Step = t.deleting
+      ? { kind: "removeFinalizer", reason: `${decision.message}; the application in AWS is left untouched` }
+      : { kind: "stalled", reason: "PolicyViolation", message: decision.message };
+    log.warn({ rule: v.rule, field: v.field, policy: v.source }, "refused by the tenancy policy");
+    if (t.deleting) this.writeCap.forget(t.key);
+    const done = await execute({ ...this.deps, log }, t, step);
+    if (step.kind === "stalled") await recordStatus(this.o.kube, t, { step: done.step, now: this.now() });
     return done.result;
   }
 
@@ -103,7 +157,7 @@ export class FlinkApplicationReconciler {
     };
   }
 
-  private target(obj: FlinkApplication): Target {
+  private target(obj: FlinkApplication, assumeRoleARN?: string): Target {
     const region = obj.spec.region ?? obj.status?.region ?? this.o.defaultRegion;
     return {
       obj,
@@ -111,7 +165,8 @@ export class FlinkApplicationReconciler {
       generation: obj.metadata.generation ?? 0,
       applicationName: obj.spec.applicationName ?? obj.metadata.name!,
       region,
-      api: this.o.aws.forRegion(region),
+      api: this.o.aws.forRegion(region, assumeRoleARN),
+      ...(assumeRoleARN ? { assumeRoleARN } : {}),
       deleting: Boolean(obj.metadata.deletionTimestamp),
       hasFinalizer: (obj.metadata.finalizers ?? []).includes(finalizer),
     };
@@ -173,15 +228,22 @@ export class FlinkApplicationReconciler {
     return this.o.now?.() ?? new Date();
   }
 
-  private s3(region: string): S3Client {
-    let c = this.s3Clients.get(region);
+  private s3(region: string, assumeRoleARN?: string): S3Client {
+    const key = `${region}|${assumeRoleARN ?? ""}`;
+    let c = this.s3Clients.get(key);
     if (!c) {
       // The SDK reads AWS_ENDPOINT_URL_S3 itself; a custom endpoint (a local S3) needs path-style
       // addressing because bucket subdomains of an IP address do not resolve.
       c =
-        this.o.s3ForRegion?.(region) ??
-        new S3Client({ region, forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
-      this.s3Clients.set(region, c);
+        this.o.s3ForRegion?.(region, assumeRoleARN) ??
+        new S3Client({
+          region,
+          forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3),
+          ...(assumeRoleARN
+            ? { credentials: (this.o.assumedRoles ?? new AssumedRoles()).credentials(assumeRoleARN, region) }
+            : {}),
+        });
+      this.s3Clients.set(key, c);
     }
     return c;
   }

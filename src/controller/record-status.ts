@@ -41,9 +41,10 @@ export function nextStatus(t: Target, before: FlinkApplicationStatus, r: Recorde
   const { step, failure, now } = r;
   const outcome = outcomeOf(step ?? { kind: "wait", reason: "Observing", message: "observing" }, failure);
   const observed = linked(r.observation);
-  // Before the application exists, keep what we knew (a failed describe must not erase the ARN).
+  // Keep what we knew when nothing was observed: a failed describe, or a pass the tenancy policy
+  // refused before any read, must not erase the ARN that links resource and application.
   const seen =
-    observed === NotFound && before.applicationARN && failure
+    observed === NotFound && before.applicationARN && (failure || !r.observation)
       ? { ...withoutProgress(before), applicationName: t.applicationName, region: t.region }
       : observedFields(observed, t.applicationName, t.region);
   // The durable record (artifact, operation, snapshots, failed update) changes only through a step

@@ -80,14 +80,8 @@ export function planOperation(
   if (!applied && op.generation !== input.generation) return superseded(input, op);
   if (!applied && op.phase === "Snapshotting") return planSnapshotting(input, observed, op, drift);
   if (!applied && op.phase === "Updating") {
-    const appStatus = observed.ApplicationStatus ?? "UNKNOWN";
-    if (transitional.has(appStatus)) {
-      return {
-        kind: "wait",
-        reason: pascal(appStatus),
-        message: `waiting for ${appStatus} to settle before the update`,
-      };
-    }
+    const settling = waitToSettle(observed, "the update");
+    if (settling) return settling;
     return {
       kind: "update",
       fields: op.fields ?? correctable(drift),
@@ -96,6 +90,17 @@ export function planOperation(
     };
   }
   return planAwaitingRunning(input, observed, op, applied);
+}
+
+/** A wait while the service is changing the application, before `what` can be called. */
+function waitToSettle(observed: ApplicationDetail, what: string): Step | undefined {
+  const appStatus = observed.ApplicationStatus ?? "UNKNOWN";
+  if (!transitional.has(appStatus)) return undefined;
+  return {
+    kind: "wait",
+    reason: pascal(appStatus),
+    message: `waiting for ${appStatus} to settle before ${what}`,
+  };
 }
 
 /** The spec moved on before this update was called: drop it and plan the new generation afresh. */
@@ -122,14 +127,9 @@ function planSnapshotting(
   op: UpdateOperation,
   drift: Drift,
 ): Step {
+  const settling = waitToSettle(observed, "the snapshot");
+  if (settling) return settling;
   const appStatus = observed.ApplicationStatus ?? "UNKNOWN";
-  if (transitional.has(appStatus)) {
-    return {
-      kind: "wait",
-      reason: pascal(appStatus),
-      message: `waiting for ${appStatus} to settle before the snapshot`,
-    };
-  }
   if (appStatus !== "RUNNING") {
     // Stopped behind our back: nothing to snapshot; the update applies in place on the next pass.
     return {

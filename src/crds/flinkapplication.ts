@@ -4,7 +4,16 @@
 // Limits mirror the kinesisanalyticsv2 service model (botocore service-2.json, shapes named in the
 // comments) so that a manifest AWS would reject is rejected at admission, with a message that names
 // the field, instead of failing later in the controller.
-import { bool, int, listOf, mapOf, obj, type Schema, str, toOpenApi } from "./schema-dsl.js";
+import {
+  bucketNamePattern,
+  bucketNameRules,
+  dotSegmentPattern,
+  httpUrlPattern,
+  s3UrlPattern,
+  utf8Length,
+  utf16Length,
+} from "./aws-rules.js";
+import { bool, int, listOf, mapOf, obj, type Schema, str, toOpenApi, type Validation } from "./schema-dsl.js";
 
 export const group = "managedflink.dev";
 export const version = "v1alpha1";
@@ -16,6 +25,43 @@ export const shortNames = ["flinkapp", "fa"];
 /** Shape ApplicationName / SnapshotName / Id: `[a-zA-Z0-9_.-]+`. */
 export const awsNamePattern = "^[a-zA-Z0-9_.-]+$";
 export const maxApplicationNameLength = 128;
+
+/** The tag the operator puts on every application it creates; src/controller/desired.ts writes it. */
+export const ownerTagKey = "managedflink.dev/owner";
+
+/**
+ * AWS allows 50 user-defined tags per application ("Using tagging",
+ * https://docs.aws.amazon.com/kinesisanalytics/latest/java/how-tagging.html, and the Tags member of
+ * CreateApplication); the operator adds its owner tag to the user's.
+ */
+export const maxUserTags = 49;
+
+/**
+ * The longest metadata.name whose owner tag value `<namespace>/<name>` fits AWS's 256-character tag
+ * value (shape TagValue). CEL sees only metadata.name and metadata.generateName of the metadata
+ * ("Validation rules" in https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/:
+ * "No other metadata properties are accessible"), so the bound assumes the longest namespace, a
+ * 63-character DNS label: 256 - 63 - 1 = 192.
+ */
+export const maxMetadataNameLength = 192;
+
+/**
+ * Characters AWS allows in tag keys and values: letters, digits and white space representable in UTF-8,
+ * and _ . : / = + - @; and aws: (in any case) is reserved as a prefix of keys and values. The Managed
+ * Flink guide does not restate the common AWS tag restrictions; they read the same across services, for
+ * example https://docs.aws.amazon.com/batch/latest/userguide/tag-restrictions.html.
+ */
+const tagCharacters = "\\p{L}\\p{Z}\\p{N}_.:/=+\\-@";
+
+/** An IAM role ARN (`arn:<partition>:iam::<account>:role/<path><name>`, printable ASCII). */
+const roleArnPattern = "^arn:aws[a-z-]*:iam::[0-9]{12}:role/[!-~]+$";
+
+// Maven coordinates as src/artifacts/locations.ts accepts them: no leading dot and no "..", which would
+// walk out of the repository path.
+const noDotDot: Validation = { rule: "!self.contains('..')", message: "must not contain .." };
+
+const httpUrlMessage =
+  "an http(s) URL must be http(s)://<host>[:<port>][/<path>]: a DNS host name or an IPv4 address (no IPv6 literal), a port up to 65535, no white space";
 
 /**
  * Managed Flink runtimes this API accepts: the FLINK-* values of the model's RuntimeEnvironment enum
@@ -41,10 +87,25 @@ const s3Object = obj(
     bucket: str("Bucket name (the operator builds the BucketARN).", {
       minLength: 3,
       maxLength: 63,
-      pattern: "^[a-z0-9][a-z0-9.-]*[a-z0-9]$",
+      pattern: bucketNamePattern,
+      "x-kubernetes-validations": bucketNameRules("self", "bucket names"),
     }),
-    key: str("Object key (shape FileKey).", { minLength: 1, maxLength: 1024 }),
-    objectVersion: str("Object version, for versioned buckets (shape ObjectVersion).", { maxLength: 1024 }),
+    key: str("Object key (shape FileKey; S3 allows at most 1024 bytes of UTF-8).", {
+      minLength: 1,
+      maxLength: 1024,
+      "x-kubernetes-validations": [
+        { rule: `${utf8Length("self")} <= 1024`, message: "object keys must be at most 1024 bytes of UTF-8" },
+      ],
+    }),
+    objectVersion: str("Object version, for versioned buckets (shape ObjectVersion).", {
+      maxLength: 1024,
+      "x-kubernetes-validations": [
+        {
+          rule: `${utf8Length("self")} <= 1024`,
+          message: "object versions must be at most 1024 bytes of UTF-8",
+        },
+      ],
+    }),
   },
   { required: ["bucket", "key"], tsName: "S3ObjectReference" },
 );
@@ -54,19 +115,62 @@ const artifact = obj(
   {
     url: str(
       "https:// or s3:// URL of the artifact. http:// and private, loopback or link-local addresses are refused unless the operator's allowlist (ARTIFACT_ALLOWED_HOSTS / ARTIFACT_ALLOWED_CIDRS) permits them.",
-      { maxLength: 2048, pattern: "^(https?|s3)://.+$" },
+      {
+        maxLength: 2048,
+        pattern: "^(https?|s3)://[^\\x00-\\x20\\x7F]+$",
+        "x-kubernetes-validations": [
+          {
+            rule: `!self.startsWith('s3://') || self.matches(r'${s3UrlPattern}')`,
+            message:
+              "an s3:// URL must be s3://<bucket>/<key>: a valid bucket name, a non-empty key without ? or #, and % only in escapes of UTF-8 (%20, %C3%A9)",
+          },
+          { rule: `self.startsWith('s3://') || self.matches(r'${httpUrlPattern}')`, message: httpUrlMessage },
+          {
+            rule: `!self.startsWith('s3://') || !self.matches(r'${dotSegmentPattern}')`,
+            message:
+              "an s3:// URL must not contain . or .. path segments: URL parsing removes them, changing the key",
+          },
+          ...bucketNameRules(
+            "self.split('/')[2]",
+            "the bucket of an s3:// URL",
+            "!self.matches('^s3://[^/]+/')",
+          ),
+        ],
+      },
     ),
     maven: obj(
       "Maven coordinates resolved against a repository.",
       {
         repository: str("Repository base URL (https; http only for allowlisted hosts).", {
           maxLength: 2048,
-          pattern: "^https?://.+$",
+          pattern: "^https?://[^\\x00-\\x20\\x7F]+$",
+          "x-kubernetes-validations": [
+            { rule: `self.matches(r'${httpUrlPattern}')`, message: httpUrlMessage },
+          ],
         }),
-        groupId: str("groupId", { minLength: 1, maxLength: 256, pattern: "^[A-Za-z0-9_.-]+$" }),
-        artifactId: str("artifactId", { minLength: 1, maxLength: 256, pattern: "^[A-Za-z0-9_.-]+$" }),
-        version: str("version", { minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9_.+-]+$" }),
-        classifier: str("classifier", { maxLength: 128, pattern: "^[A-Za-z0-9_.-]*$" }),
+        groupId: str("groupId", {
+          minLength: 1,
+          maxLength: 256,
+          pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]*$",
+          "x-kubernetes-validations": [noDotDot],
+        }),
+        artifactId: str("artifactId", {
+          minLength: 1,
+          maxLength: 256,
+          pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]*$",
+          "x-kubernetes-validations": [noDotDot],
+        }),
+        version: str("version", {
+          minLength: 1,
+          maxLength: 128,
+          pattern: "^[A-Za-z0-9_][A-Za-z0-9_.+-]*$",
+          "x-kubernetes-validations": [noDotDot],
+        }),
+        classifier: str("classifier", {
+          maxLength: 128,
+          pattern: "^([A-Za-z0-9_][A-Za-z0-9_.-]*)?$",
+          "x-kubernetes-validations": [noDotDot],
+        }),
         extension: str("File extension.", { enum: ["jar", "zip"], default: "jar" }),
       },
       { required: ["repository", "groupId", "artifactId", "version"], tsName: "MavenCoordinates" },
@@ -77,11 +181,18 @@ const artifact = obj(
     bucket: str("Bucket the operator uploads to.", {
       minLength: 3,
       maxLength: 63,
-      pattern: "^[a-z0-9][a-z0-9.-]*[a-z0-9]$",
+      pattern: bucketNamePattern,
+      "x-kubernetes-validations": bucketNameRules("self", "bucket names"),
     }),
     prefix: str("Key prefix for the upload; the key is <prefix>/<sha256>.<ext>.", {
       maxLength: 512,
       default: "flink-applications",
+      "x-kubernetes-validations": [
+        {
+          rule: `${utf8Length("self")} <= 512`,
+          message: "the prefix must be at most 512 bytes of UTF-8, so that the key fits S3's 1024 bytes",
+        },
+      ],
     }),
   },
   {
@@ -110,21 +221,59 @@ const spec = obj(
         enum: runtimeEnvironments,
       },
     ),
-    serviceExecutionRole: str("ARN of the IAM role the application runs as (shape RoleARN).", {
-      minLength: 1,
-      maxLength: 2048,
-      pattern: "^arn:.*$",
-    }),
-    description: str("Application description (shape ApplicationDescription).", { maxLength: 1024 }),
-    tags: mapOf(
-      "Tags on the application (shape Tags: at most 200; keys 1-128, values 0-256 characters).",
-      str("Tag value.", { maxLength: 256 }),
+    serviceExecutionRole: str(
+      "ARN of the IAM role the application runs as (shape RoleARN): arn:<partition>:iam::<account>:role/<name>.",
       {
-        maxProperties: 200,
+        minLength: 1,
+        maxLength: 2048,
+        pattern: roleArnPattern,
+      },
+    ),
+    description: str("Application description (shape ApplicationDescription).", {
+      maxLength: 1024,
+      "x-kubernetes-validations": [
+        {
+          rule: `${utf16Length("self")} <= 1024`,
+          message:
+            "the description must be at most 1024 UTF-16 code units (a character outside the BMP counts twice)",
+        },
+      ],
+    }),
+    tags: mapOf(
+      `Tags on the application: at most ${maxUserTags} (AWS allows 50 and the operator adds ${ownerTagKey}); keys 1-128 and values 0-256 characters of letters, digits, white space and _ . : / = + - @.`,
+      str("Tag value.", {
+        maxLength: 256,
+        pattern: `^[${tagCharacters}]*$`,
         "x-kubernetes-validations": [
           {
-            rule: "self.all(k, size(k) >= 1 && size(k) <= 128 && !k.startsWith('aws:'))",
-            message: "tag keys must be 1-128 characters and must not start with aws:",
+            rule: `${utf16Length("self")} <= 256`,
+            message:
+              "tag values must be at most 256 UTF-16 code units (a character outside the BMP counts twice)",
+          },
+          {
+            rule: "!self.lowerAscii().startsWith('aws:')",
+            message: "tag values must not start with aws: (in any case): AWS reserves the prefix",
+          },
+        ],
+      }),
+      {
+        maxProperties: maxUserTags,
+        "x-kubernetes-validations": [
+          {
+            rule: `self.all(k, k != '' && ${utf16Length("k")} <= 128)`,
+            message: "tag keys must be 1-128 UTF-16 code units (a character outside the BMP counts twice)",
+          },
+          {
+            rule: `self.all(k, k.matches(r'^[${tagCharacters}]+$'))`,
+            message: "tag keys may contain only letters, digits, white space and _ . : / = + - @",
+          },
+          {
+            rule: "self.all(k, !k.lowerAscii().startsWith('aws:'))",
+            message: "tag keys must not start with aws: (in any case): AWS reserves the prefix",
+          },
+          {
+            rule: `!('${ownerTagKey}' in self)`,
+            message: `the tag key ${ownerTagKey} is reserved: the operator sets it to <namespace>/<name>`,
           },
         ],
       },
@@ -218,6 +367,13 @@ const spec = obj(
             message:
               "snapshots.beforeUpdate needs snapshots.enabled; set beforeUpdate: false to update without a snapshot",
           },
+          {
+            // CreateApplicationSnapshot fails with InvalidApplicationConfigurationException when the
+            // application's snapshots are off (ApplicationSnapshotConfiguration).
+            rule: "!(has(self.enabled) && !self.enabled && has(self.request))",
+            message: "snapshots.request needs snapshots.enabled; remove the request or enable snapshots",
+            fieldPath: ".request",
+          },
         ],
       },
     ),
@@ -251,16 +407,37 @@ const spec = obj(
       { tsName: "MonitoringSpec" },
     ),
     environmentProperties: mapOf(
-      "Runtime properties: property group id (1-50 characters of [a-zA-Z0-9_.-]) to key/value pairs (at most 50 per group; keys and values 1-2048 characters).",
-      mapOf("Properties of one group.", str("Property value.", { minLength: 1, maxLength: 2048 }), {
-        maxProperties: 50,
-        "x-kubernetes-validations": [
-          {
-            rule: "self.all(k, size(k) >= 1 && size(k) <= 2048)",
-            message: "property keys must be 1-2048 characters",
-          },
-        ],
-      }),
+      "Runtime properties: property group id (1-50 characters of [a-zA-Z0-9_.-]) to key/value pairs (1-50 per group; keys and values 1-2048 characters).",
+      mapOf(
+        "Properties of one group.",
+        str("Property value.", {
+          minLength: 1,
+          maxLength: 2048,
+          "x-kubernetes-validations": [
+            {
+              rule: `${utf16Length("self")} <= 2048`,
+              message:
+                "property values must be at most 2048 UTF-16 code units (a character outside the BMP counts twice)",
+            },
+          ],
+        }),
+        {
+          maxProperties: 50,
+          "x-kubernetes-validations": [
+            {
+              // Shape PropertyMap has at least one entry: AWS refuses an empty group.
+              rule: "size(self) >= 1",
+              message:
+                "a property group must have at least one property (AWS allows 1-50); remove the empty group",
+            },
+            {
+              rule: `self.all(k, k != '' && ${utf16Length("k")} <= 2048)`,
+              message:
+                "property keys must be 1-2048 UTF-16 code units (a character outside the BMP counts twice)",
+            },
+          ],
+        },
+      ),
       {
         maxProperties: 50,
         "x-kubernetes-validations": [
@@ -300,6 +477,9 @@ const spec = obj(
         keyId: str("The KMS key (key ARN, key id, alias ARN or alias name) for CUSTOMER_MANAGED_KEY.", {
           minLength: 1,
           maxLength: 2048,
+          // Every form of KMS key identifier is printable ASCII, and then the 2048 UTF-16 units of shape
+          // KeyId are 2048 characters. Found by admission-property.test.ts.
+          pattern: "^[!-~]+$",
         }),
       },
       {
@@ -496,7 +676,9 @@ export const openApiSchema: Schema = obj(
   {
     apiVersion: str("APIVersion"),
     kind: str("Kind"),
-    metadata: { type: "object" },
+    // Declaring metadata.name (the one metadata field a CRD schema may constrain, with generateName) lets
+    // the rules below point their errors at it (fieldPath) instead of at the object.
+    metadata: { type: "object", properties: { name: { type: "string" } } },
     spec,
     status,
   },
@@ -504,17 +686,28 @@ export const openApiSchema: Schema = obj(
     required: ["spec"],
     "x-kubernetes-validations": [
       {
+        // On create only: metadata.name cannot change, and an object created before this rule, in a
+        // namespace short enough for its owner tag, must still take status and spec updates.
+        rule: `oldSelf.hasValue() || size(self.metadata.name) <= ${maxMetadataNameLength}`,
+        optionalOldSelf: true,
+        message: `metadata.name must be at most ${maxMetadataNameLength} characters: the operator tags the AWS application ${ownerTagKey}=<namespace>/<name>, AWS allows 256 characters in a tag value, and the namespace may have 63`,
+        fieldPath: ".metadata.name",
+      },
+      {
         rule: `has(self.spec.applicationName) || size(self.metadata.name) <= ${maxApplicationNameLength}`,
         message: `metadata.name is longer than the ${maxApplicationNameLength} characters AWS allows in an application name; set spec.applicationName (1-${maxApplicationNameLength} characters of [a-zA-Z0-9_.-])`,
+        fieldPath: ".metadata.name",
       },
       {
         rule: "has(self.spec.applicationName) || self.metadata.name.matches('^[a-zA-Z0-9_.-]+$')",
         message:
           "metadata.name is not a valid AWS application name; set spec.applicationName (characters [a-zA-Z0-9_.-])",
+        fieldPath: ".metadata.name",
       },
       {
         rule: "(has(oldSelf.spec.applicationName) ? oldSelf.spec.applicationName : oldSelf.metadata.name) == (has(self.spec.applicationName) ? self.spec.applicationName : self.metadata.name)",
         message: "spec.applicationName is immutable",
+        fieldPath: ".spec.applicationName",
       },
     ],
   },
@@ -542,7 +735,7 @@ export function customResourceDefinition(): Record<string, unknown> {
     spec: {
       group,
       scope: "Namespaced",
-      names: { kind, listKind: `${kind}List`, plural, singular, shortNames, categories: ["all", "flink"] },
+      names: { kind, listKind: `${kind}List`, plural, singular, shortNames, categories: ["flink"] },
       versions: [
         {
           name: version,

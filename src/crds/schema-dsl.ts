@@ -7,6 +7,8 @@ export interface Validation {
   /** Where the error points, relative to the schema node (Kubernetes fieldPath). */
   fieldPath?: string;
   reason?: "FieldValueInvalid" | "FieldValueForbidden" | "FieldValueRequired" | "FieldValueDuplicate";
+  /** Evaluate the rule on create too, with oldSelf an optional (absent on create). */
+  optionalOldSelf?: boolean;
 }
 
 export interface Schema {

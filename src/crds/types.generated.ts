@@ -8,11 +8,11 @@ export interface FlinkApplicationSpec {
   region?: string;
   /** Managed Flink runtime, for example FLINK-1_20. Upgrades only; a downgrade is refused. */
   runtimeEnvironment: "FLINK-1_15" | "FLINK-1_18" | "FLINK-1_19" | "FLINK-1_20" | "FLINK-2_2" | "FLINK-2_3";
-  /** ARN of the IAM role the application runs as (shape RoleARN). */
+  /** ARN of the IAM role the application runs as (shape RoleARN): arn:<partition>:iam::<account>:role/<name>. */
   serviceExecutionRole: string;
   /** Application description (shape ApplicationDescription). */
   description?: string;
-  /** Tags on the application (shape Tags: at most 200; keys 1-128, values 0-256 characters). */
+  /** Tags on the application: at most 49 (AWS allows 50 and the operator adds managedflink.dev/owner); keys 1-128 and values 0-256 characters of letters, digits, white space and _ . : / = + - @. */
   tags?: Record<string, string>;
   /** Running starts the application and keeps it running; Stopped stops it (with a snapshot when snapshots are enabled). */
   desiredState?: "Running" | "Stopped";
@@ -28,7 +28,7 @@ export interface FlinkApplicationSpec {
   rollback?: RollbackSpec;
   /** CloudWatch monitoring. Omitted: the service defaults. */
   monitoring?: MonitoringSpec;
-  /** Runtime properties: property group id (1-50 characters of [a-zA-Z0-9_.-]) to key/value pairs (at most 50 per group; keys and values 1-2048 characters). */
+  /** Runtime properties: property group id (1-50 characters of [a-zA-Z0-9_.-]) to key/value pairs (1-50 per group; keys and values 1-2048 characters). */
   environmentProperties?: Record<string, Record<string, string>>;
   /** Run the application in a VPC. */
   vpc?: VpcSpec;
@@ -166,7 +166,7 @@ export interface MavenCoordinates {
 export interface S3ObjectReference {
   /** Bucket name (the operator builds the BucketARN). */
   bucket: string;
-  /** Object key (shape FileKey). */
+  /** Object key (shape FileKey; S3 allows at most 1024 bytes of UTF-8). */
   key: string;
   /** Object version, for versioned buckets (shape ObjectVersion). */
   objectVersion?: string;

@@ -6,6 +6,8 @@ export interface RecordedCall {
   /** The call was applied and its response dropped by a "lost" fault. */
   responseLost?: boolean;
   at: string;
+  /** The access key id the request was signed with (SigV4 Credential scope), when it was signed. */
+  accessKeyId?: string;
 }
 
 export class CallLog {

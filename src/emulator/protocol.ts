@@ -7,6 +7,7 @@ import { ServiceError, serialization } from "./errors.js";
 import type { FaultInjector } from "./faults.js";
 import type { ServiceModel } from "./model.js";
 import type { ManagedFlinkService } from "./service.js";
+import { callerAccessKeyId } from "./sts.js";
 import { validateInput } from "./validation.js";
 
 export const JSON_11 = "application/x-amz-json-1.1";
@@ -38,6 +39,8 @@ export async function handleApiRequest(
   const operation = target.startsWith(prefix) ? target.slice(prefix.length) : "";
   let input: unknown = {};
   const at = new Date(deps.clock.now()).toISOString();
+  const caller = callerAccessKeyId(req);
+  const by = caller ? { accessKeyId: caller } : {};
   try {
     if (req.method !== "POST")
       throw new ServiceError("UnknownOperationException", "Only POST is supported", 404);
@@ -57,7 +60,7 @@ export async function handleApiRequest(
     if (fault.error) throw fault.error;
     validateInput(deps.model, operation, input);
     const output = await handler(input as Record<string, unknown>);
-    deps.calls.record({ operation, input, at, ...(fault.loseResponse ? { responseLost: true } : {}) });
+    deps.calls.record({ operation, input, at, ...by, ...(fault.loseResponse ? { responseLost: true } : {}) });
     if (fault.loseResponse) {
       // Applied, but the caller never hears so: the connection drops as a network fault would.
       deps.log.info({ requestId, operation }, "call applied, response dropped (fault)");
@@ -76,7 +79,7 @@ export async function handleApiRequest(
             500,
           );
     if (!(err instanceof ServiceError)) deps.log.error({ requestId, operation, err }, "internal error");
-    deps.calls.record({ operation: operation || target, input, error: e.type, at });
+    deps.calls.record({ operation: operation || target, input, error: e.type, at, ...by });
     deps.log.info({ requestId, operation, error: e.type, status: e.status }, "call failed");
     res.setHeader("x-amzn-ErrorType", e.type);
     send(res, e.status, requestId, { __type: e.type, message: e.message });

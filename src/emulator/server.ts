@@ -17,6 +17,7 @@ import { loadServiceModel } from "./model.js";
 import { handleApiRequest } from "./protocol.js";
 import type { ApplicationRuntime } from "./runtime.js";
 import { ManagedFlinkService } from "./service.js";
+import { callerAccessKeyId, handleStsRequest, isStsRequest } from "./sts.js";
 
 export interface EmulatorOptions {
   /** 0 (the default) picks a free port. */
@@ -83,9 +84,10 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
           logger: log,
         })
       : undefined);
+  const accountId = opts.accountId ?? "123456789012";
   const service = new ManagedFlinkService({
     region,
-    accountId: opts.accountId ?? "123456789012",
+    accountId,
     codeChecker: checker,
     settings: {
       timings: { ...DEFAULT_TIMINGS, ...opts.timings },
@@ -112,6 +114,16 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
       .then(async (body) => {
         if ((req.url ?? "").startsWith("/_emulator/")) {
           await handleAdminRequest(req, res, body, { service, calls, faults });
+          return;
+        }
+        if (isStsRequest(req, body)) {
+          const caller = callerAccessKeyId(req);
+          handleStsRequest(res, body, {
+            calls,
+            clock,
+            accountId,
+            ...(caller ? { callerAccessKeyId: caller } : {}),
+          });
           return;
         }
         await handleApiRequest(req, res, body, { model, service, calls, faults, log, clock });

@@ -79,7 +79,7 @@ interface LocalOverlay {
 }
 
 /** The operator as its own process, configured through its environment as in a pod. */
-function startOperatorProcess(stack: LocalStack, logFile: string): ManagedProcess {
+function startOperatorProcess(stack: LocalStack, logFile: string, codeBucket: string): ManagedProcess {
   return ManagedProcess.start("operator", process.execPath, ["--import", "tsx", operatorEntry], {
     logFile,
     cwd: repoRoot,
@@ -95,6 +95,12 @@ function startOperatorProcess(stack: LocalStack, logFile: string): ManagedProces
       METRICS_HOST: "127.0.0.1",
       POLL_INTERVAL_SECONDS: "1",
       LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
+      // As a platform would set tenancy.defaults: the bucket the example's code is in is the one place
+      // code may come from and artifacts may go (docs/security.md); everything else keeps the safe defaults.
+      DEFAULT_POLICY: JSON.stringify({
+        artifactUploads: [{ bucket: codeBucket }],
+        codeSources: [{ bucket: codeBucket }],
+      }),
     },
   });
 }
@@ -138,7 +144,13 @@ async function main(): Promise<void> {
   );
   runOrThrow(
     kubectl,
-    [...kc, "wait", "--for=condition=Established", "crd/flinkapplications.managedflink.dev"],
+    [
+      ...kc,
+      "wait",
+      "--for=condition=Established",
+      "crd/flinkapplications.managedflink.dev",
+      "crd/flinkapplicationpolicies.managedflink.dev",
+    ],
     "CRD",
   );
 
@@ -167,12 +179,12 @@ async function main(): Promise<void> {
   await kinesis.ensureStream(output, overlay.streams[output] ?? 1);
 
   const operatorLog = join(localDir, "operator.log");
-  operator = startOperatorProcess(stack, operatorLog);
+  operator = startOperatorProcess(stack, operatorLog, bucket);
   const op = operator;
   op.exited.then(() => {
     if (!stopping)
       console.log(
-        `operator exited (log: ${operatorLog}); the stack stays up. Restart it in another shell:\n  source ${envFile} && POD_NAME=local-operator LEADER_ELECT=false node --import tsx ${operatorEntry}`,
+        `operator exited (log: ${operatorLog}); the stack stays up. Restart it in another shell:\n  source ${envFile} && POD_NAME=local-operator LEADER_ELECT=false DEFAULT_POLICY='${JSON.stringify({ artifactUploads: [{ bucket }], codeSources: [{ bucket }] })}' node --import tsx ${operatorEntry}`,
       );
   });
 

@@ -235,6 +235,17 @@ describe("planNextStep: drift", () => {
     });
   });
 
+  it("updates an application whose snapshots are off in AWS (adopted) without a snapshot first, and says so", () => {
+    const observed = observedFrom(spec, "RUNNING");
+    observed.ApplicationConfigurationDescription!.ApplicationSnapshotConfigurationDescription = {
+      SnapshotsEnabled: false,
+    };
+    const step = planNextStep(input({ observed }));
+    expect(step).toMatchObject({ kind: "record", changes: { operation: { phase: "Updating" } } });
+    if (step.kind === "record")
+      expect(step.message).toMatch(/snapshots are disabled on the application in AWS/);
+  });
+
   it("does not fight autoscaling: a higher CurrentParallelism is not drift", () => {
     const s = { ...spec, parallelism: { parallelism: 4, parallelismPerKPU: 1, autoScaling: true } };
     const observed = observedFrom(s, "RUNNING");

@@ -37,6 +37,8 @@ export interface InformerOptions<T extends KubernetesObject> {
    * cache does; keys are `namespace/name`, so their events can feed one WorkQueue.
    */
   listPath: string;
+  /** Restricts list and watch, e.g. `metadata.name=team-a` to read one namespace with get/list/watch on it alone. */
+  fieldSelector?: string;
   /** Every this often, onResync for every cached object, from the cache: no API call. 0 disables. */
   resyncPeriodMs: number;
   /** Restart the watch when nothing (event or bookmark) arrived for this long. Default 5 min. */
@@ -204,6 +206,7 @@ export class Informer<T extends KubernetesObject> {
     const signal = this.newSignal();
     do {
       const query: Record<string, string> = { limit: String(this.opts.pageSize ?? 500) };
+      if (this.opts.fieldSelector) query.fieldSelector = this.opts.fieldSelector;
       if (continueToken) query.continue = continueToken;
       // A 410 here means the continue token expired (the first page is older than etcd's compaction
       // window); the run loop treats it as Gone and lists from scratch.
@@ -279,6 +282,7 @@ export class Informer<T extends KubernetesObject> {
       timeoutSeconds: String(Math.floor(min * (1 + Math.random()))),
     };
     if (this.resourceVersion) query.resourceVersion = this.resourceVersion;
+    if (this.opts.fieldSelector) query.fieldSelector = this.opts.fieldSelector;
     let events = 0;
     try {
       await this.transport.watch(

@@ -1,9 +1,13 @@
 import { backoffDelay } from "./backoff.js";
 import type { WorkQueueMetrics } from "./metrics.js";
 
-/** What a reconcile asks of the queue. `requeueAfterMs` is controller-runtime's `Result.RequeueAfter`. */
+/**
+ * What a reconcile asks of the queue: controller-runtime's `Result.RequeueAfter` and `Result.Requeue`
+ * (run again as soon as this run is done, for a step that only recorded progress).
+ */
 export interface ReconcileResult {
   requeueAfterMs?: number;
+  requeue?: boolean;
 }
 
 export interface WorkQueueOptions {
@@ -157,6 +161,8 @@ export class WorkQueue {
       this.failures.delete(key);
       const after = result?.requeueAfterMs;
       if (after !== undefined && after > 0) this.addAfter(key, after);
+      // Requeue now: runs again right after this run is done (the key is still processing, so dirty).
+      else if (result?.requeue) this.add(key);
     } finally {
       this.done(key);
     }

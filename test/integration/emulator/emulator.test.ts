@@ -953,13 +953,22 @@ describe("admin API", () => {
     await client.send(new ListApplicationsCommand({}));
     await rejection(client.send(new DescribeApplicationCommand({ ApplicationName: "ghost" })));
     const { json } = await admin("GET", "calls");
-    const calls = json as { operation: string; input: unknown; error?: string; at: string }[];
+    const calls = json as {
+      operation: string;
+      input: unknown;
+      error?: string;
+      at: string;
+      accessKeyId?: string;
+    }[];
     expect(calls.map((c) => [c.operation, c.error])).toEqual([
       ["ListApplications", undefined],
       ["DescribeApplication", "ResourceNotFoundException"],
     ]);
     expect(calls[1]!.input).toEqual({ ApplicationName: "ghost" });
     expect(Number.isNaN(Date.parse(calls[0]!.at))).toBe(false);
+    // Who called: the key id of the SigV4 credential scope, failed calls included; never the secret.
+    expect(calls.map((c) => c.accessKeyId)).toEqual([credentials.accessKeyId, credentials.accessKeyId]);
+    expect(JSON.stringify(calls)).not.toContain("Signature");
   });
 
   it("injects throttling the SDK retries, 500 InternalFailure and 503 ServiceUnavailable", async () => {

@@ -67,7 +67,12 @@ describe("the rendered chart applies to the real API server (server-side dry run
       l.startsWith("role.rbac.authorization.k8s.io/mfo-managed-flink-operator "),
     );
     expect(perNamespace).toHaveLength(watched.length);
-    expect(out).not.toMatch(/clusterrole/);
+    // Cluster-wide only the read-only tenancy role: FlinkApplicationPolicies are cluster-scoped, and the
+    // watched namespaces' labels are read by name.
+    expect(lines.filter((l) => /clusterrole/.test(l)).map((l) => l.split(" ")[0])).toEqual([
+      "clusterrole.rbac.authorization.k8s.io/mfo-managed-flink-operator-tenancy",
+      "clusterrolebinding.rbac.authorization.k8s.io/mfo-managed-flink-operator-tenancy",
+    ]);
   });
 
   it("is rejected by the API server when a value breaks an object (the dry run is a real check)", async () => {

@@ -312,5 +312,10 @@ describe("the cluster-wide install (default values)", () => {
     expect(await can("delete", fa, ["-n", "anywhere"])).toBe("no");
     expect(await can("create", "leases.coordination.k8s.io", ["-n", "anywhere"])).toBe("no");
     expect(await can("create", "leases.coordination.k8s.io", ["-n", cwNs])).toBe("yes");
+    // Tenancy: policies and namespace labels are read, never written.
+    expect(await can("watch", "flinkapplicationpolicies.managedflink.dev", [])).toBe("yes");
+    expect(await can("update", "flinkapplicationpolicies.managedflink.dev", [])).toBe("no");
+    expect(await can("list", "namespaces", [])).toBe("yes");
+    expect(await can("patch", "namespaces", [])).toBe("no");
   });
 });

@@ -17,14 +17,29 @@ import { isNotFound, KubeTransport } from "../../../src/controller/runtime/trans
 import type { FlinkApplication } from "../../../src/crds/types.generated.js";
 import { binaryPaths, repoRoot } from "../../../src/localstack/binaries.js";
 import { ManagedProcess, waitFor } from "../../../src/localstack/processes.js";
+import type { EffectiveRules } from "../../../src/policy/index.js";
 
 const run = promisify(execFile);
+
+/** Operator-wide tenancy defaults that allow everything the feature tests use (any bucket, region, host). */
+export const unrestrictedDefaults: EffectiveRules = {
+  serviceExecutionRoles: ["*"],
+  regions: ["*"],
+  applicationNames: ["*"],
+  codeSources: [{ bucket: "*" }],
+  artifactUploads: [{ bucket: "*" }],
+  artifactHosts: [{ host: "*", port: 443 }],
+  allowAdoption: true,
+  allowDeletionPolicyDelete: true,
+};
 
 export interface EmulatorCall {
   operation: string;
   input: Record<string, unknown>;
   error?: string;
   at: string;
+  /** The access key id the call was signed with. */
+  accessKeyId?: string;
 }
 
 export class Harness {
@@ -95,6 +110,8 @@ export class Harness {
       metricsHost: "127.0.0.1",
       identity: `test-${randomBytes(3).toString("hex")}`,
       metrics: createMetrics({ defaultMetrics: false }),
+      // Tests of other features run unrestricted; test/integration/operator/tenancy.test.ts sets its own.
+      tenancyDefaults: unrestrictedDefaults,
       onReconciled: (key) => {
         const name = key.slice(key.indexOf("/") + 1);
         this.reconciles.set(name, (this.reconciles.get(name) ?? 0) + 1);
@@ -143,6 +160,7 @@ export class Harness {
         METRICS_HOST: "127.0.0.1",
         POLL_INTERVAL_SECONDS: "1",
         LOG_LEVEL: "info",
+        DEFAULT_POLICY: JSON.stringify(unrestrictedDefaults),
         ...env,
       },
     });

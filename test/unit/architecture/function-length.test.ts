@@ -14,7 +14,7 @@ function sources(dir: string): string[] {
   );
 }
 
-export function longFunctions(file: string, max: number): string[] {
+function longFunctions(file: string, max: number): string[] {
   const text = readFileSync(file, "utf8");
   const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
   const found: string[] = [];

@@ -23,6 +23,7 @@ import type { KubeWrites } from "../../../src/controller/kube.js";
 import { FlinkApplicationReconciler, type ReconcilerOptions } from "../../../src/controller/reconciler.js";
 import type { FlinkApplication, FlinkApplicationStatus } from "../../../src/crds/types.generated.js";
 import { applyConfigurationUpdate, describeConfiguration } from "../../../src/emulator/configuration.js";
+import type { EffectiveRules } from "../../../src/policy/index.js";
 
 const settled: Record<string, string | undefined> = {
   STARTING: "RUNNING",
@@ -238,6 +239,18 @@ export class FakeKube implements KubeWrites {
   }
 }
 
+/** Rules that allow everything the reconcile tests use; tenancy has tests of its own (tenancy.test.ts). */
+export const unrestricted: EffectiveRules = {
+  serviceExecutionRoles: ["*"],
+  regions: ["*"],
+  applicationNames: ["*"],
+  codeSources: [{ bucket: "*" }],
+  artifactUploads: [{ bucket: "*" }],
+  artifactHosts: [{ host: "*", port: 443 }],
+  allowAdoption: true,
+  allowDeletionPolicyDelete: true,
+};
+
 export function reconcilerFor(
   aws: FakeManagedFlink,
   kube: FakeKube,
@@ -252,6 +265,7 @@ export function reconcilerFor(
     defaultRegion: "us-east-1",
     pollIntervalMs: 1000,
     now: () => new Date("2026-11-29T12:00:00Z"),
+    tenancy: { rulesFor: () => [{ source: "test", rules: unrestricted }] },
     ...options,
   });
 }

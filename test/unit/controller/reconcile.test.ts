@@ -130,7 +130,7 @@ describe("reconcile", () => {
     const w = world(
       flinkApp({
         // Loopback is refused by the SSRF guard: a fetch would stall as ArtifactForbiddenURL instead.
-        code: { artifact: { url: "https://127.0.0.1:1/app.jar", sha256: "a".repeat(64), bucket: "jars" } },
+        code: { artifact: { url: "https://127.0.0.1/app.jar", sha256: "a".repeat(64), bucket: "jars" } },
       }),
     );
     await w.aws.createApplication({

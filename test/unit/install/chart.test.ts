@@ -3,7 +3,9 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ruleProperties } from "../../../src/crds/flinkapplicationpolicy.js";
 import { repoRoot } from "../../../src/localstack/binaries.js";
+import { defaultsFromEnv } from "../../../src/policy/index.js";
 import { chartDir, find, helm, helmTemplate, type KubeObject, parseObjects } from "./tools.js";
 
 type Container = {
@@ -63,6 +65,13 @@ const nonDefault = {
   priorityClassName: "system-cluster-critical",
   nodeSelector: { "kubernetes.io/os": "linux" },
   extraEnv: [{ name: "AWS_ENDPOINT_URL_KINESIS_ANALYTICS_V2", value: "https://vpce.example.com" }],
+  tenancy: {
+    defaults: {
+      artifactUploads: [{ bucket: "platform-artifacts", keyPrefix: "flink-applications/" }],
+      allowAdoption: true,
+    },
+    admissionPolicy: { enabled: false },
+  },
 };
 
 describe("helm lint", () => {
@@ -94,7 +103,12 @@ describe("helm template with the default values", () => {
       [
         "ClusterRole/mfo-managed-flink-operator",
         "ClusterRoleBinding/mfo-managed-flink-operator",
+        "ClusterRole/mfo-managed-flink-operator-tenancy",
+        "ClusterRoleBinding/mfo-managed-flink-operator-tenancy",
+        "ValidatingAdmissionPolicy/flinkapplicationpolicies.managedflink.dev",
+        "ValidatingAdmissionPolicyBinding/flinkapplicationpolicies.managedflink.dev",
         "CustomResourceDefinition/flinkapplications.managedflink.dev",
+        "CustomResourceDefinition/flinkapplicationpolicies.managedflink.dev",
         "Deployment/mfo-managed-flink-operator",
         "PodDisruptionBudget/mfo-managed-flink-operator",
         "Role/mfo-managed-flink-operator-leader-election",
@@ -151,7 +165,7 @@ describe("helm template with the default values", () => {
         }
       }
     };
-    for (const dir of ["src/controller", "src/artifacts", "src/aws"]) walk(join(repoRoot, dir));
+    for (const dir of ["src/controller", "src/artifacts", "src/aws", "src/policy"]) walk(join(repoRoot, dir));
     const set = container(deploy).env.map((e) => e.name);
     expect(set.filter((n) => !read.has(n))).toEqual([]);
     expect(set).toEqual(expect.arrayContaining(["ARTIFACT_ALLOWED_HOSTS", "ARTIFACT_ALLOWED_CIDRS"]));
@@ -175,13 +189,42 @@ describe("helm template with the default values", () => {
     ]);
   });
 
-  it("installs the CRD as a template Helm upgrades, kept on uninstall", () => {
-    const crd = find(objs, "CustomResourceDefinition");
-    expect((crd.metadata.annotations as Record<string, string>)["helm.sh/resource-policy"]).toBe("keep");
-    const generated = parseObjects(
-      readFileSync(join(repoRoot, "manifests/crds/flinkapplications.managedflink.dev.yaml"), "utf8"),
-    )[0]!;
-    expect(crd.spec).toEqual(generated.spec);
+  it.each(["flinkapplications.managedflink.dev", "flinkapplicationpolicies.managedflink.dev"])(
+    "installs the CRD %s as a template Helm upgrades, kept on uninstall",
+    (name) => {
+      const crd = find(objs, "CustomResourceDefinition", name);
+      expect((crd.metadata.annotations as Record<string, string>)["helm.sh/resource-policy"]).toBe("keep");
+      const generated = parseObjects(readFileSync(join(repoRoot, `manifests/crds/${name}.yaml`), "utf8"))[0]!;
+      expect(crd.spec).toEqual(generated.spec);
+    },
+  );
+
+  it("passes empty tenancy defaults (the safe ones) and ships the admission policy bound to every FlinkApplicationPolicy", () => {
+    expect(env(deploy).DEFAULT_POLICY).toBe("{}");
+    const vap = find(objs, "ValidatingAdmissionPolicy") as KubeObject & {
+      spec: { paramKind: unknown; matchConditions: { expression: string }[]; validations: unknown[] };
+    };
+    expect(vap.spec.paramKind).toEqual({
+      apiVersion: "managedflink.dev/v1alpha1",
+      kind: "FlinkApplicationPolicy",
+    });
+    // The operator's own service account is exempt, so it can always remove its finalizer.
+    expect(vap.spec.matchConditions[0]!.expression).toBe(
+      "request.userInfo.username != 'system:serviceaccount:mfo-system:mfo-managed-flink-operator'",
+    );
+    expect(vap.metadata.labels).toMatchObject({ "app.kubernetes.io/name": "managed-flink-operator" });
+    expect(find(objs, "ValidatingAdmissionPolicyBinding").spec).toEqual({
+      policyName: "flinkapplicationpolicies.managedflink.dev",
+      paramRef: { selector: {}, parameterNotFoundAction: "Allow" },
+      validationActions: ["Deny"],
+    });
+  });
+
+  it("exposes every tenancy rule in values.schema.json, as the CRD defines it", () => {
+    const schema = JSON.parse(readFileSync(join(chartDir, "values.schema.json"), "utf8"));
+    expect(Object.keys(schema.properties.tenancy.properties.defaults.properties)).toEqual(
+      Object.keys(ruleProperties),
+    );
   });
 
   it("keeps at least one replica through voluntary disruptions", () => {
@@ -215,6 +258,18 @@ describe("helm template with non-default values", () => {
     expect((deploy.spec as { replicas: number }).replicas).toBe(3);
   });
 
+  it("passes tenancy.defaults as DEFAULT_POLICY, which the controller accepts, and can leave admission out", () => {
+    const raw = env(deploy).DEFAULT_POLICY as string;
+    expect(JSON.parse(raw)).toEqual(nonDefault.tenancy.defaults);
+    expect(defaultsFromEnv("eu-west-1", { DEFAULT_POLICY: raw })).toMatchObject({
+      artifactUploads: nonDefault.tenancy.defaults.artifactUploads,
+      codeSources: nonDefault.tenancy.defaults.artifactUploads,
+      regions: ["eu-west-1"],
+      allowAdoption: true,
+    });
+    expect(objs.some((o) => o.kind.startsWith("ValidatingAdmissionPolicy"))).toBe(false);
+  });
+
   it("annotates the ServiceAccount for IRSA", () => {
     const sa = find(objs, "ServiceAccount", "flink-operator", "mfo-system");
     expect(sa.metadata.annotations).toEqual({
@@ -223,8 +278,17 @@ describe("helm template with non-default values", () => {
     expect(podSpec(deploy).serviceAccountName).toBe("flink-operator");
   });
 
-  it("limits RBAC to the watched namespaces: a Role per namespace and nothing cluster-wide", () => {
-    expect(objs.filter((o) => o.kind.startsWith("Cluster"))).toEqual([]);
+  it("limits RBAC to the watched namespaces: a Role per namespace; cluster-wide only reading policies and those namespaces", () => {
+    expect(
+      objs.filter((o) => o.kind.startsWith("Cluster")).map((o) => `${o.kind}/${o.metadata.name}`),
+    ).toEqual([
+      "ClusterRole/mfo-managed-flink-operator-tenancy",
+      "ClusterRoleBinding/mfo-managed-flink-operator-tenancy",
+    ]);
+    expect(ruleLines(find(objs, "ClusterRole", "mfo-managed-flink-operator-tenancy"))).toEqual([
+      "managedflink.dev/flinkapplicationpolicies: get,list,watch",
+      "core/namespaces[team-a,team-b]: get,list,watch",
+    ]);
     for (const ns of ["team-a", "team-b"]) {
       expect(ruleLines(find(objs, "Role", "mfo-managed-flink-operator", ns))).toEqual(watchRules);
       expect(find(objs, "RoleBinding", "mfo-managed-flink-operator", ns).subjects).toEqual([

@@ -182,6 +182,20 @@ describe("WorkQueue", () => {
     expect(q.delayedCount).toBe(0);
   });
 
+  it("runs a key again right after the run that asked to requeue", async () => {
+    const h = controllable();
+    const q = new WorkQueue({ concurrency: 1, handler: h.handler });
+    q.start();
+    q.add("a");
+    await flush();
+    h.calls[0]!.resolve({ requeue: true });
+    await flush();
+    expect(h.keys()).toEqual(["a", "a"]);
+    h.calls[1]!.resolve({});
+    await vi.advanceTimersByTimeAsync(1_000_000);
+    expect(h.calls).toHaveLength(2);
+  });
+
   it("keeps the sooner of two addAfter deadlines", async () => {
     const h = controllable();
     const q = new WorkQueue({ concurrency: 1, handler: h.handler });

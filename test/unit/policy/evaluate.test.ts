@@ -1,0 +1,369 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import type { FlinkApplicationPolicy } from "../../../src/crds/policy-types.generated.js";
+import type { FlinkApplicationSpec } from "../../../src/crds/types.generated.js";
+import { repoRoot } from "../../../src/localstack/binaries.js";
+import {
+  applicableRules,
+  decide,
+  defaultsFromEnv,
+  type EffectiveRules,
+  matchesPattern,
+  safeDefaults,
+  selects,
+  type TenantApplication,
+  validateRules,
+} from "../../../src/policy/index.js";
+
+const region = "us-east-1";
+const sha = "a".repeat(64);
+
+function app(
+  spec: Partial<FlinkApplicationSpec> = {},
+  extra: Partial<TenantApplication> = {},
+): TenantApplication {
+  return {
+    namespace: "team-a",
+    name: "team-a-orders",
+    spec: {
+      runtimeEnvironment: "FLINK-1_20",
+      serviceExecutionRole: "arn:aws:iam::111122223333:role/team-a-flink",
+      code: { s3: { bucket: "team-a-code", key: "jobs/orders.jar" } },
+      ...spec,
+    },
+    ...extra,
+  };
+}
+
+/** The defaults with the shared upload bucket configured, as a platform would. */
+const defaults: EffectiveRules = {
+  ...safeDefaults(region),
+  artifactUploads: [{ bucket: "platform-artifacts" }],
+  codeSources: [{ bucket: "platform-artifacts" }],
+};
+
+const teamA: FlinkApplicationPolicy = {
+  apiVersion: "managedflink.dev/v1alpha1",
+  kind: "FlinkApplicationPolicy",
+  metadata: { name: "team-a" },
+  spec: {
+    namespaceSelector: { matchLabels: { team: "a" } },
+    serviceExecutionRoles: ["arn:aws:iam::111122223333:role/team-a-*"],
+    regions: ["us-east-1", "eu-west-1"],
+    applicationNames: ["{namespace}-*"],
+    artifactUploads: [{ bucket: "team-a-code", keyPrefix: "artifacts/" }],
+    codeSources: [{ bucket: "team-a-code" }],
+    artifactHosts: [{ host: "repo.example.com" }],
+    allowDeletionPolicyDelete: false,
+  },
+};
+
+const underTeamA = (a: TenantApplication) =>
+  decide(a, applicableRules([teamA], { team: "a" }, defaults), region);
+const underDefaults = (a: TenantApplication) => decide(a, applicableRules([teamA], {}, defaults), region);
+
+describe("patterns", () => {
+  it.each([
+    ["abc", "abc", true],
+    ["abc", "abd", false],
+    ["team-a-orders", "team-a-*", true],
+    ["team-a-", "team-a-*", true],
+    ["team-b-orders", "team-a-*", false],
+    ["x/role/a-flink", "*-flink", true],
+    ["anything", "*", true],
+    ["ab", "a*b*", false],
+  ])("%s against %s: %s", (value, pattern, expected) => {
+    expect(matchesPattern(value, pattern)).toBe(expected);
+  });
+});
+
+describe("namespace selectors", () => {
+  it("matchLabels and every operator of matchExpressions", () => {
+    expect(selects({}, {})).toBe(true);
+    expect(selects({ matchLabels: { team: "a" } }, { team: "a", x: "y" })).toBe(true);
+    expect(selects({ matchLabels: { team: "a" } }, { team: "b" })).toBe(false);
+    const tenant = { key: "tenant", operator: "Exists" } as const;
+    expect(selects({ matchExpressions: [tenant] }, { tenant: "" })).toBe(true);
+    expect(selects({ matchExpressions: [tenant] }, {})).toBe(false);
+    expect(
+      selects({ matchExpressions: [{ key: "t", operator: "In", values: ["a", "b"] }] }, { t: "b" }),
+    ).toBe(true);
+    expect(selects({ matchExpressions: [{ key: "t", operator: "NotIn", values: ["a"] }] }, {})).toBe(true);
+    expect(selects({ matchExpressions: [{ key: "t", operator: "DoesNotExist" }] }, { t: "a" })).toBe(false);
+  });
+
+  it("falls back to the operator defaults when no policy selects the namespace", () => {
+    expect(applicableRules([teamA], { team: "b" }, defaults)).toEqual([
+      { source: expect.stringContaining("operator defaults"), rules: defaults },
+    ]);
+  });
+});
+
+describe("a namespace no policy selects (the safe defaults)", () => {
+  it("allows code from the platform bucket in the operator's region", () => {
+    expect(underDefaults(app({ code: { s3: { bucket: "platform-artifacts", key: "x.jar" } } }))).toEqual({
+      kind: "allowed",
+    });
+  });
+
+  it.each<[string, TenantApplication, string, string]>([
+    [
+      "adoption",
+      app(
+        { code: { s3: { bucket: "platform-artifacts", key: "x.jar" } } },
+        { annotations: { "managedflink.dev/adopt": "true" } },
+      ),
+      "allowAdoption",
+      "metadata.annotations[managedflink.dev/adopt]",
+    ],
+    ["another region", app({ region: "eu-west-1" }), "regions", "spec.region"],
+    [
+      "another team's bucket",
+      app({ code: { s3: { bucket: "team-b-code", key: "x.jar" } } }),
+      "codeSources",
+      "spec.code.s3",
+    ],
+    [
+      "an s3:// copy of another team's object",
+      app({
+        code: { artifact: { url: "s3://team-b-code/secret.jar", sha256: sha, bucket: "platform-artifacts" } },
+      }),
+      "codeSources",
+      "spec.code.artifact.url",
+    ],
+    [
+      "an upload into another team's bucket",
+      app({
+        code: { artifact: { url: "https://repo.example.com/a.jar", sha256: sha, bucket: "team-b-code" } },
+      }),
+      "artifactUploads",
+      "spec.code.artifact.bucket",
+    ],
+    [
+      "a port other than 443",
+      app({
+        code: {
+          artifact: {
+            url: "https://repo.example.com:4566/_emulator/calls",
+            sha256: sha,
+            bucket: "platform-artifacts",
+          },
+        },
+      }),
+      "artifactHosts",
+      "spec.code.artifact.url",
+    ],
+  ])("refuses %s", (_what, a, rule, field) => {
+    const d = underDefaults(a);
+    expect(d.kind).toBe("refused");
+    if (d.kind !== "refused") return;
+    expect(d.violation).toMatchObject({ rule, field });
+    expect(d.message).toContain("operator defaults");
+    expect(d.message).toContain(`rule ${rule}: ${field}`);
+  });
+});
+
+describe("a FlinkApplicationPolicy", () => {
+  it("allows what it lists", () => {
+    expect(underTeamA(app())).toEqual({ kind: "allowed" });
+    expect(underTeamA(app({ region: "eu-west-1" }))).toEqual({ kind: "allowed" });
+    const artifact = {
+      url: "https://repo.example.com/orders.jar",
+      sha256: sha,
+      bucket: "team-a-code",
+      prefix: "artifacts",
+    };
+    expect(underTeamA(app({ code: { artifact } }))).toEqual({ kind: "allowed" });
+  });
+
+  it.each<[string, Partial<FlinkApplicationSpec>, string, string]>([
+    [
+      "another team's role",
+      { serviceExecutionRole: "arn:aws:iam::111122223333:role/team-b-flink" },
+      "serviceExecutionRoles",
+      "spec.serviceExecutionRole",
+    ],
+    [
+      "a name outside {namespace}-*",
+      { applicationName: "team-b-orders" },
+      "applicationNames",
+      "spec.applicationName",
+    ],
+    ["a region it does not list", { region: "ap-south-1" }, "regions", "spec.region"],
+    [
+      "deletionPolicy Delete",
+      { deletionPolicy: "Delete" },
+      "allowDeletionPolicyDelete",
+      "spec.deletionPolicy",
+    ],
+    [
+      "an upload outside its prefix",
+      {
+        code: {
+          artifact: {
+            url: "https://repo.example.com/a.jar",
+            sha256: sha,
+            bucket: "team-a-code",
+            prefix: "other",
+          },
+        },
+      },
+      "artifactUploads",
+      "spec.code.artifact.bucket",
+    ],
+    [
+      "a Maven repository host it does not list",
+      {
+        code: {
+          artifact: {
+            maven: { repository: "https://evil.example.net/m2", groupId: "g", artifactId: "a", version: "1" },
+            sha256: sha,
+            bucket: "team-a-code",
+            prefix: "artifacts",
+          },
+        },
+      },
+      "artifactHosts",
+      "spec.code.artifact.maven.repository",
+    ],
+  ])("refuses %s, naming the policy, rule and field", (_what, spec, rule, field) => {
+    const d = underTeamA(app(spec));
+    expect(d).toMatchObject({
+      kind: "refused",
+      violation: { source: "FlinkApplicationPolicy team-a", rule, field },
+    });
+  });
+
+  it("refuses a key that leaves its prefix through a dot segment", () => {
+    for (const key of ["jobs/../secret.jar", "../x.jar", "jobs/./x.jar"]) {
+      expect(underTeamA(app({ code: { s3: { bucket: "team-a-code", key } } }))).toMatchObject({
+        violation: { rule: "codeSources" },
+      });
+    }
+    const artifact = {
+      url: "https://repo.example.com/a.jar",
+      sha256: sha,
+      bucket: "team-a-code",
+      prefix: "artifacts/../other",
+    };
+    expect(underTeamA(app({ code: { artifact } }))).toMatchObject({ violation: { rule: "artifactUploads" } });
+  });
+
+  it('treats only adopt: "true" as asking for adoption, as the reconciler does', () => {
+    expect(underTeamA(app({}, { annotations: { "managedflink.dev/adopt": "false" } }))).toEqual({
+      kind: "allowed",
+    });
+  });
+
+  it("names the metadata.name when no applicationName is set", () => {
+    expect(underTeamA(app({}, { name: "orders" }))).toMatchObject({
+      violation: { rule: "applicationNames", field: "metadata.name" },
+    });
+  });
+
+  it("never shows a URL's user:password in the message", () => {
+    const url = "https://user:hunter2@evil.example.net/a.jar?X-Amz-Signature=s";
+    const d = underTeamA(
+      app({ code: { artifact: { url, sha256: sha, bucket: "team-a-code", prefix: "artifacts" } } }),
+    );
+    expect(d.kind).toBe("refused");
+    expect(JSON.stringify(d)).not.toMatch(/hunter2|X-Amz-Signature/);
+  });
+
+  it("all selecting policies must hold, and must agree on the role to assume", () => {
+    const narrower: FlinkApplicationPolicy = {
+      ...teamA,
+      metadata: { name: "z-prod" },
+      // Rules it leaves out are the defaults', not team-a's: each policy must hold on its own.
+      spec: {
+        namespaceSelector: { matchLabels: { env: "prod" } },
+        regions: ["eu-west-1"],
+        codeSources: [{ bucket: "team-a-code" }],
+      },
+    };
+    const rules = applicableRules([teamA, narrower], { team: "a", env: "prod" }, defaults);
+    expect(decide(app(), rules, region)).toMatchObject({
+      violation: { source: "FlinkApplicationPolicy z-prod", rule: "regions" },
+    });
+    expect(decide(app({ region: "eu-west-1" }), rules, region)).toEqual({ kind: "allowed" });
+
+    const roleA = {
+      ...teamA,
+      spec: { ...teamA.spec, assumeRoleARN: "arn:aws:iam::111122223333:role/tenant-a" },
+    };
+    expect(decide(app(), applicableRules([roleA], { team: "a" }, defaults), region)).toEqual({
+      kind: "allowed",
+      assumeRoleARN: "arn:aws:iam::111122223333:role/tenant-a",
+    });
+    const roleB = {
+      ...narrower,
+      spec: {
+        ...narrower.spec,
+        regions: ["us-east-1"],
+        assumeRoleARN: "arn:aws:iam::444455556666:role/tenant-a",
+      },
+    };
+    expect(
+      decide(app(), applicableRules([roleA, roleB], { team: "a", env: "prod" }, defaults), region),
+    ).toMatchObject({
+      kind: "refused",
+      violation: { rule: "assumeRoleARN" },
+    });
+  });
+});
+
+describe("DEFAULT_POLICY", () => {
+  it("is the safe defaults when unset: the operator's region, no S3 location, no adoption", () => {
+    expect(defaultsFromEnv(region, {})).toEqual(safeDefaults(region));
+    expect(safeDefaults(region)).toMatchObject({
+      regions: [region],
+      codeSources: [],
+      artifactUploads: [],
+      allowAdoption: false,
+    });
+  });
+
+  it("reads code sources from the upload bucket unless it lists its own", () => {
+    const d = defaultsFromEnv(region, {
+      DEFAULT_POLICY: JSON.stringify({ artifactUploads: [{ bucket: "platform-artifacts" }] }),
+    });
+    expect(d.codeSources).toEqual([{ bucket: "platform-artifacts" }]);
+  });
+
+  it.each([
+    ["not json", /DEFAULT_POLICY is not JSON/],
+    ['{"region": ["x"]}', /DEFAULT_POLICY.region is not a rule/],
+    ['{"regions": "us-east-1"}', /DEFAULT_POLICY.regions: AWS regions allowed/],
+    ['{"serviceExecutionRoles": ["a*b*"]}', /at most one \*/],
+    ['{"allowAdoption": "yes"}', /DEFAULT_POLICY.allowAdoption/],
+    ['{"assumeRoleARN": "role/x"}', /DEFAULT_POLICY.assumeRoleARN/],
+    ['{"codeSources": [{"host": "x"}]}', /DEFAULT_POLICY.codeSources/],
+    ['{"artifactHosts": [{"host": "x", "port": 0}]}', /DEFAULT_POLICY.artifactHosts/],
+  ])("refuses %s, naming the member", (raw, message) => {
+    expect(() => defaultsFromEnv(region, { DEFAULT_POLICY: raw })).toThrow(message);
+  });
+});
+
+describe("examples/tenancy/team-a-policy.yaml", () => {
+  it("is a valid policy that admits a conforming application and refuses another team's role", () => {
+    const doc = parse(
+      readFileSync(join(repoRoot, "examples/tenancy/team-a-policy.yaml"), "utf8"),
+    ) as FlinkApplicationPolicy;
+    const { namespaceSelector: _s, ...rules } = doc.spec;
+    expect(() => validateRules(rules, "example")).not.toThrow();
+    const applicable = applicableRules([doc], { team: "a" }, defaults);
+    const ok = app({
+      region: "eu-west-1",
+      serviceExecutionRole: "arn:aws:iam::111122223333:role/flink/team-a-orders",
+      code: { s3: { bucket: "team-a-flink", key: "jobs/orders.jar" } },
+    });
+    expect(decide(ok, applicable, region)).toEqual({ kind: "allowed" });
+    const other = {
+      ...ok,
+      spec: { ...ok.spec, serviceExecutionRole: "arn:aws:iam::111122223333:role/flink/team-b-x" },
+    };
+    expect(decide(other, applicable, region)).toMatchObject({ violation: { rule: "serviceExecutionRoles" } });
+  });
+});
