@@ -96,7 +96,7 @@ export async function restore(
   }
   const token = o.token ?? newToken();
   // Declarative: the spec says which snapshot the application runs from; the operator snapshots the
-  // current state first, then redeploys from this one (spec.restore.redeployNonce, ADR 0014).
+  // current state first, then redeploys from this one (spec.restore.redeployNonce, ADR 0015).
   const written = await apps.patchSpec(name, {
     restore: { type: "Snapshot", snapshotName, redeployNonce: token },
   });
@@ -150,7 +150,7 @@ function served(
   const version = after.status?.applicationVersionId;
   const snap = before ? `; snapshot ${before.name} kept the previous state` : "";
   const status = after.status?.applicationStatus ?? "?";
-  // A stopped application is not restarted: the operator only records the request (ADR 0014).
+  // A stopped application is not restarted: the operator only records the request (ADR 0015).
   const done = status === "RUNNING" ? what : `recorded; the application is ${status}, nothing was restarted`;
   return {
     text: `${name}: ${done} (version ${version ?? "?"}, ${status})${snap}`,

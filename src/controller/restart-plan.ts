@@ -9,7 +9,7 @@
 // RunConfigurationUpdate "describes updates to the restore behavior of a restarting application"
 // (https://docs.aws.amazon.com/managed-flink/latest/apiv2/API_RunConfigurationUpdate.html). The new
 // ApplicationVersionId the update creates is what lets a restarted controller see that the call was
-// made; ADR 0014 weighs StopApplication + StartApplication instead.
+// made; ADR 0015 weighs StopApplication + StartApplication instead.
 import type { ApplicationDetail } from "@aws-sdk/client-kinesis-analytics-v2";
 import type { UpdateOperation } from "../crds/types.generated.js";
 import type { PlanInput, StatusChanges, Step } from "./plan-types.js";

@@ -57,7 +57,7 @@ export function planVpc(
  * ApplicationRestoreConfiguration says. After an operator update that is RESTORE_FROM_CUSTOM_SNAPSHOT of
  * that update's pre-update snapshot — older than the running state — so the call would rewind the job.
  * Never silently: the change waits for the user to stop the application (then it is made at rest, and
- * the next start restores as spec.restore says). ADR 0014.
+ * the next start restores as spec.restore says). ADR 0015.
  */
 function restoresOlderState(observed: ApplicationDetail): Step | undefined {
   const restore =

@@ -5,7 +5,9 @@ import { uniformTimings } from "./lifecycle.js";
 import { startEmulator } from "./server.js";
 
 const USAGE =
-  "usage: managed-flink-emulator --port N --s3-endpoint URL [--region R] [--host H] [--transition-ms N] [--service-model PATH]";
+  "usage: managed-flink-emulator --port N --s3-endpoint URL [--region R] [--host H] [--transition-ms N] [--service-model PATH]\n" +
+  "       [--flink real|simulated] [--work-dir DIR] [--cloudwatch-endpoint URL] [--metrics-interval-ms N]\n" +
+  "       [--cloudwatch-logs-endpoint URL]";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -16,6 +18,11 @@ async function main(): Promise<void> {
       region: { type: "string", default: "us-east-1" },
       "transition-ms": { type: "string" },
       "service-model": { type: "string" },
+      flink: { type: "string", default: "simulated" },
+      "work-dir": { type: "string" },
+      "cloudwatch-endpoint": { type: "string" },
+      "cloudwatch-logs-endpoint": { type: "string" },
+      "metrics-interval-ms": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -38,6 +45,19 @@ async function main(): Promise<void> {
     console.error(`--transition-ms must be a number >= 0\n${USAGE}`);
     process.exit(2);
   }
+  const flink = values.flink;
+  if (flink !== "real" && flink !== "simulated") {
+    console.error(`--flink must be real or simulated\n${USAGE}`);
+    process.exit(2);
+  }
+  const metricsInterval =
+    values["metrics-interval-ms"] === undefined ? undefined : Number(values["metrics-interval-ms"]);
+  if (metricsInterval !== undefined && !(Number.isInteger(metricsInterval) && metricsInterval >= 100)) {
+    console.error(`--metrics-interval-ms must be an integer >= 100\n${USAGE}`);
+    process.exit(2);
+  }
+  const cloudWatch = values["cloudwatch-endpoint"] ?? process.env.AWS_ENDPOINT_URL_CLOUDWATCH;
+  const cloudWatchLogs = values["cloudwatch-logs-endpoint"] ?? process.env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS;
   // JSON lines on stderr, so stdout carries only the readiness line that launchers wait for. Request logs
   // name the operation and outcome only; headers (Authorization, credentials) are never logged.
   const logger = pino({ name: "managed-flink-emulator" }, pino.destination(2));
@@ -49,6 +69,11 @@ async function main(): Promise<void> {
     logger,
     ...(transition !== undefined ? { timings: uniformTimings(transition) } : {}),
     ...(values["service-model"] ? { serviceModelPath: values["service-model"] } : {}),
+    flink,
+    ...(values["work-dir"] ? { flinkWorkDir: values["work-dir"] } : {}),
+    ...(cloudWatch ? { cloudWatchEndpoint: cloudWatch } : {}),
+    ...(cloudWatchLogs ? { cloudWatchLogsEndpoint: cloudWatchLogs } : {}),
+    ...(metricsInterval !== undefined ? { metricsIntervalMs: metricsInterval } : {}),
   });
   console.log(`managed-flink-emulator listening on ${emulator.endpoint}`);
 

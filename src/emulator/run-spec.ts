@@ -17,6 +17,9 @@ export function runSpec(app: Application, version: Version): RunSpec {
     configuration,
     ...(restoreFrom !== undefined ? { restoreFrom } : {}),
     allowNonRestoredState: run?.FlinkRunConfigurationDescription?.AllowNonRestoredState === true,
+    logStreamArns: (version.content.CloudWatchLoggingOptionDescriptions ?? [])
+      .map((o) => o.LogStreamARN)
+      .filter((a): a is string => typeof a === "string"),
   };
 }
 

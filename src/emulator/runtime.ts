@@ -1,5 +1,6 @@
 import type { ApplicationConfigurationDescription } from "@aws-sdk/client-kinesis-analytics-v2";
 import type { CodeLocation } from "./code-location.js";
+import type { ApplicationMetrics } from "./flink/metrics.js";
 
 /**
  * What the emulator runs behind an application, and how to restore it. The service decides statuses,
@@ -20,6 +21,8 @@ export interface RunSpec {
    */
   restoreFrom?: string;
   allowNonRestoredState: boolean;
+  /** CloudWatchLoggingOptions' log stream ARNs: where the job's log lines go (real Flink). */
+  logStreamArns: string[];
 }
 
 /** A job that failed; `message` becomes the operation's `ErrorInfo.ErrorString`. */
@@ -42,10 +45,20 @@ export interface ApplicationRuntime {
   stop(application: string, how: { force: boolean }): Promise<void>;
   /** Takes a snapshot of the running job's state under `name`. */
   snapshot(application: string, name: string): Promise<void>;
+  /**
+   * Deletes what backs the snapshot `name` (DeleteApplicationSnapshot); the service has already checked
+   * that it is READY or FAILED. Resolves when it is gone.
+   */
+  deleteSnapshot(application: string, name: string): Promise<void>;
   /** Changes the running job's parallelism (automatic scaling). */
   rescale(application: string, parallelism: number): Promise<void>;
   /** The application is being deleted: stop whatever runs and free everything held for it. */
   release(application: string): Promise<void>;
+  /**
+   * The running job's metrics under Managed Flink's names (docs/emulator.md, "Metrics"); undefined when
+   * the runtime has none for it. Without this method the publisher reports only what the service knows.
+   */
+  metrics?(application: string): Promise<ApplicationMetrics | undefined>;
   /** Stops everything at once (emulator reset or shutdown); pending promises may never settle. */
   shutdown(): Promise<void>;
 }

@@ -1,5 +1,8 @@
+import { mkdtempSync } from "node:fs";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type Logger, pino } from "pino";
 import { binaryPaths } from "../localstack/binaries.js";
 import { handleAdminRequest } from "./admin.js";
@@ -7,7 +10,9 @@ import { CallLog } from "./calls.js";
 import { type Clock, wallClock } from "./clock.js";
 import { S3CodeLocationChecker } from "./code-location.js";
 import { FaultInjector } from "./faults.js";
+import { FlinkRuntime } from "./flink/runtime.js";
 import { DEFAULT_TIMINGS, type Timings } from "./lifecycle.js";
+import { MetricsPublisher } from "./metrics-publisher.js";
 import { loadServiceModel } from "./model.js";
 import { handleApiRequest } from "./protocol.js";
 import type { ApplicationRuntime } from "./runtime.js";
@@ -32,11 +37,28 @@ export interface EmulatorOptions {
   clock?: Clock;
   /** What runs behind each application; the simulated runtime unless given (docs/emulator.md, "Runtimes"). */
   runtime?: ApplicationRuntime;
+  /**
+   * "real" runs each RUNNING application as a real Flink cluster (FlinkRuntime, docs/emulator.md "Real
+   * Flink"); "simulated" (the default) only times the lifecycle. Ignored when `runtime` is given.
+   */
+  flink?: "real" | "simulated";
+  /** Where real Flink keeps each application's directory; a new temporary directory unless given. */
+  flinkWorkDir?: string;
+  /** A CloudWatch endpoint (moto) to publish each running application's metrics to; none unless given. */
+  cloudWatchEndpoint?: string;
+  /** CloudWatch Logs (moto) to ship real jobs' log lines to, for applications with CloudWatchLoggingOptions. */
+  cloudWatchLogsEndpoint?: string;
+  /** How often metrics are published (default 10 s; Managed Flink publishes every minute). */
+  metricsIntervalMs?: number;
 }
 
 export interface RunningEmulator {
   endpoint: string;
   port: number;
+  /** The runtime behind the applications (a FlinkRuntime in real mode). */
+  runtime: ApplicationRuntime;
+  /** Publishes every running application's metrics now (tests; the timer does it periodically). */
+  publishMetrics(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -51,6 +73,17 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
   const model = loadServiceModel(opts.serviceModelPath ?? defaultModelPath());
   const checker = new S3CodeLocationChecker(opts.s3Endpoint, region);
   const clock = opts.clock ?? wallClock;
+  const runtime =
+    opts.runtime ??
+    (opts.flink === "real"
+      ? new FlinkRuntime({
+          s3Endpoint: opts.s3Endpoint,
+          region,
+          workRoot: opts.flinkWorkDir ?? mkdtempSync(join(tmpdir(), "managed-flink-emulator-")),
+          ...(opts.cloudWatchLogsEndpoint ? { cloudWatchLogsEndpoint: opts.cloudWatchLogsEndpoint } : {}),
+          logger: log,
+        })
+      : undefined);
   const accountId = opts.accountId ?? "123456789012";
   const service = new ManagedFlinkService({
     region,
@@ -62,8 +95,17 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
       ...(opts.applicationCap !== undefined ? { applicationCap: opts.applicationCap } : {}),
     },
     ...(opts.clock ? { clock: opts.clock } : {}),
-    ...(opts.runtime ? { runtime: opts.runtime } : {}),
+    ...(runtime ? { runtime } : {}),
   });
+  const publisher = opts.cloudWatchEndpoint
+    ? new MetricsPublisher({
+        service,
+        endpoint: opts.cloudWatchEndpoint,
+        region,
+        intervalMs: opts.metricsIntervalMs ?? 10_000,
+        log,
+      })
+    : undefined;
   const calls = new CallLog();
   const faults = new FaultInjector();
 
@@ -104,10 +146,16 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
   });
   const port = (server.address() as AddressInfo).port;
   const endpoint = `http://${host}:${port}`;
+  publisher?.start();
   return {
     endpoint,
     port,
+    runtime: service.runtime,
+    publishMetrics: async () => {
+      await publisher?.publishOnce();
+    },
     close: async () => {
+      publisher?.stop();
       await service.close();
       checker.close();
       await new Promise<void>((resolve) => {

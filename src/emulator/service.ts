@@ -10,6 +10,7 @@ import { SimulatedRuntime } from "./simulated-runtime.js";
 import { autoscale, failNext, forceStatus } from "./simulation.js";
 import { snapshotOperations } from "./snapshots.js";
 import {
+  current,
   DEFAULT_SETTINGS,
   type EmulatorSettings,
   type Handler,
@@ -22,6 +23,15 @@ import { versionOperations } from "./versions.js";
 import { vpcOperations } from "./vpc.js";
 
 export { DEFAULT_SETTINGS, type EmulatorSettings } from "./store.js";
+
+export interface RunningApplication {
+  name: string;
+  parallelism: number;
+  parallelismPerKPU: number;
+  /** Epoch ms of the operation that last left it RUNNING. */
+  runningSince: number;
+  now: number;
+}
 
 export interface ServiceOptions {
   region: string;
@@ -42,6 +52,7 @@ export interface ServiceOptions {
 export class ManagedFlinkService {
   readonly settings: EmulatorSettings;
   readonly operations: Record<string, (input: Json) => Promise<Json> | Json>;
+  readonly runtime: ApplicationRuntime;
   private readonly deps: ServiceDeps;
 
   constructor(opts: ServiceOptions) {
@@ -53,6 +64,7 @@ export class ManagedFlinkService {
     const clock = opts.clock ?? wallClock;
     const store = new Store(opts.region, opts.accountId, this.settings, clock);
     const runtime = opts.runtime ?? new SimulatedRuntime(clock, () => this.settings.timings);
+    this.runtime = runtime;
     this.deps = { store, runtime, codeChecker: opts.codeChecker };
     const handlers: Record<string, Handler> = {
       ...applicationOperations,
@@ -81,6 +93,27 @@ export class ManagedFlinkService {
 
   autoscale(name: string, parallelism: number): void {
     autoscale(this.deps, name, parallelism);
+  }
+
+  /** Applications in RUNNING with what metrics need from their configuration (metrics-publisher.ts). */
+  runningApplications(): RunningApplication[] {
+    return [...this.deps.store.apps.values()]
+      .filter((a) => a.status === "RUNNING")
+      .map((a) => {
+        const par =
+          current(a).content.ApplicationConfigurationDescription.FlinkApplicationConfigurationDescription
+            ?.ParallelismConfigurationDescription;
+        const since = [...a.operations]
+          .reverse()
+          .find((o) => o.OperationStatus === "SUCCESSFUL" && o.EndTime !== undefined)?.EndTime;
+        return {
+          name: a.name,
+          parallelism: par?.CurrentParallelism ?? par?.Parallelism ?? 1,
+          parallelismPerKPU: par?.ParallelismPerKPU ?? 1,
+          runningSince: since ?? a.lastUpdatedAt,
+          now: this.deps.store.now(),
+        };
+      });
   }
 
   /** Removes every application and stops everything the runtime runs; settings are kept. */

@@ -48,6 +48,8 @@ export class SimulatedRuntime implements ApplicationRuntime {
     return this.timers.after(this.timings().snapshotMs);
   }
 
+  async deleteSnapshot(_application: string, _name: string): Promise<void> {}
+
   rescale(application: string, _parallelism: number): Promise<void> {
     return this.step(application, this.timings().autoscalingMs);
   }

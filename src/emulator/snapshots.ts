@@ -62,7 +62,7 @@ const listApplicationSnapshots: Handler = ({ store }, input) => {
   return page(all.map(snapshotDetails), input, "SnapshotSummaries");
 };
 
-const deleteApplicationSnapshot: Handler = ({ store }, input) => {
+const deleteApplicationSnapshot: Handler = async ({ store, runtime }, input) => {
   const app = store.app(input.ApplicationName);
   const snap = snapshotOf(app, input.SnapshotName as string);
   if (!sameInstant(input.SnapshotCreationTimestamp as number, epochSeconds(snap.createdAt))) {
@@ -74,6 +74,8 @@ const deleteApplicationSnapshot: Handler = ({ store }, input) => {
     throw resourceInUse(`Snapshot ${snap.name} is ${snap.status}`);
   }
   app.snapshots.delete(snap.name);
+  // The record goes at once; what backs it (a real savepoint) is deleted before the call answers.
+  await runtime.deleteSnapshot(app.name, snap.name);
   return {};
 };
 

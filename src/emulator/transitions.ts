@@ -69,7 +69,7 @@ export function track(
     () => settle(() => outcome.done()),
     (err: unknown) =>
       settle(() => {
-        const reason = err instanceof Error ? err.message : String(err);
+        const reason = errorString(err instanceof Error ? err.message : String(err));
         if (outcome.failed) return outcome.failed(reason);
         app.status = "READY";
         if (operation) finishOperation(store, operation, "FAILED", { ErrorInfo: { ErrorString: reason } });
@@ -82,4 +82,10 @@ export function cancelPending(store: Store, app: Application): void {
   const op = app.pending?.operation;
   if (op?.OperationStatus === "IN_PROGRESS") finishOperation(store, op, "CANCELLED");
   app.pending = undefined;
+}
+
+/** The model's ErrorString is 1-512 characters: longer failure texts (Flink's) are cut, marked with "…". */
+export function errorString(text: string): string {
+  const t = text.trim() || "unknown error";
+  return t.length <= 512 ? t : `${t.slice(0, 511)}…`;
 }

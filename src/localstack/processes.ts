@@ -24,7 +24,8 @@ export class ManagedProcess {
   readonly name: string;
   readonly logFile: string;
   private readonly child: ChildProcess;
-  private readonly exited: Promise<number | null>;
+  /** Resolves with the exit code once the process has exited. */
+  readonly exited: Promise<number | null>;
   private exitCode: number | null | undefined;
 
   private constructor(name: string, child: ChildProcess, logFile: string) {

@@ -34,6 +34,10 @@ export interface StackOptions {
   workDir?: string;
   /** Emulator transition time for each lifecycle step. */
   transitionMs?: number;
+  /** "real" runs each RUNNING application on a real Flink cluster (docs/emulator.md, "Real Flink"). */
+  flink?: "real" | "simulated";
+  /** How often the emulator publishes metrics to moto's CloudWatch (default 10 s). */
+  metricsIntervalMs?: number;
 }
 
 /** Starts the control plane, the S3 server and the Managed Flink emulator side by side. */
@@ -76,14 +80,35 @@ export async function startLocalStack(opts: StackOptions = {}): Promise<LocalSta
         "--region",
         localRegion,
         ...(opts.transitionMs !== undefined ? ["--transition-ms", String(opts.transitionMs)] : []),
+        "--flink",
+        opts.flink ?? "simulated",
+        "--work-dir",
+        join(workDir, "flink"),
+        // moto serves CloudWatch on the same port as S3 and speaks our SDK's protocol (AWS JSON 1.0).
+        "--cloudwatch-endpoint",
+        s3.endpoint,
+        "--cloudwatch-logs-endpoint",
+        s3.endpoint,
+        ...(opts.metricsIntervalMs !== undefined
+          ? ["--metrics-interval-ms", String(opts.metricsIntervalMs)]
+          : []),
       ],
       {
         logFile: join(workDir, "emulator.log"),
         cwd: repoRoot,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_OPTIONS: "", ...dummyCredentials },
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          NODE_OPTIONS: "",
+          ...dummyCredentials,
+          // Where real Flink is cached, and which Java runs it.
+          ...passThrough(["MFO_CACHE_DIR", "JAVA_HOME", "XDG_CACHE_HOME"]),
+        },
       },
     );
-    started.push(emulator);
+    // In real mode the emulator stops a Flink JVM per running application before it exits: give it
+    // the time that takes, so nothing outlives stop() (the JVMs' guards would kill them later anyway).
+    started.push({ stop: () => emulator.stop(45_000) });
     await waitFor(
       async () =>
         (await fetch(`${emulatorEndpoint}/_emulator/calls`, { signal: AbortSignal.timeout(2000) })).ok,
@@ -93,7 +118,12 @@ export async function startLocalStack(opts: StackOptions = {}): Promise<LocalSta
       KUBECONFIG: controlPlane.kubeconfigPath,
       AWS_ENDPOINT_URL_KINESIS_ANALYTICS_V2: emulatorEndpoint,
       AWS_ENDPOINT_URL_S3: s3.endpoint,
+      AWS_ENDPOINT_URL_KINESIS: s3.endpoint,
+      AWS_ENDPOINT_URL_CLOUDWATCH: s3.endpoint,
+      AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: s3.endpoint,
       AWS_REGION: localRegion,
+      // The aws CLI v1 reads only this one.
+      AWS_DEFAULT_REGION: localRegion,
       ...dummyCredentials,
     };
     return {
@@ -116,4 +146,10 @@ export async function startLocalStack(opts: StackOptions = {}): Promise<LocalSta
     await stopStarted();
     throw err;
   }
+}
+
+function passThrough(names: string[]): Record<string, string> {
+  return Object.fromEntries(
+    names.filter((n) => process.env[n] !== undefined).map((n) => [n, process.env[n] as string]),
+  );
 }

@@ -18,13 +18,21 @@ const envFile = join(dir, "env");
 const builtJar = join(repoRoot, "flink-app/target/engagement-metrics-1.0.0.jar");
 const jar = existsSync(builtJar) ? builtJar : join(dir, "job.jar");
 if (jar !== builtJar) writeFileSync(jar, "PK\u0003\u0004 stand-in jar");
+// Real Flink runs the built job; a stand-in jar can only be simulated.
+const real = jar === builtJar;
 
 let output = "";
 const local = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "src/localstack/main.ts")], {
   cwd: repoRoot,
   // Its own process group, like a terminal's foreground job, so Ctrl-C can be sent to the group.
   detached: true,
-  env: { ...process.env, MFO_LOCAL_DIR: dir, MFO_LOCAL_JAR: jar, LOG_LEVEL: "info" },
+  env: {
+    ...process.env,
+    MFO_LOCAL_DIR: dir,
+    MFO_LOCAL_JAR: jar,
+    MFO_LOCAL_FLINK: real ? "real" : "simulated",
+    LOG_LEVEL: "info",
+  },
   stdio: ["ignore", "pipe", "pipe"],
 });
 local.stdout.on("data", (d) => (output += d));
@@ -46,7 +54,15 @@ describe("npm run local", () => {
       description: `npm run local to be up; output so far:\n${output}`,
     });
     expect(output).toContain("Press Ctrl-C to stop everything.");
-    expect(readFileSync(envFile, "utf8")).toMatch(/export AWS_ENDPOINT_URL_KINESIS_ANALYTICS_V2=/);
+    const env = readFileSync(envFile, "utf8");
+    for (const name of [
+      "AWS_ENDPOINT_URL_KINESIS_ANALYTICS_V2",
+      "AWS_ENDPOINT_URL_KINESIS",
+      "AWS_ENDPOINT_URL_CLOUDWATCH",
+      "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS",
+      "AWS_DEFAULT_REGION",
+    ])
+      expect(env).toMatch(new RegExp(`export ${name}=`));
   });
 
   it("lets another shell list namespaces with kubectl", async () => {
@@ -71,6 +87,41 @@ describe("npm run local", () => {
       console.log(o.ContentLength);`;
     const { stdout: size } = await inShell(`node --input-type=module -e '${head}'`);
     expect(Number(size)).toBe(statSync(jar).size);
+  });
+
+  it.runIf(real)(
+    "shows the job's results arriving (real Flink)",
+    async () => {
+      await waitFor(async () => /^window .* events/m.test(output), {
+        timeoutMs: 120_000,
+        intervalMs: 500,
+        description: "a window result printed by npm run local",
+      }).catch((err: Error) => {
+        throw new Error(`${err.message}; output:\n${output}`);
+      });
+      const first = /first result ([\d.]+) s after start/.exec(output);
+      console.log(
+        `npm run local: ${/local stack is up \(([\d.]+) s\)/.exec(output)?.[1]} s to up, ${first?.[1]} s to the first result`,
+      );
+    },
+    150_000,
+  );
+
+  it("keeps the stack up when the operator process is SIGKILLed", async () => {
+    const guard = Number(/its own process \(pid (\d+)\)/.exec(output)?.[1]);
+    expect(guard).toBeGreaterThan(0);
+    const child = Number(
+      (await run("pgrep", ["-P", String(guard), "-f", "controller/main.ts"], { encoding: "utf8" })).stdout
+        .trim()
+        .split("\n")[0],
+    );
+    process.kill(child, "SIGKILL");
+    await waitFor(async () => output.includes("operator exited"), {
+      timeoutMs: 15_000,
+      description: "npm run local to report the operator's exit",
+    });
+    const { stdout } = await inShell("kubectl get flinkapp engagement-metrics -n default -o name");
+    expect(stdout.trim()).toBe("flinkapplication.managedflink.dev/engagement-metrics");
   });
 
   it("stops everything on Ctrl-C and removes .local/env", async () => {

@@ -19,6 +19,8 @@ export interface ApplicationMetrics {
   numRecordsOutPerSecond: number;
   /** Epoch milliseconds; the lowest input watermark of the job's non-source tasks. */
   currentInputWatermark: number | undefined;
+  /** The Kinesis consumer's highest lag behind the shard tips, over all shards; undefined without one. */
+  millisBehindLatest: number | undefined;
 }
 
 /** Job-scope metric names (GET /jobs/:jobid/metrics). */
@@ -41,6 +43,8 @@ export interface VertexSample {
 /** A source operator's output rate: Flink names source operators "Source: ...", metrics "Source__...". */
 const SOURCE_RATE = /^Source__.+\.numRecordsOutPerSecond$/;
 const WRITER_MARK = ".numRecordsSend";
+/** FlinkKinesisConsumer's per-shard gauge (…KinesisConsumer.stream.<s>.shardId.<id>.millisBehindLatest). */
+const BEHIND = /\.millisBehindLatest$/;
 
 /** Flink's "no watermark yet" is Long.MIN_VALUE; as a double it is about -9.22e18. */
 const NO_WATERMARK = -9.2e18;
@@ -63,6 +67,7 @@ export function vertexMetricsToRead(available: readonly string[]): string[] {
     ...available.filter((n) => SOURCE_RATE.test(n)),
     ...writers.filter((n) => available.includes(n)),
     ...(available.includes("currentInputWatermark") ? ["currentInputWatermark"] : []),
+    ...available.filter((n) => BEHIND.test(n)),
   ];
 }
 
@@ -80,6 +85,10 @@ export function applicationMetrics(
     .filter((w): w is number => w !== undefined && w > NO_WATERMARK);
   const present = (name: string) => (job[name] === undefined || job[name] < 0 ? undefined : job[name]);
   const checkpointed = (job["numberOfCompletedCheckpoints"] ?? 0) > 0;
+  const behind = all
+    .filter((m) => BEHIND.test(m.id))
+    .map((m) => m.max)
+    .filter((v): v is number => v !== undefined && v >= 0);
   return {
     uptime: Math.max(0, job["uptime"] ?? 0),
     downtime: Math.max(0, job["downtime"] ?? 0),
@@ -90,5 +99,6 @@ export function applicationMetrics(
     numRecordsInPerSecond: total((id) => SOURCE_RATE.test(id)),
     numRecordsOutPerSecond: total((id) => !SOURCE_RATE.test(id) && id.endsWith(".numRecordsOutPerSecond")),
     currentInputWatermark: watermarks.length > 0 ? Math.min(...watermarks) : undefined,
+    millisBehindLatest: behind.length > 0 ? Math.max(...behind) : undefined,
   };
 }

@@ -58,6 +58,10 @@ class RecordingRuntime implements ApplicationRuntime {
   async snapshot(_app: string, name: string) {
     this.snapshots.push(name);
   }
+  deleted: string[] = [];
+  async deleteSnapshot(_app: string, name: string) {
+    this.deleted.push(name);
+  }
   async rescale() {}
   async release() {}
   async shutdown() {}
@@ -157,6 +161,13 @@ describe("ManagedFlinkService on a fake clock", () => {
     // The stored run configuration still says custom; LATEST would have picked the stop snapshot.
     expect(runtime.starts[2]!.restoreFrom).toBe("keep");
     expect(await status("a")).toBe("RUNNING");
+    const snap = await call("DescribeApplicationSnapshot", { ApplicationName: "a", SnapshotName: "keep" });
+    await call("DeleteApplicationSnapshot", {
+      ApplicationName: "a",
+      SnapshotName: "keep",
+      SnapshotCreationTimestamp: snap.SnapshotDetails.SnapshotCreationTimestamp,
+    });
+    expect(runtime.deleted).toEqual(["keep"]);
   });
 
   it("reports the runtime's failure text on the operation and falls back to READY", async () => {
@@ -171,6 +182,18 @@ describe("ManagedFlinkService on a fake clock", () => {
       OperationStatus: "FAILED",
       OperationFailureDetails: { ErrorInfo: { ErrorString: "ClassNotFoundException: com.example.Job" } },
     });
+  });
+
+  it("cuts a failure text longer than ErrorString's 512 characters", async () => {
+    const runtime = new RecordingRuntime();
+    runtime.failStart = `java.lang.IllegalStateException: ${"x".repeat(600)}`;
+    const { clock, call, operation } = setup(runtime);
+    await call("CreateApplication", createInput("a"));
+    const { OperationId } = await call("StartApplication", { ApplicationName: "a" });
+    await clock.advance(0);
+    const text = (await operation("a", OperationId)).OperationFailureDetails.ErrorInfo.ErrorString as string;
+    expect(text).toHaveLength(512);
+    expect(text.startsWith("java.lang.IllegalStateException: xxx")).toBe(true);
   });
 
   it("reset cancels every pending transition and removes the applications", async () => {
