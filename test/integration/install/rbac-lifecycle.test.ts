@@ -99,7 +99,20 @@ beforeAll(async () => {
   leaseName = cfg.leaderElection!.name;
   operator = await h.startOperator(cfg);
 });
-afterAll(() => h.tearDown());
+afterAll(async () => {
+  await h.tearDown();
+  // Cluster-scoped objects outlive the test's namespaces; the stack is shared with later files (the
+  // tenancy test shows the controller's own enforcement with no admission policy installed).
+  const clusterScoped = rendered.filter((o) => !(o.metadata as { namespace?: string }).namespace);
+  for (const o of clusterScoped.filter((x) => /ValidatingAdmissionPolicy/.test(String(x.kind)))) {
+    await h.kubectl([
+      "delete",
+      String(o.kind),
+      String((o.metadata as { name: string }).name),
+      "--ignore-not-found",
+    ]);
+  }
+});
 
 /** kubectl with the ServiceAccount's token kubeconfig. */
 async function kubectlAsSa(args: string[]) {

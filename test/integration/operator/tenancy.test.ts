@@ -87,6 +87,9 @@ let s3Before: Record<string, string[]>;
 
 beforeAll(async () => {
   await h.setUp();
+  // The controller's own enforcement is shown first, with no admission policy in the cluster, as a
+  // cluster may run without it; the admission policy's own tests install it below.
+  await h.kubectl(["delete", "-f", join(repoRoot, "manifests/tenancy-admission.yaml"), "--ignore-not-found"]);
   await h.kubectlOk(["wait", "--for=condition=Established", "crd/flinkapplicationpolicies.managedflink.dev"]);
   // The tenant: may edit FlinkApplications in its namespace, nothing else.
   await h.kubectlOk(
