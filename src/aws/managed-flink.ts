@@ -16,6 +16,8 @@ import {
   ListTagsForResourceCommand,
   RollbackApplicationCommand,
   type RunConfiguration,
+  type ServiceInputTypes,
+  type ServiceOutputTypes,
   type SnapshotDetails,
   StartApplicationCommand,
   StopApplicationCommand,
@@ -25,6 +27,8 @@ import {
   UpdateApplicationCommand,
   type UpdateApplicationRequest,
 } from "@aws-sdk/client-kinesis-analytics-v2";
+import type { FinalizeRequestMiddleware } from "@smithy/types";
+import { isThrottling, type RequestBudget } from "./budget.js";
 import { classifyAwsError, isNotFound } from "./errors.js";
 
 export const NotFound = Symbol("NotFound");
@@ -57,18 +61,26 @@ export type CallObserver = (
   errorType?: string,
 ) => void;
 
-/** The AWS SDK v3 implementation, one client per region. */
+/** The request budget an SDK client takes its tokens from, and the priority of the work it serves. */
+export interface BudgetShare {
+  budget: RequestBudget;
+  priority: number;
+}
+
+/** The AWS SDK v3 implementation, one client per region (and per priority when budgeted). */
 export class SdkManagedFlink implements ManagedFlinkApi {
   private readonly client: KinesisAnalyticsV2Client;
 
   constructor(
     region: string,
     private readonly observe: CallObserver = () => {},
+    share?: BudgetShare,
   ) {
     // The default credential chain covers IRSA, EKS Pod Identity and environment credentials; the
     // SDK reads AWS_ENDPOINT_URL_KINESIS_ANALYTICS_V2 itself. Adaptive retry slows down on throttling
     // (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html).
     this.client = new KinesisAnalyticsV2Client({ region, retryMode: "adaptive", maxAttempts: 5 });
+    if (share) budgetEveryAttempt(this.client, share);
   }
 
   private async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
@@ -224,17 +236,46 @@ export class SdkManagedFlink implements ManagedFlinkApi {
   }
 }
 
-/** One SDK client per region, created on first use. */
+/**
+ * Takes a token from the budget before every HTTP attempt — after the retry middleware, so that the
+ * SDK's own retries are paid for too and the budget bounds what reaches AWS — and tells the budget
+ * when AWS throttled an attempt.
+ */
+function budgetEveryAttempt(client: KinesisAnalyticsV2Client, { budget, priority }: BudgetShare): void {
+  // The SDK's own middleware type (@smithy/types, which every v3 client depends on).
+  const takeToken: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> =
+    (next) => async (args) => {
+      await budget.take(priority);
+      try {
+        return await next(args);
+      } catch (err) {
+        if (isThrottling(err)) budget.throttled();
+        throw err;
+      }
+    };
+  client.middlewareStack.addRelativeTo(takeToken, {
+    name: "requestBudget",
+    relation: "after",
+    toMiddleware: "retryMiddleware",
+  });
+}
+
+/**
+ * One SDK client per region and work-queue priority, created on first use. Clients of one region
+ * share the budget; the priority only decides who goes first when tokens are short.
+ */
 export class ManagedFlinkClients {
-  private readonly byRegion = new Map<string, ManagedFlinkApi>();
+  private readonly clients = new Map<string, ManagedFlinkApi>();
   constructor(
-    private readonly factory: (region: string) => ManagedFlinkApi = (r) => new SdkManagedFlink(r),
+    private readonly factory: (region: string, priority: number) => ManagedFlinkApi = (r) =>
+      new SdkManagedFlink(r),
   ) {}
-  forRegion(region: string): ManagedFlinkApi {
-    let api = this.byRegion.get(region);
+  forRegion(region: string, priority = 0): ManagedFlinkApi {
+    const key = `${region}\u0000${priority}`;
+    let api = this.clients.get(key);
     if (!api) {
-      api = this.factory(region);
-      this.byRegion.set(region, api);
+      api = this.factory(region, priority);
+      this.clients.set(key, api);
     }
     return api;
   }

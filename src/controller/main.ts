@@ -16,6 +16,14 @@ function intEnv(name: string, fallback: number, min = 0): number {
   return n;
 }
 
+function numberEnv(name: string, fallback: number, min: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number >= ${min}, got "${raw}"`);
+  return n;
+}
+
 async function main(): Promise<void> {
   const log = createLogger(process.env.LOG_LEVEL ?? "info");
   const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
@@ -49,6 +57,13 @@ async function main(): Promise<void> {
           retryPeriodMs: intEnv("RETRY_PERIOD_SECONDS", 2, 1) * 1000,
         }
       : undefined,
+    // Managed Flink documents no per-operation rate; 5 requests a second with bursts of 10 leaves most
+    // of an account's share to other tools and still resyncs 1,000 applications every 300 s (3.3 a
+    // second). Raise both for more applications or shorter resyncs (src/aws/budget.ts, docs/install.md).
+    awsBudget: {
+      ratePerSecond: numberEnv("AWS_REQUESTS_PER_SECOND", 5, 0.01),
+      burst: intEnv("AWS_REQUEST_BURST", 10, 1),
+    },
     artifactPolicy,
     // As client-go binaries do: a replica that lost the Lease exits and comes back as a standby.
     onLostLeadership: () => process.exit(1),

@@ -5,6 +5,7 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { ArtifactPolicy } from "../artifacts/index.js";
+import { RequestBudget } from "../aws/budget.js";
 import { ManagedFlinkClients, SdkManagedFlink } from "../aws/managed-flink.js";
 import { group, plural, version } from "../crds/flinkapplication.js";
 import type { FlinkApplication } from "../crds/types.generated.js";
@@ -21,7 +22,14 @@ import {
   type OperatorMetrics,
   metrics as processMetrics,
 } from "./runtime/metrics.js";
-import { type ReconcileResult, WorkQueue } from "./runtime/queue.js";
+import {
+  LowPriority,
+  NormalPriority,
+  type Pass,
+  type ReconcileResult,
+  resyncOffsetMs,
+  WorkQueue,
+} from "./runtime/queue.js";
 import { KubeTransport } from "./runtime/transport.js";
 
 /**
@@ -51,6 +59,11 @@ export interface OperatorConfig {
     retryPeriodMs?: number;
   };
   metrics?: OperatorMetrics;
+  /**
+   * The AWS request budget shared by all reconciles (AWS_REQUESTS_PER_SECOND / AWS_REQUEST_BURST);
+   * absent, calls are not budgeted (tests that count calls rather than time them).
+   */
+  awsBudget?: { ratePerSecond: number; burst: number };
   /** The SSRF guard for artifact URLs (ARTIFACT_ALLOWED_HOSTS / ARTIFACT_ALLOWED_CIDRS). */
   artifactPolicy?: ArtifactPolicy;
   /** Called after every reconcile of a key, for tests and diagnostics. */
@@ -72,19 +85,20 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
   const transport = new KubeTransport(cfg.kubeConfig);
   const informers: Informer<FlinkApplication>[] = [];
   const cache = readYourWrites(new KubeClient(transport), informers);
+  const budget = cfg.awsBudget ? new RequestBudget(cfg.awsBudget) : undefined;
   const queue = new WorkQueue({
     concurrency: cfg.concurrency,
     handler: reconcileHandler(
       cfg,
       cache.find,
-      newReconciler(cfg, cache.writes, metrics),
+      newReconciler(cfg, cache.writes, metrics, budget),
       metrics.controller(controllerName, cfg.concurrency),
     ),
     metrics: metrics.workqueue(controllerName),
   });
-  const work = leaderOnlyWork(queue, informers);
+  const work = leaderOnlyWork(queue, informers, cfg.resyncPeriodMs);
   informers.push(
-    ...watchedPaths(cfg.watchNamespaces).map((listPath) => informer(cfg, transport, listPath, work.enqueue)),
+    ...watchedPaths(cfg.watchNamespaces).map((listPath) => informer(cfg, transport, listPath, work)),
   );
 
   let synced = false;
@@ -105,6 +119,7 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
     isLeader: work.leading,
     async stop() {
       for (const inf of informers) inf.stop();
+      budget?.close();
       await queue.shutdown();
       await elector?.stop();
       await health.close();
@@ -113,10 +128,15 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
   };
 }
 
-function newReconciler(cfg: OperatorConfig, writes: KubeWrites, metrics: OperatorMetrics) {
+function newReconciler(
+  cfg: OperatorConfig,
+  writes: KubeWrites,
+  metrics: OperatorMetrics,
+  budget: RequestBudget | undefined,
+) {
   return new FlinkApplicationReconciler({
     kube: writes,
-    aws: awsClients(metrics),
+    aws: awsClients(metrics, budget),
     events: new EventRecorder(writes, cfg.log, cfg.identity),
     log: cfg.log,
     defaultRegion: cfg.defaultRegion,
@@ -127,18 +147,26 @@ function newReconciler(cfg: OperatorConfig, writes: KubeWrites, metrics: Operato
 
 type Work = ReturnType<typeof leaderOnlyWork>;
 
-/** Informer events reach the queue only while this replica leads; taking the lead queues every cached key. */
-function leaderOnlyWork(queue: WorkQueue, informers: Informer<FlinkApplication>[]) {
+/**
+ * Informer events reach the queue only while this replica leads. A user's change goes in at normal
+ * priority; taking the lead queues every cached key at low priority (controller-runtime's initial
+ * list), and a resync queues each key at low priority at its own offset within the period.
+ */
+function leaderOnlyWork(queue: WorkQueue, informers: Informer<FlinkApplication>[], resyncPeriodMs: number) {
   let leading = false;
   return {
     leading: () => leading,
     enqueue(o: FlinkApplication) {
-      if (leading) queue.add(keyOf(o));
+      if (leading) queue.add(keyOf(o), NormalPriority);
+    },
+    resync(o: FlinkApplication, at: { index: number; total: number }) {
+      const delay = resyncOffsetMs(at.index, at.total, resyncPeriodMs);
+      if (leading) queue.addAfter(keyOf(o), delay, LowPriority);
     },
     start() {
       leading = true;
       queue.start();
-      for (const inf of informers) for (const o of inf.list()) queue.add(keyOf(o));
+      for (const inf of informers) for (const o of inf.list()) queue.add(keyOf(o), LowPriority);
     },
     stop() {
       leading = false;
@@ -157,8 +185,8 @@ function reconcileHandler(
   find: (key: string) => FlinkApplication | undefined,
   reconciler: FlinkApplicationReconciler,
   metrics: ControllerMetrics,
-): (key: string) => Promise<ReconcileResult> {
-  return async (key) => {
+): (key: string, pass: Pass) => Promise<ReconcileResult> {
+  return async (key, pass) => {
     const obj = find(key);
     if (!obj) return {}; // deleted; the finalizer guarantees AWS-side cleanup happened first
     const log = reconcileLogger(cfg.log, controllerName, obj.metadata.namespace!, obj.metadata.name!);
@@ -166,9 +194,9 @@ function reconcileHandler(
     const elapsed = () => (performance.now() - started) / 1000;
     metrics.workerStarted();
     try {
-      const result = await withLogger(log, () => reconciler.reconcile(obj, { log }));
+      const result = await withLogger(log, () => reconciler.reconcile(obj, { log, priority: pass.priority }));
       cfg.onReconciled?.(key);
-      metrics.observeReconcile((result.requeueAfterMs ?? 0) > 0 ? "requeue_after" : "success", elapsed());
+      metrics.observeReconcile(resultLabel(result), elapsed());
       return result;
     } catch (err) {
       metrics.observeReconcile("error", elapsed(), (err as Error).name);
@@ -212,7 +240,7 @@ function readYourWrites(kube: KubeWrites, informers: Informer<FlinkApplication>[
   return { writes, find };
 }
 
-function awsClients(metrics: OperatorMetrics): ManagedFlinkClients {
+function awsClients(metrics: OperatorMetrics, budget: RequestBudget | undefined): ManagedFlinkClients {
   const outcome = (result: string, errorType?: string): AwsCallOutcome =>
     result === "success"
       ? "success"
@@ -222,9 +250,12 @@ function awsClients(metrics: OperatorMetrics): ManagedFlinkClients {
           ? "throttled"
           : "error";
   return new ManagedFlinkClients(
-    (region) =>
-      new SdkManagedFlink(region, (operation, result, seconds, errorType) =>
-        metrics.observeAwsCall(operation, outcome(result, errorType), seconds),
+    (region, priority) =>
+      new SdkManagedFlink(
+        region,
+        (operation, result, seconds, errorType) =>
+          metrics.observeAwsCall(operation, outcome(result, errorType), seconds),
+        budget && { budget, priority },
       ),
   );
 }
@@ -241,18 +272,44 @@ function informer(
   cfg: OperatorConfig,
   transport: KubeTransport,
   listPath: string,
-  enqueue: (o: FlinkApplication) => void,
+  work: Pick<Work, "enqueue" | "resync">,
 ): Informer<FlinkApplication> {
   return new Informer<FlinkApplication>({
     transport,
     listPath,
     resyncPeriodMs: cfg.resyncPeriodMs,
-    onAdd: enqueue,
-    onUpdate: enqueue,
+    onAdd: work.enqueue,
+    onUpdate: (o, old) => {
+      if (askedForAction(o, old)) work.enqueue(o);
+    },
     onDelete: () => {},
-    onResync: enqueue,
+    onResync: work.resync,
     log: cfg.log,
   });
+}
+
+/**
+ * Whether an update is one a reconcile must answer: a new generation (spec change, and deletion for
+ * custom resources), a deletion timestamp, finalizers, or annotations (adopt asks for action) —
+ * controller-runtime's GenerationChangedPredicate or AnnotationChangedPredicate, plus deletion and
+ * finalizers. A status-only update is our own write coming back through the watch: every step that
+ * only recorded progress continues at once (`continueNow`) or polls, so the echo would only repeat the
+ * DescribeApplication the pass just made.
+ */
+export function askedForAction(o: FlinkApplication, old: FlinkApplication): boolean {
+  const m = o.metadata;
+  const p = old.metadata;
+  return (
+    m.generation !== p.generation ||
+    String(m.deletionTimestamp) !== String(p.deletionTimestamp) ||
+    JSON.stringify(m.finalizers ?? []) !== JSON.stringify(p.finalizers ?? []) ||
+    JSON.stringify(m.annotations ?? {}) !== JSON.stringify(p.annotations ?? {})
+  );
+}
+
+function resultLabel(r: ReconcileResult): "requeue" | "requeue_after" | "success" {
+  if (r.continueNow) return "requeue";
+  return (r.requeueAfterMs ?? 0) > 0 ? "requeue_after" : "success";
 }
 
 function electLeader(cfg: OperatorConfig, transport: KubeTransport, metrics: OperatorMetrics, work: Work) {

@@ -57,9 +57,13 @@ export class FlinkApplicationReconciler {
     };
   }
 
-  async reconcile(obj: FlinkApplication, ctx: { log?: Logger } = {}): Promise<ReconcileResult> {
+  /** `priority` is the work queue's for this pass; AWS calls of a low-priority pass yield in the budget. */
+  async reconcile(
+    obj: FlinkApplication,
+    ctx: { log?: Logger; priority?: number } = {},
+  ): Promise<ReconcileResult> {
     const log = ctx.log ?? this.o.log.child({ key: `${obj.metadata.namespace}/${obj.metadata.name}` });
-    const t = this.target(obj);
+    const t = this.target(obj, ctx.priority);
     // Being deleted and already released: nothing of ours is left to do.
     if (t.deleting && !t.hasFinalizer) return {};
     let observation: Observation | undefined;
@@ -72,13 +76,13 @@ export class FlinkApplicationReconciler {
     } catch (err) {
       return this.failed(t, log, { observation, step }, err);
     }
-    // Finalizer patches come back through the watch; the resource may already be gone.
+    // A finalizer patch has no status to record; after removal the resource may already be gone.
     if (done.step.kind === "addFinalizer" || done.step.kind === "removeFinalizer") return done.result;
     await recordStatus(this.o.kube, t, { step: done.step, observation, now: this.now() });
     return done.result;
   }
 
-  private target(obj: FlinkApplication): Target {
+  private target(obj: FlinkApplication, priority?: number): Target {
     const region = obj.spec.region ?? obj.status?.region ?? this.o.defaultRegion;
     return {
       obj,
@@ -86,7 +90,7 @@ export class FlinkApplicationReconciler {
       generation: obj.metadata.generation ?? 0,
       applicationName: obj.spec.applicationName ?? obj.metadata.name!,
       region,
-      api: this.o.aws.forRegion(region),
+      api: this.o.aws.forRegion(region, priority),
       deleting: Boolean(obj.metadata.deletionTimestamp),
       hasFinalizer: (obj.metadata.finalizers ?? []).includes(finalizer),
     };

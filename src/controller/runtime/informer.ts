@@ -37,14 +37,18 @@ export interface InformerOptions<T extends KubernetesObject> {
    * cache does; keys are `namespace/name`, so their events can feed one WorkQueue.
    */
   listPath: string;
-  /** Every this often, onResync for every cached object, from the cache: no API call. 0 disables. */
+  /**
+   * Every this often, onResync for every cached object, from the cache: no API call. 0 disables. Each
+   * call also says where the object stands in this resync (`index` of `total`), so that the handler
+   * can spread the work over the period.
+   */
   resyncPeriodMs: number;
   /** Restart the watch when nothing (event or bookmark) arrived for this long. Default 5 min. */
   staleAfterMs?: number;
   onAdd?: (obj: T) => void;
   onUpdate?: (obj: T, old: T) => void;
   onDelete?: (obj: T) => void;
-  onResync?: (obj: T) => void;
+  onResync?: (obj: T, position: { index: number; total: number }) => void;
   log?: Logger;
   /** Page size of the list; the API server's continue token carries on. Default 500 (client-go's). */
   pageSize?: number;
@@ -348,7 +352,11 @@ export class Informer<T extends KubernetesObject> {
     const period = this.opts.resyncPeriodMs;
     if (!(period > 0) || !this.opts.onResync) return;
     this.resyncTimer = setInterval(() => {
-      for (const obj of this.cache.values()) this.emit(this.opts.onResync, obj);
+      // One line per period: when a resync started, and how many objects it covers.
+      this.log?.info({ listPath: this.opts.listPath, objects: this.cache.size }, "resync");
+      const total = this.cache.size;
+      let index = 0;
+      for (const obj of this.cache.values()) this.emit(this.opts.onResync, obj, { index: index++, total });
     }, period);
     this.resyncTimer.unref?.();
   }
