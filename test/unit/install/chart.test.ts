@@ -138,7 +138,7 @@ describe("helm template with the default values", () => {
   });
 
   it("sets only environment variables the controller reads", () => {
-    // Every `env.NAME`, `process.env.NAME` and `intEnv("NAME"` in the shipped source (the artifact
+    // Every `env.NAME`, `process.env.NAME`, `intEnv("NAME"` and `numberEnv("NAME"` in the shipped source (the artifact
     // allowlist is read by src/artifacts/policy.ts from the environment main.ts hands it).
     const read = new Set<string>();
     const walk = (dir: string) => {
@@ -146,7 +146,9 @@ describe("helm template with the default values", () => {
         const path = join(dir, entry.name);
         if (entry.isDirectory()) walk(path);
         else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".test.ts")) {
-          for (const m of readFileSync(path, "utf8").matchAll(/(?:env\.|intEnv\(")([A-Z][A-Z0-9_]+)/g))
+          for (const m of readFileSync(path, "utf8").matchAll(
+            /(?:env\.|(?:int|number)Env\(")([A-Z][A-Z0-9_]+)/g,
+          ))
             read.add(m[1]!);
         }
       }
