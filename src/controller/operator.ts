@@ -223,6 +223,7 @@ function readYourWrites(kube: KubeWrites, informers: Informer<FlinkApplication>[
     patchStatus: (ns, name, status) => kube.patchStatus(ns, name, status).then(remember),
     setFinalizers: (o, f) => kube.setFinalizers(o, f).then(remember),
     createEvent: (e) => kube.createEvent(e),
+    patchEvent: (ns, name, patch) => kube.patchEvent(ns, name, patch),
   };
   const find = (key: string): FlinkApplication | undefined => {
     const [ns, name] = key.split("/") as [string, string];

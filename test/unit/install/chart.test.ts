@@ -35,7 +35,7 @@ const watchRules = [
   "managedflink.dev/flinkapplications: get,list,watch,patch",
   "managedflink.dev/flinkapplications/status: get,patch",
   "managedflink.dev/flinkapplications/finalizers: update",
-  "core/events: create",
+  "core/events: create,patch",
 ];
 
 const nonDefault = {
