@@ -5,7 +5,7 @@ import { uniformTimings } from "./lifecycle.js";
 import { startEmulator } from "./server.js";
 
 const USAGE =
-  "usage: managed-flink-emulator --port N --s3-endpoint URL [--region R] [--host H] [--transition-ms N] [--service-model PATH]";
+  "usage: managed-flink-emulator --port N --s3-endpoint URL [--region R] [--host H] [--transition-ms N] [--service-model PATH] [--call-log-size N]";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -16,6 +16,7 @@ async function main(): Promise<void> {
       region: { type: "string", default: "us-east-1" },
       "transition-ms": { type: "string" },
       "service-model": { type: "string" },
+      "call-log-size": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -38,6 +39,11 @@ async function main(): Promise<void> {
     console.error(`--transition-ms must be a number >= 0\n${USAGE}`);
     process.exit(2);
   }
+  const callLogSize = values["call-log-size"] === undefined ? undefined : Number(values["call-log-size"]);
+  if (callLogSize !== undefined && !(Number.isInteger(callLogSize) && callLogSize >= 1)) {
+    console.error(`--call-log-size must be an integer >= 1\n${USAGE}`);
+    process.exit(2);
+  }
   // JSON lines on stderr, so stdout carries only the readiness line that launchers wait for. Request logs
   // name the operation and outcome only; headers (Authorization, credentials) are never logged.
   const logger = pino({ name: "managed-flink-emulator" }, pino.destination(2));
@@ -49,6 +55,7 @@ async function main(): Promise<void> {
     logger,
     ...(transition !== undefined ? { timings: uniformTimings(transition) } : {}),
     ...(values["service-model"] ? { serviceModelPath: values["service-model"] } : {}),
+    ...(callLogSize !== undefined ? { callLogSize } : {}),
   });
   console.log(`managed-flink-emulator listening on ${emulator.endpoint}`);
 
