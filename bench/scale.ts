@@ -106,7 +106,18 @@ async function prepare(stack: LocalStack): Promise<void> {
     if (r.status !== 0) throw new Error(`kubectl ${a.join(" ")}: ${r.stderr}`);
   };
   kubectl(["apply", "--server-side", "-f", join(repoRoot, "manifests/crds")]);
-  kubectl(["wait", "--for=condition=Established", "crd/flinkapplications.managedflink.dev"]);
+  // `kubectl wait` fails rather than waits while the new CRD has no status yet.
+  await waitFor(
+    async () => {
+      try {
+        kubectl(["wait", "--for=condition=Established", "crd/flinkapplications.managedflink.dev"]);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { timeoutMs: 30_000, intervalMs: 250, description: "the CRD established" },
+  );
   kubectl(["create", "namespace", namespace]);
   const s3 = new S3Client({
     endpoint: stack.s3Endpoint,
