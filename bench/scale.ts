@@ -68,9 +68,11 @@ async function main(): Promise<void> {
   const kc = new KubeConfig();
   kc.loadFromFile(stack.kubeconfigPath);
   const kube = new KubeTransport(kc);
+  let sampler: ProcessSampler | undefined;
+  let watch: BenchWatch | undefined;
   try {
     await prepare(stack);
-    const watch = await BenchWatch.start(kube, namespace);
+    watch = await BenchWatch.start(kube, namespace);
     const metricsPort = await freePort();
     operator = startOperator(stack, metricsPort, workDir);
     await waitFor(async () => (await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).ok, {
@@ -78,13 +80,13 @@ async function main(): Promise<void> {
       description: "operator ready",
       process: operator,
     });
-    const sampler = await ProcessSampler.start(operator.pid);
+    sampler = await ProcessSampler.start(operator.pid);
     calls.start();
     const report = await measure({ stack, kube, watch, calls, sampler, operator, workDir });
     console.log(JSON.stringify(report, null, 2));
-    sampler.stop();
-    watch.stop();
   } finally {
+    sampler?.stop();
+    watch?.stop();
     calls.stop();
     kube.close();
     await operator?.stop();
@@ -157,6 +159,8 @@ function startOperator(stack: LocalStack, metricsPort: number, workDir: string):
         METRICS_PORT: String(metricsPort),
         METRICS_HOST: "127.0.0.1",
         LOG_LEVEL: "info",
+        // Writing a heap snapshot stops the process for longer than the Lease's renew deadline.
+        ...(args["heap-snapshots"] ? { LEADER_ELECT: "false" } : {}),
       },
     },
   );
@@ -285,7 +289,10 @@ function summarize(results: PatchResult[]) {
   };
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
