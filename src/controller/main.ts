@@ -1,9 +1,9 @@
 // `npm start`: the controller against the current kubeconfig and the default AWS configuration.
 // Settings come from the environment, as the Helm chart sets them.
 import { hostname } from "node:os";
-import { KubeConfig } from "@kubernetes/client-node";
 import { artifactPolicyFromEnv } from "../artifacts/index.js";
 import { runOperator } from "./operator.js";
+import { loadKubeCredentials } from "./runtime/kube-credentials.js";
 import { createLogger } from "./runtime/log.js";
 
 function intEnv(name: string, fallback: number, min = 0): number {
@@ -30,8 +30,7 @@ async function main(): Promise<void> {
   if (!region) throw new Error("AWS_REGION must be set (the region for FlinkApplications that name none)");
   // Validated first: a bad allowlist must stop the controller, not surface at the first upload.
   const artifactPolicy = artifactPolicyFromEnv();
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
+  const kubeConfig = await loadKubeCredentials();
   const leaderElect = (process.env.LEADER_ELECT ?? "true") !== "false";
   const namespace = process.env.POD_NAMESPACE ?? process.env.LEADER_ELECTION_NAMESPACE ?? "default";
   const operator = await runOperator({

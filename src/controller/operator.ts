@@ -2,7 +2,6 @@
 // reconciler, but only while this replica holds the leader Lease; /metrics, /healthz and /readyz
 // are served throughout, so a standby replica is ready and observable. Every call to the API server
 // (lists, watches, the Lease, Events, status writes) goes over one KubeTransport.
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { ArtifactPolicy } from "../artifacts/index.js";
 import { RequestBudget } from "../aws/budget.js";
@@ -14,6 +13,7 @@ import { KubeClient, type KubeWrites } from "./kube.js";
 import { FlinkApplicationReconciler } from "./reconciler.js";
 import { type HealthServer, startHealthServer } from "./runtime/http.js";
 import { Informer } from "./runtime/informer.js";
+import type { KubeCredentials } from "./runtime/kube-credentials.js";
 import { LeaderElector } from "./runtime/leader.js";
 import { reconcileLogger, withLogger } from "./runtime/log.js";
 import {
@@ -39,7 +39,8 @@ import { KubeTransport } from "./runtime/transport.js";
 export const controllerName = "flinkapplication";
 
 export interface OperatorConfig {
-  kubeConfig: KubeConfig;
+  /** client-node's KubeConfig, or the lighter loader of runtime/kube-credentials.ts. */
+  kubeConfig: KubeCredentials;
   log: Logger;
   /** Namespaces to watch; empty watches the whole cluster. */
   watchNamespaces: string[];
@@ -216,8 +217,9 @@ function reconcileHandler(
 function readYourWrites(kube: KubeWrites, informers: Informer<FlinkApplication>[]) {
   const written = new Map<string, FlinkApplication>();
   const remember = (o: FlinkApplication) => {
-    written.set(keyOf(o), o);
-    return o;
+    const kept = withoutManagedFields(o);
+    written.set(keyOf(o), kept);
+    return kept;
   };
   const writes: KubeWrites = {
     patchStatus: (ns, name, status) => kube.patchStatus(ns, name, status).then(remember),
@@ -285,6 +287,7 @@ function informer(
     },
     onDelete: () => {},
     onResync: work.resync,
+    transform: withoutManagedFields,
     log: cfg.log,
   });
 }
@@ -306,6 +309,17 @@ export function askedForAction(o: FlinkApplication, old: FlinkApplication): bool
     JSON.stringify(m.finalizers ?? []) !== JSON.stringify(p.finalizers ?? []) ||
     JSON.stringify(m.annotations ?? {}) !== JSON.stringify(p.annotations ?? {})
   );
+}
+
+/**
+ * controller-runtime's cache.TransformStripManagedFields: server-side apply's field ownership is often
+ * the largest part of an object and nothing in the controller reads it; a thousand cached objects
+ * need not carry it.
+ */
+export function withoutManagedFields(o: FlinkApplication): FlinkApplication {
+  if (!o.metadata?.managedFields) return o;
+  const { managedFields: _dropped, ...metadata } = o.metadata;
+  return { ...o, metadata };
 }
 
 function resultLabel(r: ReconcileResult): "requeue" | "requeue_after" | "success" {

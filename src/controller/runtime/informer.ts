@@ -49,6 +49,11 @@ export interface InformerOptions<T extends KubernetesObject> {
   onUpdate?: (obj: T, old: T) => void;
   onDelete?: (obj: T) => void;
   onResync?: (obj: T, position: { index: number; total: number }) => void;
+  /**
+   * Applied to every object before it enters the cache, as controller-runtime's cache TransformFunc:
+   * to drop what the controller never reads (metadata.managedFields) from memory.
+   */
+  transform?: (obj: T) => T;
   log?: Logger;
   /** Page size of the list; the API server's continue token carries on. Default 500 (client-go's). */
   pageSize?: number;
@@ -229,7 +234,7 @@ export class Informer<T extends KubernetesObject> {
       // Items in a list carry no apiVersion/kind; restore them so handlers see whole objects.
       const kind = page.kind?.replace(/List$/, "");
       for (const item of page.items ?? []) {
-        items.push({ apiVersion: page.apiVersion, kind, ...item });
+        items.push(this.transform({ apiVersion: page.apiVersion, kind, ...item }));
       }
       continueToken = page.metadata?.continue || undefined;
       // Every page of one list is served at the first page's resourceVersion.
@@ -325,7 +330,7 @@ export class Informer<T extends KubernetesObject> {
       return;
     }
     const key = objectKey(obj);
-    const typed = obj as unknown as T;
+    const typed = this.transform(obj as unknown as T);
     if (event.type === "ADDED" || event.type === "MODIFIED") {
       const prev = this.cache.get(key);
       this.cache.set(key, typed);
@@ -336,6 +341,10 @@ export class Informer<T extends KubernetesObject> {
       this.emit(this.opts.onDelete, typed);
     }
     if (rv) this.resourceVersion = rv;
+  }
+
+  private transform(obj: T): T {
+    return this.opts.transform ? this.opts.transform(obj) : obj;
   }
 
   private emit<A extends unknown[]>(handler: ((...args: A) => void) | undefined, ...args: A): void {

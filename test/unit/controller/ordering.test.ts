@@ -1,7 +1,7 @@
 // Which informer updates reach the work queue: what a user asked for, never our own status write
 // coming back through the watch (the step that wrote it already continued or polls).
 import { describe, expect, it } from "vitest";
-import { askedForAction } from "../../../src/controller/operator.js";
+import { askedForAction, withoutManagedFields } from "../../../src/controller/operator.js";
 import type { FlinkApplication } from "../../../src/crds/types.generated.js";
 import { flinkApp } from "./fakes.js";
 
@@ -22,5 +22,19 @@ describe("askedForAction", () => {
 
   it("ignores a status-only update (our own write coming back)", () => {
     expect(askedForAction(next({}, { applicationStatus: "RUNNING" }), base)).toBe(false);
+  });
+});
+
+describe("withoutManagedFields", () => {
+  it("drops metadata.managedFields and keeps everything else", () => {
+    const withFields = {
+      ...base,
+      metadata: { ...base.metadata, managedFields: [{ manager: "kubectl", operation: "Apply" }] },
+    } as FlinkApplication;
+    const stripped = withoutManagedFields(withFields);
+    expect(stripped.metadata.managedFields).toBeUndefined();
+    expect(stripped.metadata.resourceVersion).toBe("10");
+    expect(stripped.spec).toBe(base.spec);
+    expect(withoutManagedFields(base)).toBe(base);
   });
 });
