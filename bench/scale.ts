@@ -57,6 +57,8 @@ interface World {
   sampler: ProcessSampler;
   operator: ManagedProcess;
   workDir: string;
+  emulator: ProcessSampler;
+  metricsPort: number;
 }
 
 async function main(): Promise<void> {
@@ -69,6 +71,7 @@ async function main(): Promise<void> {
   kc.loadFromFile(stack.kubeconfigPath);
   const kube = new KubeTransport(kc);
   let sampler: ProcessSampler | undefined;
+  let emulatorSampler: ProcessSampler | undefined;
   let watch: BenchWatch | undefined;
   try {
     await prepare(stack);
@@ -81,11 +84,23 @@ async function main(): Promise<void> {
       process: operator,
     });
     sampler = await ProcessSampler.start(operator.pid);
+    emulatorSampler = await ProcessSampler.start(stack.emulator.pid);
     calls.start();
-    const report = await measure({ stack, kube, watch, calls, sampler, operator, workDir });
+    const report = await measure({
+      stack,
+      kube,
+      watch,
+      calls,
+      sampler,
+      operator,
+      workDir,
+      emulator: emulatorSampler,
+      metricsPort,
+    });
     console.log(JSON.stringify(report, null, 2));
   } finally {
     sampler?.stop();
+    emulatorSampler?.stop();
     watch?.stop();
     calls.stop();
     kube.close();
@@ -237,6 +252,8 @@ async function measure(w: World) {
       peak: round(w.sampler.rss().maxBytes / MiB),
     },
     cpuSecondsPerResync: round(w.sampler.cpuBetween(steadyFrom, steadyTo) / 2, 2),
+    emulatorCpuSecondsPerResync: round(w.emulator.cpuBetween(steadyFrom, steadyTo) / 2, 2),
+    operatorAwsCallSeconds: await awsCallSeconds(w.metricsPort),
     steady: {
       describePerAppPerResync: round(steady.filter((c) => c.op === "DescribeApplication").length / N / 2, 3),
       otherReads: steady.filter((c) => readOps.has(c.op) && c.op !== "DescribeApplication").length,
@@ -252,6 +269,19 @@ async function measure(w: World) {
     },
     patches: summarize(patches),
   };
+}
+
+/** The operator's own view of its AWS calls: mean seconds per call, from /metrics. */
+async function awsCallSeconds(port: number) {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const sum = (name: string) =>
+    [...text.matchAll(new RegExp(`^${name}\\{[^}]*\\} ([0-9.e+-]+)$`, "gm"))].reduce(
+      (n, m) => n + Number(m[1]),
+      0,
+    );
+  const seconds = sum("managed_flink_operator_aws_api_call_duration_seconds_sum");
+  const count = sum("managed_flink_operator_aws_api_call_duration_seconds_count");
+  return { calls: count, meanMs: count ? round((seconds / count) * 1000) : undefined };
 }
 
 async function patchPhase(w: World) {
