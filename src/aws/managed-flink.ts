@@ -18,6 +18,8 @@ import {
   ListTagsForResourceCommand,
   RollbackApplicationCommand,
   type RunConfiguration,
+  type ServiceInputTypes,
+  type ServiceOutputTypes,
   type SnapshotDetails,
   StartApplicationCommand,
   StopApplicationCommand,
@@ -28,7 +30,9 @@ import {
   type UpdateApplicationRequest,
   type VpcConfiguration,
 } from "@aws-sdk/client-kinesis-analytics-v2";
+import type { FinalizeRequestMiddleware } from "@smithy/types";
 import type { AwsCredentialIdentityProvider } from "./assume-role.js";
+import { isThrottling, type RequestBudget } from "./budget.js";
 import { classifyAwsError, isNotFound } from "./errors.js";
 
 export const NotFound = Symbol("NotFound");
@@ -71,7 +75,13 @@ export type CallObserver = (
   errorType?: string,
 ) => void;
 
-/** The AWS SDK v3 implementation, one client per region. */
+/** The request budget an SDK client takes its tokens from, and the priority of the work it serves. */
+export interface BudgetShare {
+  budget: RequestBudget;
+  priority: number;
+}
+
+/** The AWS SDK v3 implementation, one client per region (and per priority when budgeted). */
 export class SdkManagedFlink implements ManagedFlinkApi {
   private readonly client: KinesisAnalyticsV2Client;
 
@@ -79,6 +89,7 @@ export class SdkManagedFlink implements ManagedFlinkApi {
     region: string,
     private readonly observe: CallObserver = () => {},
     credentials?: AwsCredentialIdentityProvider,
+    share?: BudgetShare,
   ) {
     // The default credential chain covers IRSA, EKS Pod Identity and environment credentials; the
     // SDK reads AWS_ENDPOINT_URL_KINESIS_ANALYTICS_V2 itself. Adaptive retry slows down on throttling
@@ -89,6 +100,7 @@ export class SdkManagedFlink implements ManagedFlinkApi {
       maxAttempts: 5,
       ...(credentials ? { credentials } : {}),
     });
+    if (share) budgetEveryAttempt(this.client, share);
   }
 
   private async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
@@ -270,19 +282,53 @@ export class SdkManagedFlink implements ManagedFlinkApi {
   }
 }
 
-/** One SDK client per region and assumed role (none: the operator's own credentials), created on first use. */
+/**
+ * Takes a token from the budget before every HTTP attempt — after the retry middleware, so that the
+ * SDK's own retries are paid for too and the budget bounds what reaches AWS — and tells the budget
+ * when AWS throttled an attempt.
+ */
+function budgetEveryAttempt(client: KinesisAnalyticsV2Client, { budget, priority }: BudgetShare): void {
+  // The SDK's own middleware type (@smithy/types, which every v3 client depends on).
+  const takeToken: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> =
+    (next) => async (args) => {
+      await budget.take(priority);
+      try {
+        return await next(args);
+      } catch (err) {
+        if (isThrottling(err)) budget.throttled();
+        throw err;
+      }
+    };
+  client.middlewareStack.addRelativeTo(takeToken, {
+    name: "requestBudget",
+    relation: "after",
+    toMiddleware: "retryMiddleware",
+  });
+}
+
+/**
+ * One SDK client per region, assumed role (none: the operator's own credentials) and work-queue
+ * priority, created on first use. Clients of one region
+ * share the budget; the priority only decides who goes first when tokens are short.
+ */
+/** Which client: the role assumed for a tenant (none: the operator's own) and the work's priority. */
+export interface ClientOptions {
+  assumeRoleARN?: string;
+  priority?: number;
+}
+
 export class ManagedFlinkClients {
-  private readonly byRegion = new Map<string, ManagedFlinkApi>();
+  private readonly clients = new Map<string, ManagedFlinkApi>();
   constructor(
-    private readonly factory: (region: string, assumeRoleARN?: string) => ManagedFlinkApi = (r) =>
+    private readonly factory: (region: string, opts: ClientOptions) => ManagedFlinkApi = (r) =>
       new SdkManagedFlink(r),
   ) {}
-  forRegion(region: string, assumeRoleARN?: string): ManagedFlinkApi {
-    const key = `${region}|${assumeRoleARN ?? ""}`;
-    let api = this.byRegion.get(key);
+  forRegion(region: string, opts: ClientOptions = {}): ManagedFlinkApi {
+    const key = `${region}\u0000${opts.assumeRoleARN ?? ""}\u0000${opts.priority ?? 0}`;
+    let api = this.clients.get(key);
     if (!api) {
-      api = this.factory(region, assumeRoleARN);
-      this.byRegion.set(key, api);
+      api = this.factory(region, opts);
+      this.clients.set(key, api);
     }
     return api;
   }

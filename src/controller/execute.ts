@@ -55,7 +55,7 @@ export async function execute(deps: ExecuteDeps, target: Target, step: Step): Pr
 
 const poll = (x: Context, step: Step): Executed => ({ step, result: { requeueAfterMs: x.pollIntervalMs } });
 /** Only status changed: continue at once instead of waiting for our own write to come back. */
-const now = (step: Step): Executed => ({ step, result: { requeue: true } });
+const now = (step: Step): Executed => ({ step, result: { continueNow: true } });
 const idle = (step: Step): Executed => ({ step, result: {} });
 
 const withoutFinalizer = (obj: FlinkApplication) =>
@@ -74,7 +74,7 @@ const actions: { [K in Step["kind"]]: Action<K> } = {
   },
   addFinalizer: async (x, step) => {
     await x.kube.setFinalizers(x.target.obj, [...withoutFinalizer(x.target.obj), finalizer]);
-    return idle(step);
+    return now(step);
   },
   removeFinalizer: async (x, step) => {
     await x.kube.setFinalizers(x.target.obj, withoutFinalizer(x.target.obj));

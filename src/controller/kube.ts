@@ -9,6 +9,12 @@ export interface KubeWrites {
   patchStatus(namespace: string, name: string, status: FlinkApplicationStatus): Promise<FlinkApplication>;
   setFinalizers(obj: FlinkApplication, finalizers: string[]): Promise<FlinkApplication>;
   createEvent(event: Record<string, unknown>): Promise<void>;
+  /** A repeat of an Event: its count, lastTimestamp and message (client-go patches the same three). */
+  patchEvent(
+    namespace: string,
+    name: string,
+    patch: { count: number; lastTimestamp: string; message: string },
+  ): Promise<void>;
 }
 
 const mergePatch = "application/merge-patch+json";
@@ -38,6 +44,15 @@ export class KubeClient implements KubeWrites {
         contentType: mergePatch,
       },
     );
+  }
+
+  async patchEvent(
+    namespace: string,
+    name: string,
+    patch: { count: number; lastTimestamp: string; message: string },
+  ) {
+    const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/events/${encodeURIComponent(name)}`;
+    await this.transport.request("PATCH", path, { body: patch, contentType: mergePatch });
   }
 
   async createEvent(event: Record<string, unknown>) {

@@ -1,10 +1,10 @@
 // `npm start`: the controller against the current kubeconfig and the default AWS configuration.
 // Settings come from the environment, as the Helm chart sets them.
 import { hostname } from "node:os";
-import { KubeConfig } from "@kubernetes/client-node";
 import { artifactPolicyFromEnv } from "../artifacts/index.js";
 import { defaultsFromEnv } from "../policy/index.js";
 import { runOperator } from "./operator.js";
+import { loadKubeCredentials } from "./runtime/kube-credentials.js";
 import { createLogger } from "./runtime/log.js";
 
 function intEnv(name: string, fallback: number, min = 0): number {
@@ -17,6 +17,14 @@ function intEnv(name: string, fallback: number, min = 0): number {
   return n;
 }
 
+function numberEnv(name: string, fallback: number, min: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number >= ${min}, got "${raw}"`);
+  return n;
+}
+
 async function main(): Promise<void> {
   const log = createLogger(process.env.LOG_LEVEL ?? "info");
   const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
@@ -24,8 +32,7 @@ async function main(): Promise<void> {
   // Validated first: a bad allowlist must stop the controller, not surface at the first upload.
   const artifactPolicy = artifactPolicyFromEnv();
   const tenancyDefaults = defaultsFromEnv(region);
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
+  const kubeConfig = await loadKubeCredentials();
   const leaderElect = (process.env.LEADER_ELECT ?? "true") !== "false";
   const namespace = process.env.POD_NAMESPACE ?? process.env.LEADER_ELECTION_NAMESPACE ?? "default";
   const operator = await runOperator({
@@ -53,6 +60,13 @@ async function main(): Promise<void> {
           retryPeriodMs: intEnv("RETRY_PERIOD_SECONDS", 2, 1) * 1000,
         }
       : undefined,
+    // Managed Flink documents no per-operation rate; 5 requests a second with bursts of 10 leaves most
+    // of an account's share to other tools and still resyncs 1,000 applications every 300 s (3.3 a
+    // second). Raise both for more applications or shorter resyncs (src/aws/budget.ts, docs/install.md).
+    awsBudget: {
+      ratePerSecond: numberEnv("AWS_REQUESTS_PER_SECOND", 5, 0.01),
+      burst: intEnv("AWS_REQUEST_BURST", 10, 1),
+    },
     artifactPolicy,
     tenancyDefaults,
     maxWritesPerHour: intEnv("MAX_AWS_WRITES_PER_APPLICATION_PER_HOUR", 60, 1),

@@ -4,7 +4,7 @@ import type { ApplicationDetail, SnapshotDetails } from "@aws-sdk/client-kinesis
 import { type ManagedFlinkApi, NotFound, type Observed } from "../aws/managed-flink.js";
 import type { FlinkApplication, FlinkApplicationStatus } from "../crds/types.generated.js";
 import { ownerTag } from "./desired.js";
-import { type Ownership, pendingSnapshotName } from "./plan.js";
+import { desiredTags, type Ownership, pendingSnapshotName, tagsDigest } from "./plan.js";
 
 /** The FlinkApplication as the reconcile sees it: names, region and the AWS client for that region. */
 export interface Target {
@@ -37,10 +37,12 @@ export async function observe(t: Target): Promise<Observation> {
   const status = t.obj.status ?? {};
   const ownership = await ownershipOf(t, observed, status);
   if (ownership.kind !== "ours" || t.deleting) return { observed, ownership };
-  // Tags are not versioned and DescribeApplication does not return them: read them only when the
-  // spec changed, so that a steady resync stays at one call.
+  // Tags are not versioned and DescribeApplication does not return them: read them only while the
+  // spec's tags differ from those AWS last confirmed (status.tagsDigest), so that a resync and a spec
+  // change that leaves tags alone stay without the call.
+  const want = tagsDigest(desiredTags({ spec: t.obj.spec, key: t.key }));
   const observedTags =
-    status.observedGeneration !== t.generation ? await t.api.listTags(observed.ApplicationARN!) : undefined;
+    status.tagsDigest !== want ? await t.api.listTags(observed.ApplicationARN!) : undefined;
   // Only while an operation or a snapshot request depends on them: one more read, never at rest.
   const pending = pendingSnapshotName(t.obj.spec, status, t.applicationName);
   const observedSnapshot = pending ? await t.api.describeSnapshot(t.applicationName, pending) : undefined;

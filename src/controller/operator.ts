@@ -2,10 +2,10 @@
 // reconciler, but only while this replica holds the leader Lease; /metrics, /healthz and /readyz
 // are served throughout, so a standby replica is ready and observable. Every call to the API server
 // (lists, watches, the Lease, Events, status writes) goes over one KubeTransport.
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { ArtifactPolicy } from "../artifacts/index.js";
 import { AssumedRoles } from "../aws/assume-role.js";
+import { RequestBudget } from "../aws/budget.js";
 import { ManagedFlinkClients, SdkManagedFlink } from "../aws/managed-flink.js";
 import { group, plural, version } from "../crds/flinkapplication.js";
 import type { FlinkApplication } from "../crds/types.generated.js";
@@ -13,11 +13,11 @@ import { type EffectiveRules, safeDefaults } from "../policy/index.js";
 import { type ConfigMapWatch, watchConfigMaps } from "./configmap-watch.js";
 import { EventRecorder } from "./events.js";
 import { KubeClient, type KubeWrites } from "./kube.js";
-import { needsReconcile } from "./predicates.js";
 import type { ConfigMapLookup } from "./properties-from.js";
 import { FlinkApplicationReconciler } from "./reconciler.js";
 import { startEndpoints } from "./runtime/endpoints.js";
 import { Informer } from "./runtime/informer.js";
+import type { KubeCredentials } from "./runtime/kube-credentials.js";
 import { LeaderElector } from "./runtime/leader.js";
 import { reconcileLogger, withLogger } from "./runtime/log.js";
 import {
@@ -27,7 +27,14 @@ import {
   metrics as processMetrics,
 } from "./runtime/metrics.js";
 import { kubeMetricsAuthorizer } from "./runtime/metrics-auth.js";
-import { type ReconcileResult, WorkQueue } from "./runtime/queue.js";
+import {
+  LowPriority,
+  NormalPriority,
+  type Pass,
+  type ReconcileResult,
+  resyncOffsetMs,
+  WorkQueue,
+} from "./runtime/queue.js";
 import { KubeTransport } from "./runtime/transport.js";
 import { TenancyCache } from "./tenancy.js";
 
@@ -38,7 +45,8 @@ import { TenancyCache } from "./tenancy.js";
 export const controllerName = "flinkapplication";
 
 export interface OperatorConfig {
-  kubeConfig: KubeConfig;
+  /** client-node's KubeConfig, or the lighter loader of runtime/kube-credentials.ts. */
+  kubeConfig: KubeCredentials;
   log: Logger;
   /** Namespaces to watch; empty watches the whole cluster. */
   watchNamespaces: string[];
@@ -64,6 +72,11 @@ export interface OperatorConfig {
   metrics?: OperatorMetrics;
   /** AWS writes allowed per application per hour; a loop stops there (MAX_AWS_WRITES_PER_APPLICATION_PER_HOUR). */
   maxWritesPerHour?: number;
+  /**
+   * The AWS request budget shared by all reconciles (AWS_REQUESTS_PER_SECOND / AWS_REQUEST_BURST);
+   * absent, calls are not budgeted (tests that count calls rather than time them).
+   */
+  awsBudget?: { ratePerSecond: number; burst: number };
   /** The SSRF guard for artifact URLs (ARTIFACT_ALLOWED_HOSTS / ARTIFACT_ALLOWED_CIDRS). */
   artifactPolicy?: ArtifactPolicy;
   /** What a namespace no FlinkApplicationPolicy selects may do (DEFAULT_POLICY); safeDefaults when unset. */
@@ -100,19 +113,20 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
     log: cfg.log,
     onChange: () => work.requeueAll(),
   });
+  const budget = cfg.awsBudget ? new RequestBudget(cfg.awsBudget) : undefined;
   const queue = new WorkQueue({
     concurrency: cfg.concurrency,
     handler: reconcileHandler(
       cfg,
       cache.find,
-      newReconciler(cfg, cache.writes, metrics, tenancy, (ns, name) => configMaps?.lookup(ns, name)),
+      newReconciler(cfg, cache.writes, metrics, tenancy, (ns, name) => configMaps?.lookup(ns, name), budget),
       metrics.controller(controllerName, cfg.concurrency),
     ),
     metrics: metrics.workqueue(controllerName),
   });
-  const work = leaderOnlyWork(queue, informers);
+  const work = leaderOnlyWork(queue, informers, cfg.resyncPeriodMs);
   informers.push(
-    ...watchedPaths(cfg.watchNamespaces).map((listPath) => informer(cfg, transport, listPath, work.enqueue)),
+    ...watchedPaths(cfg.watchNamespaces).map((listPath) => informer(cfg, transport, listPath, work)),
   );
   configMaps = configMapWatch(cfg, transport, informers, work.enqueue);
 
@@ -134,6 +148,7 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
     async stop() {
       for (const inf of [...informers, ...(configMaps?.informers ?? [])]) inf.stop();
       tenancy.stop();
+      budget?.close();
       await queue.shutdown();
       await elector?.stop();
       await health.close();
@@ -182,6 +197,7 @@ function newReconciler(
   metrics: OperatorMetrics,
   tenancy: TenancyCache,
   configMaps: ConfigMapLookup,
+  budget: RequestBudget | undefined,
 ) {
   const assumedRoles = new AssumedRoles();
   return new FlinkApplicationReconciler({
@@ -189,7 +205,7 @@ function newReconciler(
     assumedRoles,
     configMaps,
     kube: writes,
-    aws: awsClients(metrics, assumedRoles),
+    aws: awsClients(metrics, assumedRoles, budget),
     events: new EventRecorder(writes, cfg.log, cfg.identity),
     log: cfg.log,
     defaultRegion: cfg.defaultRegion,
@@ -202,23 +218,31 @@ function newReconciler(
 
 type Work = ReturnType<typeof leaderOnlyWork>;
 
-/** Informer events reach the queue only while this replica leads; taking the lead queues every cached key. */
-function leaderOnlyWork(queue: WorkQueue, informers: Informer<FlinkApplication>[]) {
+/**
+ * Informer events reach the queue only while this replica leads. A user's change goes in at normal
+ * priority; taking the lead queues every cached key at low priority (controller-runtime's initial
+ * list), and a resync queues each key at low priority at its own offset within the period.
+ */
+function leaderOnlyWork(queue: WorkQueue, informers: Informer<FlinkApplication>[], resyncPeriodMs: number) {
   let leading = false;
   return {
     leading: () => leading,
     enqueue(o: FlinkApplication) {
-      if (leading) queue.add(keyOf(o));
+      if (leading) queue.add(keyOf(o), NormalPriority);
+    },
+    resync(o: FlinkApplication, at: { index: number; total: number }) {
+      const delay = resyncOffsetMs(at.index, at.total, resyncPeriodMs);
+      if (leading) queue.addAfter(keyOf(o), delay, LowPriority);
     },
     start() {
       leading = true;
       queue.start();
       this.requeueAll();
     },
-    /** Every cached application, e.g. after a policy changed. */
+    /** Every cached application at low priority: on taking the lead, or after a policy changed. */
     requeueAll() {
       if (!leading) return;
-      for (const inf of informers) for (const o of inf.list()) queue.add(keyOf(o));
+      for (const inf of informers) for (const o of inf.list()) queue.add(keyOf(o), LowPriority);
     },
     stop() {
       leading = false;
@@ -237,8 +261,8 @@ function reconcileHandler(
   find: (key: string) => FlinkApplication | undefined,
   reconciler: FlinkApplicationReconciler,
   metrics: ControllerMetrics,
-): (key: string) => Promise<ReconcileResult> {
-  return async (key) => {
+): (key: string, pass: Pass) => Promise<ReconcileResult> {
+  return async (key, pass) => {
     const obj = find(key);
     if (!obj) return {}; // deleted; the finalizer guarantees AWS-side cleanup happened first
     const log = reconcileLogger(cfg.log, controllerName, obj.metadata.namespace!, obj.metadata.name!);
@@ -246,11 +270,9 @@ function reconcileHandler(
     const elapsed = () => (performance.now() - started) / 1000;
     metrics.workerStarted();
     try {
-      const result = await withLogger(log, () => reconciler.reconcile(obj, { log }));
+      const result = await withLogger(log, () => reconciler.reconcile(obj, { log, priority: pass.priority }));
       cfg.onReconciled?.(key);
-      const outcome =
-        (result.requeueAfterMs ?? 0) > 0 ? "requeue_after" : result.requeue ? "requeue" : "success";
-      metrics.observeReconcile(outcome, elapsed());
+      metrics.observeReconcile(resultLabel(result), elapsed());
       return result;
     } catch (err) {
       metrics.observeReconcile("error", elapsed(), (err as Error).name);
@@ -270,13 +292,15 @@ function reconcileHandler(
 function readYourWrites(kube: KubeWrites, informers: Informer<FlinkApplication>[]) {
   const written = new Map<string, FlinkApplication>();
   const remember = (o: FlinkApplication) => {
-    written.set(keyOf(o), o);
-    return o;
+    const kept = withoutManagedFields(o);
+    written.set(keyOf(o), kept);
+    return kept;
   };
   const writes: KubeWrites = {
     patchStatus: (ns, name, status) => kube.patchStatus(ns, name, status).then(remember),
     setFinalizers: (o, f) => kube.setFinalizers(o, f).then(remember),
     createEvent: (e) => kube.createEvent(e),
+    patchEvent: (ns, name, patch) => kube.patchEvent(ns, name, patch),
   };
   const find = (key: string): FlinkApplication | undefined => {
     const [ns, name] = key.split("/") as [string, string];
@@ -294,7 +318,11 @@ function readYourWrites(kube: KubeWrites, informers: Informer<FlinkApplication>[
   return { writes, find };
 }
 
-function awsClients(metrics: OperatorMetrics, roles: AssumedRoles): ManagedFlinkClients {
+function awsClients(
+  metrics: OperatorMetrics,
+  roles: AssumedRoles,
+  budget: RequestBudget | undefined,
+): ManagedFlinkClients {
   const outcome = (result: string, errorType?: string): AwsCallOutcome =>
     result === "success"
       ? "success"
@@ -304,12 +332,13 @@ function awsClients(metrics: OperatorMetrics, roles: AssumedRoles): ManagedFlink
           ? "throttled"
           : "error";
   return new ManagedFlinkClients(
-    (region, assumeRoleARN) =>
+    (region, { assumeRoleARN, priority = 0 }) =>
       new SdkManagedFlink(
         region,
         (operation, result, seconds, errorType) =>
           metrics.observeAwsCall(operation, outcome(result, errorType), seconds),
         assumeRoleARN ? roles.credentials(assumeRoleARN, region) : undefined,
+        budget && { budget, priority },
       ),
   );
 }
@@ -326,21 +355,56 @@ function informer(
   cfg: OperatorConfig,
   transport: KubeTransport,
   listPath: string,
-  enqueue: (o: FlinkApplication) => void,
+  work: Pick<Work, "enqueue" | "resync">,
 ): Informer<FlinkApplication> {
   return new Informer<FlinkApplication>({
     transport,
     listPath,
     resyncPeriodMs: cfg.resyncPeriodMs,
-    onAdd: enqueue,
-    // Our own status writes come back as updates: only changes that ask for action are reconciled.
-    onUpdate: (obj, old) => {
-      if (needsReconcile(obj, old)) enqueue(obj);
+    onAdd: work.enqueue,
+    onUpdate: (o, old) => {
+      if (askedForAction(o, old)) work.enqueue(o);
     },
     onDelete: () => {},
-    onResync: enqueue,
+    onResync: work.resync,
+    transform: withoutManagedFields,
     log: cfg.log,
   });
+}
+
+/**
+ * Whether an update is one a reconcile must answer: a new generation (spec change, and deletion for
+ * custom resources), a deletion timestamp, finalizers, or annotations (adopt asks for action) —
+ * controller-runtime's GenerationChangedPredicate or AnnotationChangedPredicate, plus deletion and
+ * finalizers. A status-only update is our own write coming back through the watch: every step that
+ * only recorded progress continues at once (`continueNow`) or polls, so the echo would only repeat the
+ * DescribeApplication the pass just made.
+ */
+export function askedForAction(o: FlinkApplication, old: FlinkApplication): boolean {
+  const m = o.metadata;
+  const p = old.metadata;
+  return (
+    m.generation !== p.generation ||
+    String(m.deletionTimestamp) !== String(p.deletionTimestamp) ||
+    JSON.stringify(m.finalizers ?? []) !== JSON.stringify(p.finalizers ?? []) ||
+    JSON.stringify(m.annotations ?? {}) !== JSON.stringify(p.annotations ?? {})
+  );
+}
+
+/**
+ * controller-runtime's cache.TransformStripManagedFields: server-side apply's field ownership is often
+ * the largest part of an object and nothing in the controller reads it; a thousand cached objects
+ * need not carry it.
+ */
+export function withoutManagedFields(o: FlinkApplication): FlinkApplication {
+  if (!o.metadata?.managedFields) return o;
+  const { managedFields: _dropped, ...metadata } = o.metadata;
+  return { ...o, metadata };
+}
+
+function resultLabel(r: ReconcileResult): "requeue" | "requeue_after" | "success" {
+  if (r.continueNow) return "requeue";
+  return (r.requeueAfterMs ?? 0) > 0 ? "requeue_after" : "success";
 }
 
 function electLeader(cfg: OperatorConfig, transport: KubeTransport, metrics: OperatorMetrics, work: Work) {

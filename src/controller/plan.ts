@@ -3,6 +3,7 @@
 // (test/unit/plan.test.ts). Updates of a running application are planned in update-plan.ts, snapshots
 // at rest in snapshot-plan.ts.
 
+import { createHash } from "node:crypto";
 import type { ApplicationDetail } from "@aws-sdk/client-kinesis-analytics-v2";
 import { NotFound } from "../aws/managed-flink.js";
 import type { UpdateOperation } from "../crds/types.generated.js";
@@ -30,7 +31,17 @@ export function desiredTags(input: Pick<PlanInput, "spec" | "key">): Record<stri
   return { ...input.spec.tags, [ownerTag]: input.key };
 }
 
-function tagDelta(want: Record<string, string>, have: Record<string, string>) {
+/**
+ * A digest of the tags the spec asks for, kept in status once AWS confirmed them, so that tags (which
+ * DescribeApplication does not return) are read only when the spec's tags change: not on every spec
+ * change, and never on a resync.
+ */
+export function tagsDigest(tags: Record<string, string>): string {
+  const sorted = Object.entries(tags).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return createHash("sha256").update(JSON.stringify(sorted)).digest("hex");
+}
+
+export function tagDelta(want: Record<string, string>, have: Record<string, string>) {
   const add = Object.fromEntries(Object.entries(want).filter(([k, v]) => have[k] !== v));
   // aws: tags belong to AWS, and anything else not declared is removed only if we are sure it is
   // ours to manage: every tag on an owned application is declared in spec.tags.

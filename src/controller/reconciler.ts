@@ -81,7 +81,11 @@ export class FlinkApplicationReconciler {
     };
   }
 
-  async reconcile(obj: FlinkApplication, ctx: { log?: Logger } = {}): Promise<ReconcileResult> {
+  /** `priority` is the work queue's for this pass; AWS calls of a low-priority pass yield in the budget. */
+  async reconcile(
+    obj: FlinkApplication,
+    ctx: { log?: Logger; priority?: number } = {},
+  ): Promise<ReconcileResult> {
     const log = ctx.log ?? this.o.log.child({ key: `${obj.metadata.namespace}/${obj.metadata.name}` });
     // Being deleted and already released: nothing of ours is left to do.
     if (obj.metadata.deletionTimestamp && !(obj.metadata.finalizers ?? []).includes(finalizer)) return {};
@@ -92,7 +96,11 @@ export class FlinkApplicationReconciler {
       log.debug(decision.message);
       return { requeueAfterMs: this.o.pollIntervalMs };
     }
-    const t = this.target(obj, decision.kind === "allowed" ? decision.assumeRoleARN : undefined);
+    const t = this.target(
+      obj,
+      decision.kind === "allowed" ? decision.assumeRoleARN : undefined,
+      ctx.priority,
+    );
     if (decision.kind === "refused") return this.refused(t, log, decision);
     let observation: Observation | undefined;
     let step: Step | undefined;
@@ -104,7 +112,7 @@ export class FlinkApplicationReconciler {
     } catch (err) {
       return this.failed(t, log, { observation, step }, err);
     }
-    // Finalizer patches come back through the watch; the resource may already be gone.
+    // A finalizer patch has no status to record; after removal the resource may already be gone.
     if (done.step.kind === "addFinalizer" || done.step.kind === "removeFinalizer") return done.result;
     await recordStatus(this.o.kube, t, { step: done.step, observation, now: this.now() });
     return done.result;
@@ -160,7 +168,7 @@ export class FlinkApplicationReconciler {
     };
   }
 
-  private target(obj: FlinkApplication, assumeRoleARN?: string): Target {
+  private target(obj: FlinkApplication, assumeRoleARN?: string, priority?: number): Target {
     const region = obj.spec.region ?? obj.status?.region ?? this.o.defaultRegion;
     return {
       obj,
@@ -168,7 +176,7 @@ export class FlinkApplicationReconciler {
       generation: obj.metadata.generation ?? 0,
       applicationName: obj.spec.applicationName ?? obj.metadata.name!,
       region,
-      api: this.o.aws.forRegion(region, assumeRoleARN),
+      api: this.o.aws.forRegion(region, { ...(assumeRoleARN ? { assumeRoleARN } : {}), priority }),
       ...(assumeRoleARN ? { assumeRoleARN } : {}),
       deleting: Boolean(obj.metadata.deletionTimestamp),
       hasFinalizer: (obj.metadata.finalizers ?? []).includes(finalizer),

@@ -7,6 +7,7 @@ import type { FlinkApplicationStatus, LastError } from "../crds/types.generated.
 import type { KubeWrites } from "./kube.js";
 import type { Observation, Target } from "./observe.js";
 import type { Step } from "./plan.js";
+import { desiredTags, tagDelta, tagsDigest } from "./plan.js";
 import { compact, lastErrorOf, nextConditions, observedFields, outcomeOf, sameJson } from "./status.js";
 
 /** A failed call, classified: terminal failures wait for a spec change, external ones for someone to act. */
@@ -70,6 +71,7 @@ export function nextStatus(t: Target, before: FlinkApplicationStatus, r: Recorde
     ...seen,
     ...durable,
     observedGeneration: t.generation,
+    tagsDigest: confirmedTags(t, before, r),
     conditions: nextConditions(before.conditions, outcome, t.generation, now),
     // The last error stays until a reconcile succeeds; a terminal one also until the spec changes.
     lastError: lastError(before, r, t.generation),
@@ -83,6 +85,22 @@ function lastError(before: FlinkApplicationStatus, r: Recorded, generation: numb
   const f = r.failure;
   if (e && e.type === f.type && e.message === f.message && e.generation === generation) return e;
   return lastErrorOf(f, generation, r.now);
+}
+
+/**
+ * The digest of the tags AWS has as the spec wants them: after a tag step that went through, or when
+ * the tags read in this pass already matched. Otherwise what status knew (a mismatch reads them again).
+ */
+function confirmedTags(t: Target, before: FlinkApplicationStatus, r: Recorded): string | undefined {
+  const want = desiredTags({ spec: t.obj.spec, key: t.key });
+  if (r.failure) return before.tagsDigest;
+  if (r.step?.kind === "tag") return tagsDigest(want);
+  const seen = r.observation?.observedTags;
+  if (seen) {
+    const { add, remove } = tagDelta(want, seen);
+    if (Object.keys(add).length === 0 && remove.length === 0) return tagsDigest(want);
+  }
+  return before.tagsDigest;
 }
 
 function withoutProgress(s: FlinkApplicationStatus): Partial<FlinkApplicationStatus> {

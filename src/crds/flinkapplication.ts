@@ -642,6 +642,10 @@ const status = obj(
     applicationARN: str("ARN of the application."),
     applicationVersionId: int("ApplicationVersionId of the application as last observed.", { minimum: 0 }),
     applicationStatus: str("ApplicationStatus as last observed (READY, RUNNING, UPDATING, ...)."),
+    tagsDigest: str(
+      "sha256 of the tags last confirmed on the application (spec.tags and the owner tag). " +
+        "DescribeApplication does not return tags; ListTagsForResource runs only while the spec's tags differ from these.",
+    ),
     createTimestamp: str("CreateTimestamp of the application; DeleteApplication needs it.", {
       format: "date-time",
     }),

@@ -218,6 +218,8 @@ export interface FlinkApplicationStatus {
   applicationVersionId?: number;
   /** ApplicationStatus as last observed (READY, RUNNING, UPDATING, ...). */
   applicationStatus?: string;
+  /** sha256 of the tags last confirmed on the application (spec.tags and the owner tag). DescribeApplication does not return tags; ListTagsForResource runs only while the spec's tags differ from these. */
+  tagsDigest?: string;
   /** CreateTimestamp of the application; DeleteApplication needs it. */
   createTimestamp?: string;
   /** Parallelism configured in AWS. */

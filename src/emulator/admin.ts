@@ -45,7 +45,7 @@ export async function handleAdminRequest(
   const path = url.pathname.replace(/\/+$/, "");
   const method = req.method ?? "GET";
   try {
-    const result = await route(method, path, body, deps);
+    const result = await route(method, path, body, deps, url.searchParams);
     reply(res, 200, result ?? { ok: true });
   } catch (err) {
     if (err instanceof AdminError) reply(res, err.status, { error: err.message });
@@ -58,9 +58,15 @@ export async function handleAdminRequest(
   }
 }
 
-async function route(method: string, path: string, body: string, deps: AdminDeps): Promise<unknown> {
+async function route(
+  method: string,
+  path: string,
+  body: string,
+  deps: AdminDeps,
+  query: URLSearchParams,
+): Promise<unknown> {
   const { service, calls, faults } = deps;
-  if (path === "/_emulator/calls" && method === "GET") return calls.list();
+  if (path === "/_emulator/calls" && method === "GET") return calls.list(afterOf(query));
   if (path === "/_emulator/calls" && method === "DELETE") return calls.clear();
   if (path === "/_emulator/reset" && method === "POST") {
     await service.reset();
@@ -122,6 +128,15 @@ async function route(method: string, path: string, body: string, deps: AdminDeps
     }
   }
   throw new AdminError(404, `no admin route ${method} ${path}`);
+}
+
+/** `?after=<seq>`: only calls recorded after that one (a poller's cursor). */
+function afterOf(query: URLSearchParams): number {
+  const raw = query.get("after");
+  if (raw === null) return 0;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new AdminError(400, "after must be an integer >= 0");
+  return n;
 }
 
 function json(body: string): unknown {

@@ -7,7 +7,7 @@ import { startEmulator } from "./server.js";
 const USAGE =
   "usage: managed-flink-emulator --port N --s3-endpoint URL [--region R] [--host H] [--transition-ms N] [--service-model PATH]\n" +
   "       [--flink real|simulated] [--work-dir DIR] [--cloudwatch-endpoint URL] [--metrics-interval-ms N]\n" +
-  "       [--cloudwatch-logs-endpoint URL]";
+  "       [--cloudwatch-logs-endpoint URL] [--call-log-size N]";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -23,6 +23,7 @@ async function main(): Promise<void> {
       "cloudwatch-endpoint": { type: "string" },
       "cloudwatch-logs-endpoint": { type: "string" },
       "metrics-interval-ms": { type: "string" },
+      "call-log-size": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -58,6 +59,11 @@ async function main(): Promise<void> {
   }
   const cloudWatch = values["cloudwatch-endpoint"] ?? process.env.AWS_ENDPOINT_URL_CLOUDWATCH;
   const cloudWatchLogs = values["cloudwatch-logs-endpoint"] ?? process.env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS;
+  const callLogSize = values["call-log-size"] === undefined ? undefined : Number(values["call-log-size"]);
+  if (callLogSize !== undefined && !(Number.isInteger(callLogSize) && callLogSize >= 1)) {
+    console.error(`--call-log-size must be an integer >= 1\n${USAGE}`);
+    process.exit(2);
+  }
   // JSON lines on stderr, so stdout carries only the readiness line that launchers wait for. Request logs
   // name the operation and outcome only; headers (Authorization, credentials) are never logged.
   const logger = pino({ name: "managed-flink-emulator" }, pino.destination(2));
@@ -74,6 +80,7 @@ async function main(): Promise<void> {
     ...(cloudWatch ? { cloudWatchEndpoint: cloudWatch } : {}),
     ...(cloudWatchLogs ? { cloudWatchLogsEndpoint: cloudWatchLogs } : {}),
     ...(metricsInterval !== undefined ? { metricsIntervalMs: metricsInterval } : {}),
+    ...(callLogSize !== undefined ? { callLogSize } : {}),
   });
   console.log(`managed-flink-emulator listening on ${emulator.endpoint}`);
 

@@ -35,6 +35,8 @@ export interface EmulatorOptions {
   logger?: Logger;
   /** The wall clock unless given; tests pass a FakeClock and advance it. */
   clock?: Clock;
+  /** How many calls `GET /_emulator/calls` keeps (the newest); default 10,000. */
+  callLogSize?: number;
   /** What runs behind each application; the simulated runtime unless given (docs/emulator.md, "Runtimes"). */
   runtime?: ApplicationRuntime;
   /**
@@ -106,7 +108,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
         log,
       })
     : undefined;
-  const calls = new CallLog();
+  const calls = new CallLog(opts.callLogSize);
   const faults = new FaultInjector();
 
   const server = createServer((req, res) => {

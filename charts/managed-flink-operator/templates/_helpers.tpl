@@ -59,7 +59,8 @@ the code uses (docs/install.md, "Permissions"):
 - flinkapplications/finalizers update: checked by the OwnerReferencesPermissionEnforcement admission plugin
   (on by default on OpenShift) for anything that sets blockOwnerDeletion on an owner reference to a
   FlinkApplication; it grants no write of its own.
-- events create: src/controller/events.ts creates a new core/v1 Event per action and never patches one.
+- events create, patch: src/controller/events.ts creates a core/v1 Event per distinct action and, as
+  client-go's EventCorrelator does, patches count and lastTimestamp of that Event when it repeats.
 */}}
 {{- define "mfo.watchRules" -}}
 - apiGroups: ["managedflink.dev"]
@@ -73,7 +74,7 @@ the code uses (docs/install.md, "Permissions"):
   verbs: ["update"]
 - apiGroups: [""]
   resources: ["events"]
-  verbs: ["create"]
+  verbs: ["create", "patch"]
 # spec.environmentPropertiesFrom: read and watched, never written. Secrets are not read at all.
 - apiGroups: [""]
   resources: ["configmaps"]

@@ -39,14 +39,23 @@ export interface InformerOptions<T extends KubernetesObject> {
   listPath: string;
   /** Restricts list and watch, e.g. `metadata.name=team-a` to read one namespace with get/list/watch on it alone. */
   fieldSelector?: string;
-  /** Every this often, onResync for every cached object, from the cache: no API call. 0 disables. */
+  /**
+   * Every this often, onResync for every cached object, from the cache: no API call. 0 disables. Each
+   * call also says where the object stands in this resync (`index` of `total`), so that the handler
+   * can spread the work over the period.
+   */
   resyncPeriodMs: number;
   /** Restart the watch when nothing (event or bookmark) arrived for this long. Default 5 min. */
   staleAfterMs?: number;
   onAdd?: (obj: T) => void;
   onUpdate?: (obj: T, old: T) => void;
   onDelete?: (obj: T) => void;
-  onResync?: (obj: T) => void;
+  onResync?: (obj: T, position: { index: number; total: number }) => void;
+  /**
+   * Applied to every object before it enters the cache, as controller-runtime's cache TransformFunc:
+   * to drop what the controller never reads (metadata.managedFields) from memory.
+   */
+  transform?: (obj: T) => T;
   log?: Logger;
   /** Page size of the list; the API server's continue token carries on. Default 500 (client-go's). */
   pageSize?: number;
@@ -228,7 +237,7 @@ export class Informer<T extends KubernetesObject> {
       // Items in a list carry no apiVersion/kind; restore them so handlers see whole objects.
       const kind = page.kind?.replace(/List$/, "");
       for (const item of page.items ?? []) {
-        items.push({ apiVersion: page.apiVersion, kind, ...item });
+        items.push(this.transform({ apiVersion: page.apiVersion, kind, ...item }));
       }
       continueToken = page.metadata?.continue || undefined;
       // Every page of one list is served at the first page's resourceVersion.
@@ -325,7 +334,7 @@ export class Informer<T extends KubernetesObject> {
       return;
     }
     const key = objectKey(obj);
-    const typed = obj as unknown as T;
+    const typed = this.transform(obj as unknown as T);
     if (event.type === "ADDED" || event.type === "MODIFIED") {
       const prev = this.cache.get(key);
       this.cache.set(key, typed);
@@ -336,6 +345,10 @@ export class Informer<T extends KubernetesObject> {
       this.emit(this.opts.onDelete, typed);
     }
     if (rv) this.resourceVersion = rv;
+  }
+
+  private transform(obj: T): T {
+    return this.opts.transform ? this.opts.transform(obj) : obj;
   }
 
   private emit<A extends unknown[]>(handler: ((...args: A) => void) | undefined, ...args: A): void {
@@ -352,7 +365,11 @@ export class Informer<T extends KubernetesObject> {
     const period = this.opts.resyncPeriodMs;
     if (!(period > 0) || !this.opts.onResync) return;
     this.resyncTimer = setInterval(() => {
-      for (const obj of this.cache.values()) this.emit(this.opts.onResync, obj);
+      // One line per period: when a resync started, and how many objects it covers.
+      this.log?.info({ listPath: this.opts.listPath, objects: this.cache.size }, "resync");
+      const total = this.cache.size;
+      let index = 0;
+      for (const obj of this.cache.values()) this.emit(this.opts.onResync, obj, { index: index++, total });
     }, period);
     this.resyncTimer.unref?.();
   }

@@ -1,4 +1,6 @@
-import { type V1Lease, V1MicroTime } from "@kubernetes/client-node";
+import type { V1Lease } from "@kubernetes/client-node";
+// The class alone: the package's index would load its whole generated API (kube-credentials.ts).
+import { V1MicroTime } from "@kubernetes/client-node/dist/types.js";
 import type { Logger } from "pino";
 import { isConflict, isNotFound, type KubeTransport } from "./transport.js";
 

@@ -3,7 +3,8 @@
 import http from "node:http";
 import https from "node:https";
 import { createInterface } from "node:readline";
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import type { KubernetesObject } from "@kubernetes/client-node";
+import type { KubeCredentials } from "./kube-credentials.js";
 
 /** One line of a watch stream (https://kubernetes.io/docs/reference/using-api/api-concepts/#watch-events). */
 export interface WatchEvent {
@@ -86,7 +87,7 @@ export class KubeTransport {
   readonly stats = { requests: 0, connections: 0 };
 
   constructor(
-    private readonly kc: KubeConfig,
+    private readonly kc: KubeCredentials,
     opts: KubeTransportOptions = {},
   ) {
     const cluster = kc.getCurrentCluster();

@@ -242,6 +242,7 @@ describe("calls outside the chart's RBAC are denied", () => {
       // spec.environmentPropertiesFrom: ConfigMaps are read and watched, never written.
       ["list", "configmaps", ns],
       ["watch", "configmaps", ns],
+      ["patch", "events", ns],
       ["create", "leases.coordination.k8s.io", releaseNs],
       ["get", `leases.coordination.k8s.io/${leaseName}`, releaseNs],
       ["update", `leases.coordination.k8s.io/${leaseName}`, releaseNs],
@@ -257,7 +258,6 @@ describe("calls outside the chart's RBAC are denied", () => {
       ["patch", "flinkapplications.managedflink.dev#scale", ns],
       ["delete", "flinkapplications.managedflink.dev", ns],
       ["list", "flinkapplications.managedflink.dev", "default"],
-      ["patch", "events", ns],
       ["delete", "events", ns],
       ["create", "leases.coordination.k8s.io", ns],
       ["update", "leases.coordination.k8s.io/someone-elses-lease", releaseNs],

@@ -23,6 +23,7 @@ import {
 import { EventRecorder } from "../../../src/controller/events.js";
 import type { KubeWrites } from "../../../src/controller/kube.js";
 import { FlinkApplicationReconciler, type ReconcilerOptions } from "../../../src/controller/reconciler.js";
+import { KubeApiError } from "../../../src/controller/runtime/transport.js";
 import type { FlinkApplication, FlinkApplicationStatus } from "../../../src/crds/types.generated.js";
 import { applyConfigurationUpdate, describeConfiguration } from "../../../src/emulator/configuration.js";
 import type { EffectiveRules } from "../../../src/policy/index.js";
@@ -248,7 +249,9 @@ export class FakeManagedFlink implements ManagedFlinkApi {
 
 /** One FlinkApplication in memory: status patches merge into it, finalizers replace, events collect. */
 export class FakeKube implements KubeWrites {
-  readonly events: { type: string; reason: string; message: string }[] = [];
+  /** Events as the API server holds them: a repeat patched into its earlier Event raises `count`. */
+  readonly events: { name: string; type: string; reason: string; message: string; count: number }[] = [];
+  eventPatches = 0;
   statusWrites = 0;
   /** The next write throws this error once. */
   failNext?: Error;
@@ -280,7 +283,20 @@ export class FakeKube implements KubeWrites {
   }
 
   async createEvent(e: Record<string, unknown>) {
-    this.events.push({ type: e.type as string, reason: e.reason as string, message: e.message as string });
+    this.events.push({
+      name: (e.metadata as { name: string }).name,
+      type: e.type as string,
+      reason: e.reason as string,
+      message: e.message as string,
+      count: e.count as number,
+    });
+  }
+
+  async patchEvent(_ns: string, name: string, patch: { count: number; message: string }) {
+    const e = this.events.find((x) => x.name === name);
+    if (!e) throw new KubeApiError(404, `events "${name}" not found`, "NotFound");
+    this.eventPatches++;
+    Object.assign(e, { count: patch.count, message: patch.message });
   }
 }
 

@@ -75,6 +75,26 @@ describe("reconcile", () => {
     expect(w.kube.obj.status?.snapshots?.[0]?.name).toBe(op?.snapshotName);
   });
 
+  it("reads tags once they are confirmed only when spec.tags changes, not on every spec change", async () => {
+    const w = world(flinkApp({ tags: { team: "a" } }));
+    await w.untilReady();
+    expect(w.kube.obj.status?.tagsDigest).toMatch(/^[0-9a-f]{64}$/);
+    w.aws.calls.length = 0;
+    w.bump({ desiredState: "Stopped" });
+    await w.reconcile();
+    expect(w.aws.calls).toEqual(["DescribeApplication", "StopApplication"]);
+    w.aws.settle();
+    await w.reconcile();
+    w.aws.calls.length = 0;
+    w.bump({ tags: { team: "b" } });
+    await w.reconcile();
+    expect(w.aws.calls).toEqual(["DescribeApplication", "ListTagsForResource", "TagResource"]);
+    expect(w.aws.apps.get("orders")?.tags.team).toBe("b");
+    w.aws.calls.length = 0;
+    await w.reconcile();
+    expect(w.aws.calls).not.toContain("ListTagsForResource");
+  });
+
   it("stalls on a terminal error, records it once and calls nothing more until the spec changes", async () => {
     const w = world();
     await w.reconcile(); // finalizer

@@ -102,7 +102,7 @@ describe("tenancy in the reconcile", () => {
     const role = "arn:aws:iam::111122223333:role/tenant-a";
     const r = new FlinkApplicationReconciler({
       kube,
-      aws: new ManagedFlinkClients((_region, assumeRoleARN) => {
+      aws: new ManagedFlinkClients((_region, { assumeRoleARN }) => {
         roles.push(assumeRoleARN);
         return aws;
       }),

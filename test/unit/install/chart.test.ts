@@ -37,7 +37,7 @@ const watchRules = [
   "managedflink.dev/flinkapplications: get,list,watch,patch",
   "managedflink.dev/flinkapplications/status: get,patch",
   "managedflink.dev/flinkapplications/finalizers: update",
-  "core/events: create",
+  "core/events: create,patch",
   // spec.environmentPropertiesFrom: watched, never written; Secrets are not read at all.
   "core/configmaps: get,list,watch",
 ];
@@ -160,7 +160,7 @@ describe("helm template with the default values", () => {
   });
 
   it("sets only environment variables the controller reads", () => {
-    // Every `env.NAME`, `process.env.NAME` and `intEnv("NAME"` in the shipped source (the artifact
+    // Every `env.NAME`, `process.env.NAME`, `intEnv("NAME"` and `numberEnv("NAME"` in the shipped source (the artifact
     // allowlist is read by src/artifacts/policy.ts from the environment main.ts hands it).
     const read = new Set<string>();
     const walk = (dir: string) => {
@@ -168,7 +168,9 @@ describe("helm template with the default values", () => {
         const path = join(dir, entry.name);
         if (entry.isDirectory()) walk(path);
         else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".test.ts")) {
-          for (const m of readFileSync(path, "utf8").matchAll(/(?:env\.|intEnv\(")([A-Z][A-Z0-9_]+)/g))
+          for (const m of readFileSync(path, "utf8").matchAll(
+            /(?:env\.|(?:int|number)Env\(")([A-Z][A-Z0-9_]+)/g,
+          ))
             read.add(m[1]!);
         }
       }

@@ -269,6 +269,18 @@ describe("Informer (scripted API server)", () => {
     expect(server.listQueries).toHaveLength(1);
   });
 
+  it("tells each resynced object its place in the resync, so that the work can be spread", async () => {
+    for (const n of ["a", "b", "c"]) server.put(cm(n, "0"));
+    const places: string[] = [];
+    const { informer } = make({
+      resyncPeriodMs: 10_000,
+      onResync: (o, at) => places.push(`${o.metadata?.name} ${at.index}/${at.total}`),
+    });
+    await informer.start();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(places.sort()).toEqual(["a 0/3", "b 1/3", "c 2/3"]);
+  });
+
   it("survives a throwing handler", async () => {
     const { informer } = make({
       onAdd: () => {

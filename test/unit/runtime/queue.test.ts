@@ -1,6 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { backoffDelay } from "../../../src/controller/runtime/backoff.js";
-import { type ReconcileResult, WorkQueue } from "../../../src/controller/runtime/queue.js";
+import {
+  LowPriority,
+  NormalPriority,
+  type ReconcileResult,
+  resyncOffsetMs,
+  WorkQueue,
+} from "../../../src/controller/runtime/queue.js";
 
 interface Call {
   key: string;
@@ -188,7 +194,7 @@ describe("WorkQueue", () => {
     q.start();
     q.add("a");
     await flush();
-    h.calls[0]!.resolve({ requeue: true });
+    h.calls[0]!.resolve({ continueNow: true });
     await flush();
     expect(h.keys()).toEqual(["a", "a"]);
     h.calls[1]!.resolve({});
@@ -439,5 +445,155 @@ describe("backoffDelay", () => {
       expect(d).toBeGreaterThanOrEqual(1_600);
       expect(d).toBeLessThanOrEqual(2_400);
     }
+  });
+});
+
+describe("WorkQueue priorities", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("hands a user's change out before every resync queued ahead of it", async () => {
+    const h = controllable();
+    const q = new WorkQueue({ concurrency: 1, handler: h.handler });
+    for (let i = 0; i < 1_000; i++) q.add(`resync-${i}`, LowPriority);
+    q.add("changed", NormalPriority);
+    q.start();
+    await flush();
+    // First, not 1,001st as in a FIFO.
+    expect(h.keys()).toEqual(["changed"]);
+    h.calls[0]!.resolve();
+    await flush();
+    expect(h.keys()).toEqual(["changed", "resync-0"]);
+    // Once running, a change still overtakes the remaining 999.
+    q.add("changed-too");
+    h.calls[1]!.resolve();
+    await flush();
+    expect(h.keys()).toEqual(["changed", "resync-0", "changed-too"]);
+  });
+
+  it("raises a queued key to the higher priority, and keeps the higher one", async () => {
+    const h = controllable();
+    const q = new WorkQueue({ concurrency: 1, handler: h.handler });
+    q.add("a", LowPriority);
+    q.add("b", LowPriority);
+    q.add("b", NormalPriority);
+    q.add("b", LowPriority);
+    expect(q.depth).toBe(2);
+    q.start();
+    await flush();
+    expect(h.keys()).toEqual(["b"]);
+    h.calls[0]!.resolve();
+    await flush();
+    expect(h.keys()).toEqual(["b", "a"]);
+  });
+
+  it("tells the handler the priority of the pass", async () => {
+    const seen: number[] = [];
+    const q = new WorkQueue({
+      concurrency: 1,
+      handler: async (_key, pass) => {
+        seen.push(pass.priority);
+        return undefined;
+      },
+    });
+    q.start();
+    q.add("a", LowPriority);
+    await flush();
+    q.add("a");
+    await flush();
+    expect(seen).toEqual([LowPriority, NormalPriority]);
+  });
+
+  it("keeps a worker free for changes while resyncs wait", async () => {
+    const h = controllable();
+    const q = new WorkQueue({ concurrency: 4, handler: h.handler });
+    q.start();
+    for (let i = 0; i < 10; i++) q.add(`resync-${i}`, LowPriority);
+    await flush();
+    // Three of four workers hold resyncs (for example, each waiting for the AWS budget).
+    expect(h.keys()).toEqual(["resync-0", "resync-1", "resync-2"]);
+    q.add("changed");
+    await flush();
+    expect(h.keys().at(-1)).toBe("changed");
+    expect(q.inFlight).toBe(4);
+  });
+
+  it("a key re-added at normal priority while a resync pass runs goes next, ahead of queued resyncs", async () => {
+    const h = controllable();
+    const q = new WorkQueue({ concurrency: 1, handler: h.handler });
+    q.start();
+    q.add("a", LowPriority);
+    q.add("b", LowPriority);
+    await flush();
+    q.add("a");
+    h.calls[0]!.resolve();
+    await flush();
+    expect(h.keys()).toEqual(["a", "a"]);
+  });
+
+  it("continueNow runs the key again at once, at the priority it ran with", async () => {
+    const h = controllable();
+    const seen: Array<[string, number]> = [];
+    const q = new WorkQueue({
+      concurrency: 1,
+      handler: (key, pass) => {
+        seen.push([key, pass.priority]);
+        return h.handler(key);
+      },
+    });
+    q.add("queued-resync", LowPriority);
+    q.add("changed");
+    q.start();
+    await flush();
+    h.calls[0]!.resolve({ continueNow: true });
+    await flush();
+    expect(seen).toEqual([
+      ["changed", NormalPriority],
+      ["changed", NormalPriority],
+    ]);
+    h.calls[1]!.resolve();
+    await flush();
+    expect(seen.at(-1)).toEqual(["queued-resync", LowPriority]);
+  });
+
+  it("a delayed add keeps the sooner deadline and the higher priority", async () => {
+    const h = controllable();
+    const seen: number[] = [];
+    const q = new WorkQueue({
+      concurrency: 1,
+      handler: (key, pass) => {
+        seen.push(pass.priority);
+        return h.handler(key);
+      },
+    });
+    q.start();
+    q.addAfter("a", 1_000, LowPriority);
+    q.addAfter("a", 5_000, NormalPriority); // later, but raises the priority
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(seen).toEqual([NormalPriority]);
+    h.calls[0]!.resolve();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(h.calls).toHaveLength(1);
+  });
+});
+
+describe("resyncOffsetMs", () => {
+  it("spreads one resync's keys evenly over the period", () => {
+    const period = 30_000;
+    const perSecond = new Array(30).fill(0);
+    for (let i = 0; i < 1_000; i++) {
+      const offset = resyncOffsetMs(i, 1_000, period);
+      expect(offset).toBeGreaterThanOrEqual(0);
+      expect(offset).toBeLessThan(period);
+      perSecond[Math.floor(offset / 1_000)]++;
+    }
+    // 1,000 keys over 30 s: 33 or 34 a second, where one burst would put all 1,000 into one second.
+    expect(Math.max(...perSecond)).toBe(34);
+    expect(Math.min(...perSecond)).toBe(33);
+    expect(resyncOffsetMs(0, 1, period)).toBe(0);
   });
 });
