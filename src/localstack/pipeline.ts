@@ -77,21 +77,34 @@ export class LocalKinesis {
     return { records, next };
   }
 
-  private async call<T = unknown>(action: string, body: unknown): Promise<T> {
-    const res = await fetch(this.endpoint, {
-      method: "POST",
-      headers: {
-        "content-type": "application/x-amz-json-1.1",
-        "x-amz-target": `Kinesis_20131202.${action}`,
-        authorization: `AWS4-HMAC-SHA256 Credential=local/20260101/${this.region}/kinesis/aws4_request, SignedHeaders=host, Signature=0`,
-      },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(10_000),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`Kinesis ${action}: HTTP ${res.status}: ${text.slice(0, 300)}`);
-    return (text ? JSON.parse(text) : {}) as T;
+  private call<T = unknown>(action: string, body: unknown): Promise<T> {
+    return kinesisRequest<T>(this.endpoint, this.region, action, body);
   }
+}
+
+/**
+ * One call of Kinesis' JSON 1.1 protocol. Local servers (moto) check the signature's shape, not its value;
+ * our SDK packages have no Kinesis client at the version the others are at.
+ */
+export async function kinesisRequest<T = unknown>(
+  endpoint: string,
+  region: string,
+  action: string,
+  body: unknown,
+): Promise<T> {
+  const res = await fetch(endpoint, {
+    method: "POST",
+    headers: {
+      "content-type": "application/x-amz-json-1.1",
+      "x-amz-target": `Kinesis_20131202.${action}`,
+      authorization: `AWS4-HMAC-SHA256 Credential=local/20260101/${region}/kinesis/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`Kinesis ${action}: HTTP ${res.status}: ${text.slice(0, 300)}`);
+  return (text ? JSON.parse(text) : {}) as T;
 }
 
 const EVENT_TYPES = ["page_view", "click", "scroll", "purchase"] as const;

@@ -1,3 +1,4 @@
+import { kinesisRequest } from "../../../src/localstack/pipeline.js";
 /**
  * Just enough of the Kinesis JSON protocol (x-amz-json-1.1, target Kinesis_20131202.*) to drive moto's
  * Kinesis from tests; the project has no Kinesis SDK client. moto does not check signatures, and reads
@@ -52,19 +53,7 @@ export class KinesisTestClient {
     return out;
   }
 
-  private async call<T = unknown>(action: string, body: unknown): Promise<T> {
-    const res = await fetch(this.endpoint, {
-      method: "POST",
-      headers: {
-        "content-type": "application/x-amz-json-1.1",
-        "x-amz-target": `Kinesis_20131202.${action}`,
-        authorization: `AWS4-HMAC-SHA256 Credential=test/20260101/${this.region}/kinesis/aws4_request, SignedHeaders=host, Signature=0`,
-      },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(10_000),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`Kinesis ${action}: HTTP ${res.status}: ${text.slice(0, 300)}`);
-    return (text ? JSON.parse(text) : {}) as T;
+  private call<T = unknown>(action: string, body: unknown): Promise<T> {
+    return kinesisRequest<T>(this.endpoint, this.region, action, body);
   }
 }

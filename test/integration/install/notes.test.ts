@@ -19,6 +19,10 @@ describe("helm install", () => {
         "--namespace",
         "mfo-notes",
         "--dry-run=client",
+        // The shared test cluster already has the CRDs (applied by other files, as a platform team
+        // may do); helm refuses to adopt objects it did not create.
+        "--set",
+        "crds.install=false",
         "--kubeconfig",
         kubeconfigPath,
       ],

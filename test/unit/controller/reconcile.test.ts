@@ -3,35 +3,10 @@
 import type { ApplicationDetail } from "@aws-sdk/client-kinesis-analytics-v2";
 import { describe, expect, it } from "vitest";
 import { ConflictError, ExternalError, RecoverableError, TerminalError } from "../../../src/aws/errors.js";
-import { finalizer, type ReconcilerOptions } from "../../../src/controller/reconciler.js";
+import { finalizer } from "../../../src/controller/reconciler.js";
 import { KubeApiError } from "../../../src/controller/runtime/transport.js";
-import type { FlinkApplication } from "../../../src/crds/types.generated.js";
-import { FakeKube, FakeManagedFlink, flinkApp, reconcilerFor } from "./fakes.js";
-
-function world(obj: FlinkApplication = flinkApp(), options: Partial<ReconcilerOptions> = {}) {
-  const aws = new FakeManagedFlink();
-  const kube = new FakeKube(obj);
-  const reconciler = reconcilerFor(aws, kube, options);
-  const reconcile = () => reconciler.reconcile(kube.obj);
-  const condition = (type: string) => kube.obj.status?.conditions?.find((c) => c.type === type);
-  /** Reconciles, settling AWS in between, until Ready=True (or gives up after `max` passes). */
-  const untilReady = async (max = 10) => {
-    for (let i = 0; i < max && condition("Ready")?.status !== "True"; i++) {
-      await reconcile();
-      aws.settle();
-    }
-    expect(condition("Ready")?.status).toBe("True");
-  };
-  const bump = (spec: Partial<FlinkApplication["spec"]>) => {
-    const m = kube.obj.metadata;
-    kube.obj = {
-      ...kube.obj,
-      metadata: { ...m, generation: m.generation! + 1 },
-      spec: { ...kube.obj.spec, ...spec },
-    };
-  };
-  return { aws, kube, reconcile, condition, untilReady, bump };
-}
+import { flinkApp } from "./fakes.js";
+import { world } from "./world.js";
 
 describe("reconcile", () => {
   it("adds the finalizer before any AWS call, then creates, starts and settles RUNNING", async () => {
@@ -267,7 +242,10 @@ describe("bounded convergence (issue 14)", () => {
 describe("the hourly write cap", () => {
   it("stops writing at the cap, says so in status and an Event, and retries when a slot frees", async () => {
     let hits = 0;
-    const w = world(flinkApp(), { maxWritesPerHour: 1, onWriteCapReached: () => hits++ });
+    const w = world(flinkApp(), undefined, undefined, {
+      maxWritesPerHour: 1,
+      onWriteCapReached: () => hits++,
+    });
     await w.reconcile(); // finalizer: not an AWS write
     await w.reconcile(); // CreateApplication: the one write allowed
     w.aws.settle();

@@ -1,7 +1,8 @@
 // One FlinkApplication against the fakes, driven pass by pass: the shared setup of the day-2 tests
-// (restart, scheduled snapshots, ConfigMap properties).
+// (reconcile, restart, scheduled snapshots, ConfigMap properties).
 import { expect } from "vitest";
 import type { ConfigMapLike } from "../../../src/controller/properties-from.js";
+import type { ReconcilerOptions } from "../../../src/controller/reconciler.js";
 import type { FlinkApplication } from "../../../src/crds/types.generated.js";
 import { FakeKube, FakeManagedFlink, flinkApp, reconcilerFor } from "./fakes.js";
 
@@ -10,12 +11,14 @@ export function world(
   clock = { now: new Date("2026-11-29T12:00:00Z") },
   /** ConfigMaps by namespace/name, as the operator's watch would hold them. */
   configMaps = new Map<string, ConfigMapLike>(),
+  options: Partial<ReconcilerOptions> = {},
 ) {
   const aws = new FakeManagedFlink();
   const kube = new FakeKube(obj);
   const reconciler = reconcilerFor(aws, kube, {
     now: () => clock.now,
     configMaps: (ns, name) => configMaps.get(`${ns}/${name}`),
+    ...options,
   });
   const reconcile = () => reconciler.reconcile(kube.obj);
   const condition = (type: string) => kube.obj.status?.conditions?.find((c) => c.type === type);
