@@ -1,31 +1,12 @@
 // CreateApplicationPresignedUrl as the API reference documents it: a dashboard URL for a running
 // streaming application, twelve hours by default, ResourceInUse when nothing runs.
 import { describe, expect, it } from "vitest";
-import { FakeClock } from "../../../src/emulator/fake-clock.js";
 import { DEFAULT_TIMINGS } from "../../../src/emulator/lifecycle.js";
-import { ManagedFlinkService } from "../../../src/emulator/service.js";
+import { createInput, setup } from "./service-world.js";
 
 async function running() {
-  const clock = new FakeClock();
-  const service = new ManagedFlinkService({
-    region: "us-east-1",
-    accountId: "123456789012",
-    codeChecker: { check: async () => undefined },
-    clock,
-  });
-  const call = async (op: string, input: Record<string, unknown>) =>
-    (await service.operations[op]!(input)) as Record<string, string>;
-  await call("CreateApplication", {
-    ApplicationName: "orders",
-    RuntimeEnvironment: "FLINK-1_20",
-    ServiceExecutionRole: "arn:aws:iam::123456789012:role/flink",
-    ApplicationConfiguration: {
-      ApplicationCodeConfiguration: {
-        CodeContentType: "ZIPFILE",
-        CodeContent: { S3ContentLocation: { BucketARN: "arn:aws:s3:::code", FileKey: "app.jar" } },
-      },
-    },
-  });
+  const { clock, call } = setup();
+  await call("CreateApplication", createInput("orders"));
   return { clock, call };
 }
 

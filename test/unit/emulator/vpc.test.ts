@@ -1,33 +1,12 @@
 // AddApplicationVpcConfiguration / DeleteApplicationVpcConfiguration: a new version each; a running
 // application is redeployed on it (UPDATING, then RUNNING), one at rest simply stores it.
 import { describe, expect, it } from "vitest";
-import { FakeClock } from "../../../src/emulator/fake-clock.js";
 import { DEFAULT_TIMINGS } from "../../../src/emulator/lifecycle.js";
-import { ManagedFlinkService } from "../../../src/emulator/service.js";
+import { createInput, setup } from "./service-world.js";
 
 async function app() {
-  const clock = new FakeClock();
-  const service = new ManagedFlinkService({
-    region: "us-east-1",
-    accountId: "123456789012",
-    codeChecker: { check: async () => undefined },
-    clock,
-  });
-  const call = async (op: string, input: Record<string, unknown>) =>
-    // biome-ignore lint/suspicious/noExplicitAny: outputs are read loosely here; the HTTP tests check their shapes.
-    (await service.operations[op]!(input)) as any;
-  await call("CreateApplication", {
-    ApplicationName: "orders",
-    RuntimeEnvironment: "FLINK-1_20",
-    ServiceExecutionRole: "arn:aws:iam::123456789012:role/flink",
-    ApplicationConfiguration: {
-      ApplicationCodeConfiguration: {
-        CodeContentType: "ZIPFILE",
-        CodeContent: { S3ContentLocation: { BucketARN: "arn:aws:s3:::code", FileKey: "app.jar" } },
-      },
-      ApplicationSnapshotConfiguration: { SnapshotsEnabled: true },
-    },
-  });
+  const { clock, call } = setup();
+  await call("CreateApplication", createInput("orders"));
   const detail = async () =>
     (await call("DescribeApplication", { ApplicationName: "orders" })).ApplicationDetail;
   return { clock, call, detail };
