@@ -17,21 +17,11 @@ import { isNotFound, KubeTransport } from "../../../src/controller/runtime/trans
 import type { FlinkApplication } from "../../../src/crds/types.generated.js";
 import { binaryPaths, repoRoot } from "../../../src/localstack/binaries.js";
 import { ManagedProcess, waitFor } from "../../../src/localstack/processes.js";
-import type { EffectiveRules } from "../../../src/policy/index.js";
+import { unrestricted as unrestrictedDefaults } from "../../helpers/tenancy.js";
 
 const run = promisify(execFile);
 
-/** Operator-wide tenancy defaults that allow everything the feature tests use (any bucket, region, host). */
-export const unrestrictedDefaults: EffectiveRules = {
-  serviceExecutionRoles: ["*"],
-  regions: ["*"],
-  applicationNames: ["*"],
-  codeSources: [{ bucket: "*" }],
-  artifactUploads: [{ bucket: "*" }],
-  artifactHosts: [{ host: "*", port: 443 }],
-  allowAdoption: true,
-  allowDeletionPolicyDelete: true,
-};
+export { unrestrictedDefaults };
 
 export interface EmulatorCall {
   operation: string;

@@ -26,7 +26,7 @@ import { FlinkApplicationReconciler, type ReconcilerOptions } from "../../../src
 import { KubeApiError } from "../../../src/controller/runtime/transport.js";
 import type { FlinkApplication, FlinkApplicationStatus } from "../../../src/crds/types.generated.js";
 import { applyConfigurationUpdate, describeConfiguration } from "../../../src/emulator/configuration.js";
-import type { EffectiveRules } from "../../../src/policy/index.js";
+import { unrestricted } from "../../helpers/tenancy.js";
 
 const settled: Record<string, string | undefined> = {
   STARTING: "RUNNING",
@@ -300,17 +300,7 @@ export class FakeKube implements KubeWrites {
   }
 }
 
-/** Rules that allow everything the reconcile tests use; tenancy has tests of its own (tenancy.test.ts). */
-export const unrestricted: EffectiveRules = {
-  serviceExecutionRoles: ["*"],
-  regions: ["*"],
-  applicationNames: ["*"],
-  codeSources: [{ bucket: "*" }],
-  artifactUploads: [{ bucket: "*" }],
-  artifactHosts: [{ host: "*", port: 443 }],
-  allowAdoption: true,
-  allowDeletionPolicyDelete: true,
-};
+export { unrestricted };
 
 export function reconcilerFor(
   aws: FakeManagedFlink,
