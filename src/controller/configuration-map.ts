@@ -50,7 +50,7 @@ const flinkDescription = (d: ApplicationDetail): FlinkApplicationConfigurationDe
 
 /** S3 bucket ARNs carry no region or account: `arn:<partition>:s3:::<bucket>`. */
 export const bucketArn = (bucket: string) => `arn:aws:s3:::${bucket}`;
-export const bucketOfArn = (arn: string) => arn.replace(/^arn:aws[a-z-]*:s3:::/, "");
+const bucketOfArn = (arn: string) => arn.replace(/^arn:aws[a-z-]*:s3:::/, "");
 
 const code: Section<CodeObject> = {
   field: "code",
@@ -98,7 +98,7 @@ const code: Section<CodeObject> = {
 };
 
 /** DEFAULT or CUSTOM, as CheckpointConfiguration, ParallelismConfiguration and MonitoringConfiguration are. */
-export interface Typed {
+interface Typed {
   /** undefined: not reported. */
   type?: "DEFAULT" | "CUSTOM";
   /**

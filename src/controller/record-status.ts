@@ -38,7 +38,7 @@ export async function recordStatus(kube: KubeWrites, t: Target, r: Recorded): Pr
   await kube.patchStatus(t.obj.metadata.namespace!, t.obj.metadata.name!, patch as FlinkApplicationStatus);
 }
 
-export function nextStatus(t: Target, before: FlinkApplicationStatus, r: Recorded): FlinkApplicationStatus {
+function nextStatus(t: Target, before: FlinkApplicationStatus, r: Recorded): FlinkApplicationStatus {
   const { step, failure, now } = r;
   const outcome = outcomeOf(step ?? { kind: "wait", reason: "Observing", message: "observing" }, failure);
   const observed = linked(r.observation);
