@@ -13,7 +13,7 @@ import {
   utf8Length,
   utf16Length,
 } from "./aws-rules.js";
-import { bool, int, listOf, mapOf, obj, type Schema, str, toOpenApi, type Validation } from "./schema-dsl.js";
+import { bool, int, listOf, mapOf, num, obj, type Schema, str, toOpenApi, type Validation } from "./schema-dsl.js";
 
 export const group = "managedflink.dev";
 export const version = "v1alpha1";
@@ -402,6 +402,10 @@ const spec = obj(
           maximum: 86400,
           default: 900,
         }),
+        stabilizationSeconds: int(
+          "How long the new version's job must stay healthy before an update counts as done: no full restart beyond spec.health.maxRestarts and, with checkpointing on, a completed checkpoint. A job that crash-loops within it is a failed update (rolled back with onFailure RestorePreviousVersion). 0 turns the check off; it also needs the operator's job health checks.",
+          { minimum: 0, maximum: 3600, default: 60 },
+        ),
       },
       { tsName: "RollbackSpec" },
     ),
@@ -414,6 +418,57 @@ const spec = obj(
         }),
       },
       { tsName: "MonitoringSpec" },
+    ),
+    health: obj(
+      "How the job's health is judged from its CloudWatch metrics (status.job). Omitted members take the operator-wide defaults (chart values health.defaults).",
+      {
+        checks: str(
+          "Enabled: Ready follows the job's health as well as the application's status; Disabled: Ready says only that the application is RUNNING, and no metrics are read for it.",
+          { enum: ["Enabled", "Disabled"] },
+        ),
+        windowSeconds: int("The look-back for full restarts and failed checkpoints.", {
+          minimum: 60,
+          maximum: 86400,
+        }),
+        maxRestarts: int("Full restarts tolerated within the window before the job is Restarting.", {
+          minimum: 0,
+          maximum: 1000,
+        }),
+        maxFailedCheckpoints: int(
+          "Failed checkpoints tolerated within the window before the job is CheckpointsFailing.",
+          { minimum: 0, maximum: 1000 },
+        ),
+        maxMillisBehindLatest: int(
+          "The Kinesis source's lag (millisBehindLatest) above which the job is FallingBehind.",
+          { minimum: 0, maximum: 604800000 },
+        ),
+      },
+      { tsName: "HealthSpec" },
+    ),
+    logging: obj(
+      "Where the job's log lines go (CloudWatchLoggingOptions): a log stream, given by ARN or by log group and stream name (the ARN is then built from the region and the account of serviceExecutionRole). The level is spec.monitoring.logLevel. The log group and stream must exist. When an update fails or the job is unhealthy, the newest ERROR lines of this stream are quoted in status.",
+      {
+        logStreamARN: str("The log stream's ARN (shape LogStreamARN).", {
+          minLength: 1,
+          maxLength: 2048,
+          pattern: "^arn:aws[a-z-]*:logs:[a-z0-9-]+:[0-9]{12}:log-group:[^:]+:log-stream:[^:]+$",
+        }),
+        logGroup: str("Log group name.", { minLength: 1, maxLength: 512, pattern: "^[.\\-_/#A-Za-z0-9]+$" }),
+        logStream: str("Log stream name.", { minLength: 1, maxLength: 512, pattern: "^[^:*]+$" }),
+      },
+      {
+        tsName: "LoggingSpec",
+        "x-kubernetes-validations": [
+          {
+            rule: "has(self.logStreamARN) != (has(self.logGroup) && has(self.logStream))",
+            message: "logging needs either logStreamARN, or logGroup and logStream (not both)",
+          },
+          {
+            rule: "has(self.logGroup) == has(self.logStream)",
+            message: "logging.logGroup and logging.logStream go together",
+          },
+        ],
+      },
     ),
     environmentProperties: mapOf(
       "Runtime properties: property group id (1-50 characters of [a-zA-Z0-9_.-]) to key/value pairs (1-50 per group; keys and values 1-2048 characters).",
@@ -676,8 +731,12 @@ const status = obj(
       {
         type: str("What the operation does.", { enum: ["Update", "Rollback"] }),
         generation: int("The metadata.generation the operation applies."),
-        phase: str("Snapshotting, Updating, AwaitingRunning or RollingBack.", {
-          enum: ["Snapshotting", "Updating", "AwaitingRunning", "RollingBack"],
+        phase: str(
+          "Snapshotting, Updating, AwaitingRunning, Stabilizing (RUNNING on the new version; the job must stay healthy for spec.rollback.stabilizationSeconds) or RollingBack.",
+          { enum: ["Snapshotting", "Updating", "AwaitingRunning", "Stabilizing", "RollingBack"] },
+        ),
+        runningSince: str("When the new version was first seen RUNNING (the start of stabilization).", {
+          format: "date-time",
         }),
         snapshotName: str("The snapshot taken before the update, which the update restores from."),
         fromVersionId: int("ApplicationVersionId before the update."),
@@ -761,6 +820,50 @@ const status = obj(
       },
       { tsName: "FailedUpdate" },
     ),
+    job: obj(
+      "The Flink job's health, judged from its CloudWatch metrics (namespace AWS/KinesisAnalytics) while the application is RUNNING and spec.health.checks is not Disabled. Rewritten when the verdict changes and otherwise every few minutes; live figures are on the operator's /metrics.",
+      {
+        verdict: str(
+          "Healthy; Restarting (full restarts within the window above spec.health.maxRestarts); CheckpointsFailing; FallingBehind (millisBehindLatest above the threshold); NoData (no metrics to judge: never reported Healthy).",
+          { enum: ["Healthy", "Restarting", "CheckpointsFailing", "FallingBehind", "NoData"] },
+        ),
+        message: str("The evidence for the verdict, with the newest ERROR log lines when unhealthy."),
+        since: str("When the verdict last changed.", { format: "date-time" }),
+        checkedAt: str("When the metrics were last read.", { format: "date-time" }),
+        metrics: obj(
+          "The newest datapoint of each application-level metric Managed Flink publishes.",
+          Object.fromEntries(
+            (
+              [
+                ["uptime", "Milliseconds the job has been running without interruption."],
+                ["downtime", "Milliseconds of the current outage while the job is failing or restarting."],
+                ["fullRestarts", "Full restarts since the job was submitted."],
+                ["numberOfFailedCheckpoints", "Failed checkpoints since the job was submitted."],
+                ["lastCheckpointDuration", "Milliseconds the last checkpoint took."],
+                ["lastCheckpointSize", "Bytes of the last checkpoint."],
+                ["numRecordsInPerSecond", "Records the sources read per second."],
+                ["numRecordsOutPerSecond", "Records the sinks wrote per second."],
+                ["currentInputWatermark", "The lowest input watermark, epoch milliseconds."],
+                ["millisBehindLatest", "The Kinesis source's lag behind the stream's tip, milliseconds."],
+                ["KPUs", "Kinesis Processing Units in use."],
+              ] as const
+            ).map(([name, description]) => [
+              name,
+              obj(
+                description,
+                {
+                  value: num("The value."),
+                  timestamp: str("The datapoint's time.", { format: "date-time" }),
+                },
+                { required: ["value", "timestamp"], tsName: "JobFigure" },
+              ),
+            ]),
+          ),
+          { tsName: "JobMetrics" },
+        ),
+      },
+      { tsName: "JobStatus" },
+    ),
     lastError: obj(
       "The last error, kept until a reconcile succeeds.",
       {
@@ -828,6 +931,7 @@ export const printerColumns = [
     description: "AWS application status",
   },
   { name: "Ready", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+  { name: "Job", type: "string", jsonPath: ".status.job.verdict", description: "The Flink job's health" },
   { name: "Parallelism", type: "integer", jsonPath: ".status.currentParallelism" },
   { name: "Version", type: "integer", jsonPath: ".status.applicationVersionId" },
   { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },

@@ -51,6 +51,11 @@ export const int = (description: string, extra: Extra = {}): Schema => ({
   description,
   ...extra,
 });
+export const num = (description: string, extra: Extra = {}): Schema => ({
+  type: "number",
+  description,
+  ...extra,
+});
 export const bool = (description: string, extra: Extra = {}): Schema => ({
   type: "boolean",
   description,

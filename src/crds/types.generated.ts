@@ -28,6 +28,10 @@ export interface FlinkApplicationSpec {
   rollback?: RollbackSpec;
   /** CloudWatch monitoring. Omitted: the service defaults. */
   monitoring?: MonitoringSpec;
+  /** How the job's health is judged from its CloudWatch metrics (status.job). Omitted members take the operator-wide defaults (chart values health.defaults). */
+  health?: HealthSpec;
+  /** Where the job's log lines go (CloudWatchLoggingOptions): a log stream, given by ARN or by log group and stream name (the ARN is then built from the region and the account of serviceExecutionRole). The level is spec.monitoring.logLevel. The log group and stream must exist. When an update fails or the job is unhealthy, the newest ERROR lines of this stream are quoted in status. */
+  logging?: LoggingSpec;
   /** Runtime properties: property group id (1-50 characters of [a-zA-Z0-9_.-]) to key/value pairs (1-50 per group; keys and values 1-2048 characters). */
   environmentProperties?: Record<string, Record<string, string>>;
   /** Property groups whose key/value pairs come from a ConfigMap in the same namespace. An edit of the ConfigMap is an update like any other (snapshot first while running). Secrets are refused: Managed Flink shows properties in plain text to anyone allowed DescribeApplication; let the job read AWS Secrets Manager instead (docs/properties-from-configmaps.md). */
@@ -94,6 +98,30 @@ export interface ConfigMapReference {
   name: string;
 }
 
+/** Where the job's log lines go (CloudWatchLoggingOptions): a log stream, given by ARN or by log group and stream name (the ARN is then built from the region and the account of serviceExecutionRole). The level is spec.monitoring.logLevel. The log group and stream must exist. When an update fails or the job is unhealthy, the newest ERROR lines of this stream are quoted in status. */
+export interface LoggingSpec {
+  /** The log stream's ARN (shape LogStreamARN). */
+  logStreamARN?: string;
+  /** Log group name. */
+  logGroup?: string;
+  /** Log stream name. */
+  logStream?: string;
+}
+
+/** How the job's health is judged from its CloudWatch metrics (status.job). Omitted members take the operator-wide defaults (chart values health.defaults). */
+export interface HealthSpec {
+  /** Enabled: Ready follows the job's health as well as the application's status; Disabled: Ready says only that the application is RUNNING, and no metrics are read for it. */
+  checks?: "Enabled" | "Disabled";
+  /** The look-back for full restarts and failed checkpoints. */
+  windowSeconds?: number;
+  /** Full restarts tolerated within the window before the job is Restarting. */
+  maxRestarts?: number;
+  /** Failed checkpoints tolerated within the window before the job is CheckpointsFailing. */
+  maxFailedCheckpoints?: number;
+  /** The Kinesis source's lag (millisBehindLatest) above which the job is FallingBehind. */
+  maxMillisBehindLatest?: number;
+}
+
 /** CloudWatch monitoring. Omitted: the service defaults. */
 export interface MonitoringSpec {
   /** Log level (shape LogLevel). */
@@ -110,6 +138,8 @@ export interface RollbackSpec {
   onFailure?: "Report" | "RestorePreviousVersion";
   /** How long an update may take to reach RUNNING on the new version. */
   updateTimeoutSeconds?: number;
+  /** How long the new version's job must stay healthy before an update counts as done: no full restart beyond spec.health.maxRestarts and, with checkpointing on, a completed checkpoint. A job that crash-loops within it is a failed update (rolled back with onFailure RestorePreviousVersion). 0 turns the check off; it also needs the operator's job health checks. */
+  stabilizationSeconds?: number;
 }
 
 /** Snapshots (savepoints). */
@@ -248,6 +278,8 @@ export interface FlinkApplicationStatus {
   lastUpdate?: AppliedUpdate;
   /** The last update that failed. Its generation is not tried again; change the spec to try again. */
   lastFailedUpdate?: FailedUpdate;
+  /** The Flink job's health, judged from its CloudWatch metrics (namespace AWS/KinesisAnalytics) while the application is RUNNING and spec.health.checks is not Disabled. Rewritten when the verdict changes and otherwise every few minutes; live figures are on the operator's /metrics. */
+  job?: JobStatus;
   /** The last error, kept until a reconcile succeeds. */
   lastError?: LastError;
 }
@@ -266,6 +298,54 @@ export interface LastError {
   generation?: number;
   /** True when retrying cannot help: nothing more is tried until the spec changes. */
   terminal?: boolean;
+}
+
+/** The Flink job's health, judged from its CloudWatch metrics (namespace AWS/KinesisAnalytics) while the application is RUNNING and spec.health.checks is not Disabled. Rewritten when the verdict changes and otherwise every few minutes; live figures are on the operator's /metrics. */
+export interface JobStatus {
+  /** Healthy; Restarting (full restarts within the window above spec.health.maxRestarts); CheckpointsFailing; FallingBehind (millisBehindLatest above the threshold); NoData (no metrics to judge: never reported Healthy). */
+  verdict?: "Healthy" | "Restarting" | "CheckpointsFailing" | "FallingBehind" | "NoData";
+  /** The evidence for the verdict, with the newest ERROR log lines when unhealthy. */
+  message?: string;
+  /** When the verdict last changed. */
+  since?: string;
+  /** When the metrics were last read. */
+  checkedAt?: string;
+  /** The newest datapoint of each application-level metric Managed Flink publishes. */
+  metrics?: JobMetrics;
+}
+
+/** The newest datapoint of each application-level metric Managed Flink publishes. */
+export interface JobMetrics {
+  /** Milliseconds the job has been running without interruption. */
+  uptime?: JobFigure;
+  /** Milliseconds of the current outage while the job is failing or restarting. */
+  downtime?: JobFigure;
+  /** Full restarts since the job was submitted. */
+  fullRestarts?: JobFigure;
+  /** Failed checkpoints since the job was submitted. */
+  numberOfFailedCheckpoints?: JobFigure;
+  /** Milliseconds the last checkpoint took. */
+  lastCheckpointDuration?: JobFigure;
+  /** Bytes of the last checkpoint. */
+  lastCheckpointSize?: JobFigure;
+  /** Records the sources read per second. */
+  numRecordsInPerSecond?: JobFigure;
+  /** Records the sinks wrote per second. */
+  numRecordsOutPerSecond?: JobFigure;
+  /** The lowest input watermark, epoch milliseconds. */
+  currentInputWatermark?: JobFigure;
+  /** The Kinesis source's lag behind the stream's tip, milliseconds. */
+  millisBehindLatest?: JobFigure;
+  /** Kinesis Processing Units in use. */
+  KPUs?: JobFigure;
+}
+
+/** Milliseconds the job has been running without interruption. */
+export interface JobFigure {
+  /** The value. */
+  value: number;
+  /** The datapoint's time. */
+  timestamp: string;
 }
 
 /** The last update that failed. Its generation is not tried again; change the spec to try again. */
@@ -334,8 +414,10 @@ export interface UpdateOperation {
   type: "Update" | "Rollback";
   /** The metadata.generation the operation applies. */
   generation: number;
-  /** Snapshotting, Updating, AwaitingRunning or RollingBack. */
-  phase: "Snapshotting" | "Updating" | "AwaitingRunning" | "RollingBack";
+  /** Snapshotting, Updating, AwaitingRunning, Stabilizing (RUNNING on the new version; the job must stay healthy for spec.rollback.stabilizationSeconds) or RollingBack. */
+  phase: "Snapshotting" | "Updating" | "AwaitingRunning" | "Stabilizing" | "RollingBack";
+  /** When the new version was first seen RUNNING (the start of stabilization). */
+  runningSince?: string;
   /** The snapshot taken before the update, which the update restores from. */
   snapshotName?: string;
   /** ApplicationVersionId before the update. */
