@@ -20,7 +20,10 @@ export interface CodeObject {
 type Create = Partial<CreateApplicationRequest>;
 type Update = Pick<
   UpdateApplicationRequest,
-  "ApplicationConfigurationUpdate" | "RuntimeEnvironmentUpdate" | "ServiceExecutionRoleUpdate"
+  | "ApplicationConfigurationUpdate"
+  | "RuntimeEnvironmentUpdate"
+  | "ServiceExecutionRoleUpdate"
+  | "CloudWatchLoggingOptionUpdates"
 >;
 
 /** One configuration section: a value V in one normal form, whichever side it was read from. */
@@ -315,6 +318,33 @@ const encryption: Section<Encryption> = {
   toSpec: (e) => (e ? { encryption: e as FlinkApplicationSpec["encryption"] } : {}),
 };
 
+/**
+ * null: the spec names no log stream, and logging is left as the service has it (removing someone's
+ * logging would only lose evidence). The spec's logGroup/logStream form is resolved to an ARN before
+ * planning (desired.ts logStreamArn), so only the ARN is compared.
+ */
+type Logging = { arn: string; id?: string } | null;
+
+// https://docs.aws.amazon.com/managed-flink/latest/apiv2/API_CloudWatchLoggingOption.html and
+// …/API_CloudWatchLoggingOptionUpdate.html: an application has at most one logging option; UpdateApplication
+// changes its stream, while adding one to an existing application or removing it takes
+// AddApplicationCloudWatchLoggingOption / DeleteApplicationCloudWatchLoggingOption.
+const logging: Section<Logging> = {
+  field: "logging",
+  fromSpec: (spec) => (spec.logging?.logStreamARN ? { arn: spec.logging.logStreamARN } : null),
+  fromDescription(d) {
+    const seen = d.CloudWatchLoggingOptionDescriptions?.[0];
+    return seen?.LogStreamARN ? { arn: seen.LogStreamARN, id: seen.CloudWatchLoggingOptionId } : null;
+  },
+  same: (want, seen) => want === null || want.arn === seen?.arn,
+  create: (l) => (l ? { CloudWatchLoggingOptions: [{ LogStreamARN: l.arn }] } : {}),
+  update: (l, seen) => ({
+    CloudWatchLoggingOptionUpdates: [{ CloudWatchLoggingOptionId: seen?.id, LogStreamARNUpdate: l?.arn }],
+  }),
+  toSpec: (l) => (l ? { logging: { logStreamARN: l.arn } } : {}),
+  correctable: (want, seen) => want !== null && seen !== null && seen.id !== undefined,
+};
+
 const runtimeEnvironment: Section<string> = {
   field: "runtimeEnvironment",
   fromSpec: (spec) => spec.runtimeEnvironment,
@@ -347,6 +377,7 @@ export const sections: readonly Section<unknown>[] = [
   systemRollback,
   vpc,
   encryption,
+  logging,
   runtimeEnvironment,
   serviceExecutionRole,
 ];

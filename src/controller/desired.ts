@@ -129,3 +129,23 @@ export function specFromDetail(
   const code = codeSection.fromDescription(detail) ?? { bucket: "", key: "" };
   return { spec, code };
 }
+
+/**
+ * The log stream's ARN for spec.logging: given, or built from the log group and stream names, the
+ * region and the account (and partition) of the service execution role — the role the service writes
+ * the logs with lives in the application's account. undefined when the spec names no stream.
+ */
+export function logStreamArn(spec: FlinkApplicationSpec, region: string): string | undefined {
+  const l = spec.logging;
+  if (!l) return undefined;
+  if (l.logStreamARN) return l.logStreamARN;
+  const role = /^arn:(aws[a-z-]*):iam::(\d{12}):/.exec(spec.serviceExecutionRole);
+  if (!role || !l.logGroup || !l.logStream) return undefined;
+  return `arn:${role[1]}:logs:${region}:${role[2]}:log-group:${l.logGroup}:log-stream:${l.logStream}`;
+}
+
+/** The spec with spec.logging in its ARN form, as the configuration table compares it. */
+export function withLogStreamArn(spec: FlinkApplicationSpec, region: string): FlinkApplicationSpec {
+  const arn = logStreamArn(spec, region);
+  return arn && !spec.logging?.logStreamARN ? { ...spec, logging: { logStreamARN: arn } } : spec;
+}

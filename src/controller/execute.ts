@@ -64,6 +64,8 @@ const withoutFinalizer = (obj: FlinkApplication) =>
 const actions: { [K in Step["kind"]]: Action<K> } = {
   steady: async (_x, step) =>
     step.recheckAfterMs ? { step, result: { requeueAfterMs: step.recheckAfterMs } } : idle(step),
+  // The health monitor enqueues the resource when the verdict changes; nothing to poll for.
+  unhealthy: async (_x, step) => idle(step),
   wait: async (x, step) => poll(x, step),
   stalled: async (x, step) => {
     x.log.warn({ reason: step.reason }, step.message);

@@ -18,6 +18,7 @@ import type {
   SnapshotRecord,
   UpdateOperation,
 } from "../crds/types.generated.js";
+import type { JobHealth, JobVerdict } from "../health/types.js";
 import type { CodeObject, createApplicationRequest } from "./desired.js";
 import type { VpcChange } from "./vpc-plan.js";
 
@@ -52,6 +53,11 @@ export interface PlanInput {
   propertiesFrom?: PropertiesFromStatus;
   /** Why spec.environmentPropertiesFrom cannot be resolved (a missing ConfigMap, a Secret): stalls. */
   propertiesError?: { reason: string; message: string };
+  /**
+   * The job's health from its CloudWatch metrics (judged since the update while stabilizing one);
+   * undefined when job health checks are off for this application.
+   */
+  job?: JobHealth;
   /** The pre-update version of the application, read while rolling back to it. */
   previousVersion?: Observed<ApplicationDetail>;
   now: Date;
@@ -95,6 +101,8 @@ export type Step = (
   | { kind: "uploadArtifact" }
   /** Desired state reached; look again after recheckAfterMs when something is due (a scheduled snapshot). */
   | { kind: "steady"; message: string; recheckAfterMs?: number }
+  /** RUNNING as the spec asks, but the job is not healthy (or there are no metrics to say it is). */
+  | { kind: "unhealthy"; verdict: Exclude<JobVerdict, "Healthy">; message: string }
   /** Only a status change (recording or completing an operation). */
   | { kind: "record"; reason: string; message: string }
   | { kind: "snapshot"; snapshotName: string; reason: string }

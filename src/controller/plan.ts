@@ -15,6 +15,7 @@ import {
   ownerTag,
   runConfiguration,
 } from "./desired.js";
+import { jobMessage } from "./job-health.js";
 import { type Ownership, type PlanInput, pascal, type Step, transitional } from "./plan-types.js";
 import { failedAlready, propertiesApplied, propertiesOf } from "./properties-plan.js";
 import { planRestart, restartOfOperation, restartServedByStart } from "./restart-plan.js";
@@ -147,6 +148,9 @@ function planOwned(input: PlanInput, observed: ApplicationDetail, drift: Drift):
     drift.uncorrectable.length > 0
       ? `; drift not corrected (would need recreating the application): ${drift.uncorrectable.join(", ")}`
       : "";
+  if (appStatus === "RUNNING" && input.job && input.job.verdict !== "Healthy") {
+    return { kind: "unhealthy", verdict: input.job.verdict, message: jobMessage(input.job) };
+  }
   if (appStatus === "RUNNING" || (appStatus === "READY" && desiredState === "Stopped")) {
     return {
       kind: "steady",

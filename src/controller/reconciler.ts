@@ -8,11 +8,15 @@ import type { ArtifactPolicy } from "../artifacts/index.js";
 import { AssumedRoles } from "../aws/assume-role.js";
 import { ConflictError, classifyAwsError, ExternalError, TerminalError } from "../aws/errors.js";
 import type { ManagedFlinkClients } from "../aws/managed-flink.js";
-import type { FlinkApplication } from "../crds/types.generated.js";
+import { NotFound } from "../aws/managed-flink.js";
+import type { FlinkApplication, HealthSpec } from "../crds/types.generated.js";
+import type { HealthThresholds, JobHealth, JobHealthSource } from "../health/types.js";
 import { adoptAnnotation, decide, type NamedRules, type TenantDecision } from "../policy/index.js";
 import { codeToRun } from "./artifact.js";
+import { withLogStreamArn } from "./desired.js";
 import type { EventRecorder } from "./events.js";
 import { type ExecuteDeps, type Executed, execute, finalizer } from "./execute.js";
+import { jobMessage, recordedJob } from "./job-health.js";
 import type { KubeWrites } from "./kube.js";
 import { type Observation, observe, type Target } from "./observe.js";
 import { planNextStep, type Step } from "./plan.js";
@@ -59,6 +63,12 @@ export interface ReconcilerOptions {
   maxWritesPerHour?: number;
   /** Counts each time the write cap stops a write (a metric). */
   onWriteCapReached?: () => void;
+  /** Job health from CloudWatch (src/health); without it Ready says only that the application runs. */
+  health?: {
+    source: JobHealthSource;
+    /** spec.health with the operator-wide defaults filled in. */
+    thresholds(spec: HealthSpec | undefined): HealthThresholds;
+  };
 }
 
 export class FlinkApplicationReconciler {
@@ -105,17 +115,49 @@ export class FlinkApplicationReconciler {
     let observation: Observation | undefined;
     let step: Step | undefined;
     let done: Executed;
+    const job = this.jobHealth(t);
     try {
       observation = await observe(t);
-      step = this.capped(t, planNextStep(this.planInput(t, observation)));
+      step = this.capped(t, planNextStep({ ...this.planInput(t, observation), job }));
       done = await execute({ ...this.deps, log }, t, step);
     } catch (err) {
       return this.failed(t, log, { observation, step }, err);
     }
     // A finalizer patch has no status to record; after removal the resource may already be gone.
     if (done.step.kind === "addFinalizer" || done.step.kind === "removeFinalizer") return done.result;
-    await recordStatus(this.o.kube, t, { step: done.step, observation, now: this.now() });
+    await recordStatus(this.o.kube, t, { step: done.step, observation, job, now: this.now() });
+    await this.announceJob(t, observation, job);
     return done.result;
+  }
+
+  /**
+   * The job's health for this pass: judged by the monitor (since the new version first ran, while an
+   * update stabilizes), else as status recorded it — after a restart, before the monitor's first read.
+   */
+  private jobHealth(t: Target): JobHealth | undefined {
+    const h = this.o.health;
+    const spec = t.obj.spec;
+    if (!h || spec.health?.checks === "Disabled") return undefined;
+    const op = t.obj.status?.operation;
+    const since = op?.phase === "Stabilizing" && op.runningSince ? new Date(op.runningSince) : undefined;
+    return (
+      h.source.judge(t.key, h.thresholds(spec.health), since) ?? recordedJob(t.obj.status?.job, this.now())
+    );
+  }
+
+  /** An Event on each change of the job's verdict while RUNNING (the correlator folds repeats). */
+  private async announceJob(t: Target, o: Observation, job: JobHealth | undefined): Promise<void> {
+    if (!job || o.observed === NotFound || o.observed.ApplicationStatus !== "RUNNING") return;
+    const before = t.obj.status?.job?.verdict;
+    if (before === job.verdict || (before === undefined && job.verdict === "NoData")) return;
+    const healthy = job.verdict === "Healthy";
+    const again = before !== undefined && before !== "NoData" ? " again" : "";
+    await this.o.events.record(
+      t.obj,
+      healthy ? "Normal" : "Warning",
+      `Job${job.verdict}`,
+      healthy ? `the job is healthy${again}: ${job.message}` : jobMessage(job),
+    );
   }
 
   private decide(obj: FlinkApplication): TenantDecision {
@@ -191,7 +233,7 @@ export class FlinkApplicationReconciler {
       ...o,
       key: t.key,
       generation: t.generation,
-      spec: "spec" in properties ? properties.spec : t.obj.spec,
+      spec: withLogStreamArn("spec" in properties ? properties.spec : t.obj.spec, t.region),
       ...("spec" in properties ? { propertiesFrom: properties.from } : { propertiesError: properties.error }),
       status,
       applicationName: t.applicationName,

@@ -4,6 +4,8 @@
 import type { ApplicationDetail } from "@aws-sdk/client-kinesis-analytics-v2";
 import { NotFound, type Observed } from "../aws/managed-flink.js";
 import type { FlinkApplicationStatus, LastError } from "../crds/types.generated.js";
+import type { JobHealth } from "../health/types.js";
+import { nextJobStatus } from "./job-health.js";
 import type { KubeWrites } from "./kube.js";
 import type { Observation, Target } from "./observe.js";
 import type { Step } from "./plan.js";
@@ -24,6 +26,8 @@ export interface Recorded {
   step?: Step;
   observation?: Observation;
   failure?: Failure;
+  /** The job's health this pass judged; undefined when checks are off. */
+  job?: JobHealth;
   now: Date;
 }
 
@@ -72,6 +76,7 @@ function nextStatus(t: Target, before: FlinkApplicationStatus, r: Recorded): Fli
     ...durable,
     observedGeneration: t.generation,
     tagsDigest: confirmedTags(t, before, r),
+    job: jobStatus(before, r),
     conditions: nextConditions(before.conditions, outcome, t.generation, now),
     // The last error stays until a reconcile succeeds; a terminal one also until the spec changes.
     lastError: lastError(before, r, t.generation),
@@ -101,6 +106,13 @@ function confirmedTags(t: Target, before: FlinkApplicationStatus, r: Recorded): 
     if (Object.keys(add).length === 0 && remove.length === 0) return tagsDigest(want);
   }
   return before.tagsDigest;
+}
+
+/** status.job: kept when nothing was observed, else judged for a RUNNING application of ours. */
+function jobStatus(before: FlinkApplicationStatus, r: Recorded): FlinkApplicationStatus["job"] {
+  const observed = linked(r.observation);
+  if (observed === NotFound) return r.failure || !r.observation ? before.job : undefined;
+  return nextJobStatus(before.job, r.job, observed.ApplicationStatus === "RUNNING", r.now);
 }
 
 function withoutProgress(s: FlinkApplicationStatus): Partial<FlinkApplicationStatus> {

@@ -35,6 +35,7 @@ const stepReason: Record<Step["kind"], string> = {
   rollback: "RollingBack",
   updateFailed: "UpdateFailed",
   uploadArtifact: "UploadingArtifact",
+  unhealthy: "JobUnhealthy",
 };
 
 /** What the conditions say after `step` was planned (and, unless it failed, carried out). */
@@ -62,6 +63,8 @@ export function outcomeOf(
         ready: { status: false, reason: step.reason, message: step.message },
         stalled: { reason: step.reason, message: step.message },
       };
+    case "unhealthy":
+      return unhealthyOutcome(step);
     case "wait":
     case "record":
       return {
@@ -90,6 +93,18 @@ export function outcomeOf(
       };
     }
   }
+}
+
+/**
+ * kstatus: no metrics yet is work in flight (InProgress); a job that crash-loops, fails its checkpoints
+ * or falls behind is an unexpected condition the controller cannot fix (Failed), so Flux's health
+ * checks and Argo CD (Degraded) both report it.
+ */
+function unhealthyOutcome(step: Extract<Step, { kind: "unhealthy" }>): Outcome {
+  const ready = { status: false, reason: step.verdict, message: step.message };
+  return step.verdict === "NoData"
+    ? { ready, reconciling: { reason: step.verdict, message: step.message } }
+    : { ready, stalled: { reason: step.verdict, message: step.message } };
 }
 
 export function describeStep(step: Step): string {
@@ -128,6 +143,7 @@ export function describeStep(step: Step): string {
       return "fetching, verifying and uploading the artifact";
     case "wait":
     case "stalled":
+    case "unhealthy":
     case "steady":
     case "record":
       return step.message;

@@ -14,6 +14,7 @@ import {
   runConfigurationUpdate,
   specFromDetail,
 } from "./desired.js";
+import { jobMessage } from "./job-health.js";
 import { type PlanInput, pascal, type Step, transitional } from "./plan-types.js";
 import { servedBy } from "./restart-plan.js";
 import { operationCall } from "./vpc-plan.js";
@@ -201,7 +202,12 @@ function planAwaitingRunning(
 ): Step {
   const appStatus = observed.ApplicationStatus ?? "UNKNOWN";
   const version = observed.ApplicationVersionId ?? 0;
-  if (appStatus === "RUNNING" && applied) return updated(input, op, version);
+  if (appStatus === "RUNNING" && applied) {
+    if (op.phase === "Stabilizing") return planStabilizing(input, op, version);
+    return stabilizationSeconds(input) > 0
+      ? startStabilizing(input, op, version)
+      : updated(input, op, version);
+  }
   const rolledBackByService =
     appStatus === "ROLLED_BACK" ||
     (appStatus === "RUNNING" &&
@@ -226,7 +232,63 @@ function planAwaitingRunning(
   };
 }
 
-function updated(input: PlanInput, op: UpdateOperation, version: number): Step {
+/** An update is verified on the job only when the operator reads job health for the application. */
+function stabilizationSeconds(input: PlanInput): number {
+  return input.job ? (input.spec.rollback?.stabilizationSeconds ?? 60) : 0;
+}
+
+function startStabilizing(input: PlanInput, op: UpdateOperation, version: number): Step {
+  const seconds = stabilizationSeconds(input);
+  return {
+    kind: "record",
+    reason: "Stabilizing",
+    message: `running version ${version}; the job must stay healthy for ${seconds} s`,
+    changes: { operation: { ...op, phase: "Stabilizing", runningSince: input.now.toISOString() } },
+  };
+}
+
+/**
+ * RUNNING on the new version: the update is done once the new job has run for stabilizationSeconds
+ * without restarting beyond spec.health.maxRestarts and, with checkpointing on, completed a checkpoint
+ * (the Flink Kubernetes Operator's "stable" upgrade). A crash loop is a failed update, rolled back with
+ * RestorePreviousVersion. Without metrics nothing is claimed either way: after the deadline the update
+ * is recorded as applied but unverified — rolling back a job for want of metrics would do harm.
+ */
+function planStabilizing(input: PlanInput, op: UpdateOperation, version: number): Step {
+  const job = input.job!;
+  if (job.verdict === "Restarting") {
+    return updateFailed(input, op, `the new version's job is crash-looping: ${jobMessage(job)}`, "None");
+  }
+  const seconds = stabilizationSeconds(input);
+  const elapsed = (input.now.getTime() - Date.parse(op.runningSince ?? input.now.toISOString())) / 1000;
+  const needsCheckpoint = input.spec.checkpointing?.enabled ?? true;
+  const proven =
+    (job.verdict === "Healthy" || job.verdict === "FallingBehind") &&
+    (!needsCheckpoint || job.checkpointCompleted);
+  if (elapsed >= seconds && proven) return updated(input, op, version);
+  const deadline = seconds + (input.spec.rollback?.updateTimeoutSeconds ?? 900);
+  if (elapsed >= deadline) {
+    if (job.verdict === "NoData") {
+      return updated(input, op, version, `not verified: no job metrics within ${deadline} s`);
+    }
+    const missing = needsCheckpoint && !job.checkpointCompleted ? "no checkpoint completed; " : "";
+    return updateFailed(
+      input,
+      op,
+      `the new version's job was not healthy within ${deadline} s: ${missing}${jobMessage(job)}`,
+      "None",
+    );
+  }
+  const waitingFor =
+    needsCheckpoint && !job.checkpointCompleted ? "; waiting for a completed checkpoint" : "";
+  return {
+    kind: "wait",
+    reason: "Stabilizing",
+    message: `version ${version} running for ${Math.floor(elapsed)} s of ${seconds} s; job ${job.verdict}: ${job.message}${waitingFor}`,
+  };
+}
+
+function updated(input: PlanInput, op: UpdateOperation, version: number, note?: string): Step {
   // If the controller died between UpdateApplication and its status write, the snapshot was never
   // recorded; record it now (the phase is still Snapshotting, so it was read this pass).
   const snap = input.observedSnapshot;
@@ -239,7 +301,7 @@ function updated(input: PlanInput, op: UpdateOperation, version: number): Step {
   return {
     kind: "record",
     reason: "Updated",
-    message: `running version ${version} (generation ${op.generation})`,
+    message: `running version ${version} (generation ${op.generation})${note ? `; ${note}` : ""}`,
     changes: {
       operation: null,
       lastFailedUpdate: null,
@@ -299,7 +361,10 @@ function updateFailed(
             type: "Rollback",
             phase: "RollingBack",
             startedAt: input.now.toISOString(),
+            // A new operation: the update's OperationId would read as "RollbackApplication called".
+            operationId: undefined,
             updateStartedAt: undefined,
+            runningSince: undefined,
           }
         : null,
     },

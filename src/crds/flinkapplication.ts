@@ -13,7 +13,18 @@ import {
   utf8Length,
   utf16Length,
 } from "./aws-rules.js";
-import { bool, int, listOf, mapOf, num, obj, type Schema, str, toOpenApi, type Validation } from "./schema-dsl.js";
+import {
+  bool,
+  int,
+  listOf,
+  mapOf,
+  num,
+  obj,
+  type Schema,
+  str,
+  toOpenApi,
+  type Validation,
+} from "./schema-dsl.js";
 
 export const group = "managedflink.dev";
 export const version = "v1alpha1";

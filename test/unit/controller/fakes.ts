@@ -105,13 +105,21 @@ export class FakeManagedFlink implements ManagedFlinkApi {
         input.ApplicationConfiguration,
         () => "vpc-1",
       ),
+      ...(input.CloudWatchLoggingOptions
+        ? {
+            CloudWatchLoggingOptionDescriptions: input.CloudWatchLoggingOptions.map((o, i) => ({
+              CloudWatchLoggingOptionId: `log-${i + 1}`,
+              LogStreamARN: o.LogStreamARN,
+            })),
+          }
+        : {}),
     };
     const tags = Object.fromEntries((input.Tags ?? []).map((t) => [t.Key!, t.Value ?? ""]));
     this.apps.set(input.ApplicationName!, {
       detail,
       tags,
       snapshots: new Map(),
-      versions: new Map([[1, detail]]),
+      versions: new Map([[1, structuredClone(detail)]]),
     });
     return detail;
   }
@@ -128,6 +136,12 @@ export class FakeManagedFlink implements ManagedFlinkApi {
       d.ApplicationConfigurationDescription!,
       input.ApplicationConfigurationUpdate,
     );
+    for (const u of input.CloudWatchLoggingOptionUpdates ?? []) {
+      const o = d.CloudWatchLoggingOptionDescriptions?.find(
+        (x) => x.CloudWatchLoggingOptionId === u.CloudWatchLoggingOptionId,
+      );
+      if (o && u.LogStreamARNUpdate) o.LogStreamARN = u.LogStreamARNUpdate;
+    }
     if (input.RuntimeEnvironmentUpdate) d.RuntimeEnvironment = input.RuntimeEnvironmentUpdate;
     if (input.ServiceExecutionRoleUpdate) d.ServiceExecutionRole = input.ServiceExecutionRoleUpdate;
     d.ApplicationVersionId = d.ApplicationVersionId! + 1;

@@ -257,3 +257,33 @@ describe("the hourly write cap", () => {
     expect(hits).toBe(1);
   });
 });
+
+describe("spec.logging (CloudWatchLoggingOptions)", () => {
+  const stream = (name: string) =>
+    `arn:aws:logs:us-east-1:123456789012:log-group:/aws/kinesis-analytics/orders:log-stream:${name}`;
+
+  it("builds the stream ARN from group and stream names, creates with it and changes it snapshot first", async () => {
+    const w = world(flinkApp({ logging: { logGroup: "/aws/kinesis-analytics/orders", logStream: "job" } }));
+    await w.untilReady();
+    const detail = w.aws.apps.get("orders")!.detail;
+    expect(detail.CloudWatchLoggingOptionDescriptions).toEqual([
+      { CloudWatchLoggingOptionId: "log-1", LogStreamARN: stream("job") },
+    ]);
+    w.aws.calls.length = 0;
+    w.bump({ logging: { logStreamARN: stream("other") } });
+    await w.untilReady();
+    expect(w.writes()).toEqual(["CreateApplicationSnapshot", "UpdateApplication"]);
+    expect(w.aws.updates.at(-1)?.CloudWatchLoggingOptionUpdates).toEqual([
+      { CloudWatchLoggingOptionId: "log-1", LogStreamARNUpdate: stream("other") },
+    ]);
+  });
+
+  it("leaves logging as the service has it when the spec names none", async () => {
+    const w = world(flinkApp({ logging: { logStreamARN: stream("job") } }));
+    await w.untilReady();
+    w.aws.calls.length = 0;
+    w.bump({ logging: undefined });
+    await w.untilReady();
+    expect(w.writes()).toEqual([]);
+  });
+});

@@ -2,6 +2,7 @@
 // real Lua interpreter against FlinkApplications recorded from integration runs
 // (test/integration/install/health.test.ts with RECORD_HEALTH_FIXTURES=1), plus edge cases built from them.
 import { describe, expect, it } from "vitest";
+import { nextConditions, outcomeOf } from "../../../src/controller/status.js";
 import { argoHealth, type HealthFixture, luaBin, readHealthFixtures, toLua } from "./tools.js";
 
 // Resolved while collecting, outside any test's timeout: a machine without them gets them from apt.
@@ -82,6 +83,35 @@ describe("Argo CD health check, edge cases", () => {
       status: "Degraded",
       message: "something the controller did not expect",
     });
+  });
+});
+
+describe("Argo CD health check on the job's verdict (issue 11)", () => {
+  // The conditions exactly as the reconciler writes them for an unhealthy job (status.ts).
+  const withJob = (verdict: "Restarting" | "NoData" | "Healthy", message: string) => {
+    const f = byPhase("03-running");
+    const status = f.object.status as Record<string, unknown>;
+    const generation = f.object.metadata.generation as number;
+    const outcome =
+      verdict === "Healthy"
+        ? outcomeOf({ kind: "steady", message })
+        : outcomeOf({ kind: "unhealthy", verdict, message });
+    status.conditions = nextConditions(undefined, outcome, generation, new Date());
+    status.job = { verdict, message };
+    return f.object;
+  };
+
+  it("a crash-looping job is Degraded, with the evidence", () => {
+    const message = "3 full restarts in the last 600 s (max 0)";
+    expect(argoHealth(withJob("Restarting", message))).toEqual({ status: "Degraded", message });
+  });
+
+  it("a job without metrics yet is Progressing, never Healthy", () => {
+    expect(argoHealth(withJob("NoData", "no datapoints yet")).status).toBe("Progressing");
+  });
+
+  it("a healthy job is Healthy", () => {
+    expect(argoHealth(withJob("Healthy", "application is RUNNING")).status).toBe("Healthy");
   });
 });
 
