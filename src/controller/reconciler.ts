@@ -71,6 +71,15 @@ export interface ReconcilerOptions {
   };
 }
 
+/** A step that only recorded a new snapshot-first update: the snapshot comes next. */
+function opensSnapshotFirstUpdate(step: Step): boolean {
+  return (
+    step.kind === "record" &&
+    step.reason === "UpdateStarted" &&
+    step.changes?.operation?.phase === "Snapshotting"
+  );
+}
+
 export class FlinkApplicationReconciler {
   private readonly s3Clients = new Map<string, S3Client>();
   private readonly deps: ExecuteDeps;
@@ -112,22 +121,47 @@ export class FlinkApplicationReconciler {
       ctx.priority,
     );
     if (decision.kind === "refused") return this.refused(t, log, decision);
-    let observation: Observation | undefined;
+    const job = this.jobHealth(t);
+    const first = await this.pass(t, log, job);
+    if (!first.then) return first.result;
+    // A new update's write-ahead record is in status now, and AWS has not changed since it was read:
+    // its snapshot is taken in the same reconcile, instead of after a trip through the queue and a
+    // second DescribeApplication (issue 12: a parallelism change as fast as a stop).
+    return (await this.pass(first.then.t, log, job, first.then.observation)).result;
+  }
+
+  /**
+   * One observe → plan → execute → record. `known`: what an earlier pass of this reconcile observed,
+   * still true because that pass wrote only status.
+   */
+  private async pass(
+    t: Target,
+    log: Logger,
+    job: JobHealth | undefined,
+    known?: Observation,
+  ): Promise<{ result: ReconcileResult; then?: { t: Target; observation: Observation } }> {
+    let observation = known;
     let step: Step | undefined;
     let done: Executed;
-    const job = this.jobHealth(t);
     try {
-      observation = await observe(t);
+      observation ??= await observe(t);
       step = this.capped(t, planNextStep({ ...this.planInput(t, observation), job }));
       done = await execute({ ...this.deps, log }, t, step);
     } catch (err) {
-      return this.failed(t, log, { observation, step }, err);
+      return { result: await this.failed(t, log, { observation, step }, err) };
     }
     // A finalizer patch has no status to record; after removal the resource may already be gone.
-    if (done.step.kind === "addFinalizer" || done.step.kind === "removeFinalizer") return done.result;
-    await recordStatus(this.o.kube, t, { step: done.step, observation, job, now: this.now() });
+    if (done.step.kind === "addFinalizer" || done.step.kind === "removeFinalizer")
+      return { result: done.result };
+    const status = await recordStatus(this.o.kube, t, { step: done.step, observation, job, now: this.now() });
     await this.announceJob(t, observation, job);
-    return done.result;
+    if (known || !opensSnapshotFirstUpdate(done.step)) return { result: done.result };
+    // The snapshot it names is new (generation and time in its name), so it does not exist yet.
+    const then = {
+      t: { ...t, obj: { ...t.obj, status } },
+      observation: { ...observation, observedSnapshot: NotFound as Observation["observedSnapshot"] },
+    };
+    return { result: done.result, then };
   }
 
   /**

@@ -31,15 +31,21 @@ export interface Recorded {
   now: Date;
 }
 
-export async function recordStatus(kube: KubeWrites, t: Target, r: Recorded): Promise<void> {
+/** Writes the next status when it changed; returns the status the resource has now. */
+export async function recordStatus(
+  kube: KubeWrites,
+  t: Target,
+  r: Recorded,
+): Promise<FlinkApplicationStatus> {
   const before = t.obj.status ?? {};
-  if (t.deleting && !r.step) return;
+  if (t.deleting && !r.step) return before;
   const next = nextStatus(t, before, r);
-  if (sameJson(compact(before), next)) return;
+  if (sameJson(compact(before), next)) return before;
   // Merge patch: keys we no longer report are sent as null so that they are removed.
   const patch: Record<string, unknown> = { ...next };
   for (const k of Object.keys(before)) if (!(k in next)) patch[k] = null;
   await kube.patchStatus(t.obj.metadata.namespace!, t.obj.metadata.name!, patch as FlinkApplicationStatus);
+  return next;
 }
 
 function nextStatus(t: Target, before: FlinkApplicationStatus, r: Recorded): FlinkApplicationStatus {

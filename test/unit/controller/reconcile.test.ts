@@ -36,10 +36,11 @@ describe("reconcile", () => {
     await w.untilReady();
     w.aws.calls.length = 0;
     w.bump({ parallelism: { parallelism: 4 } });
+    // The operation is recorded, then its snapshot taken in the same reconcile (one DescribeApplication).
     await w.reconcile();
     const op = w.kube.obj.status?.operation;
     expect(op).toMatchObject({ type: "Update", phase: "Snapshotting", fields: ["parallelism"] });
-    expect(w.aws.calls.filter((c) => c !== "DescribeApplication" && !c.startsWith("List"))).toEqual([]);
+    expect(w.aws.calls).toEqual(["DescribeApplication", "CreateApplicationSnapshot"]);
     await w.untilReady();
     const writes = w.aws.calls.filter((c) => c === "CreateApplicationSnapshot" || c === "UpdateApplication");
     expect(writes).toEqual(["CreateApplicationSnapshot", "UpdateApplication"]);
@@ -48,6 +49,17 @@ describe("reconcile", () => {
     expect(w.kube.obj.status).toMatchObject({ configuredParallelism: 4, applicationVersionId: 2 });
     expect(w.kube.obj.status?.operation).toBeUndefined();
     expect(w.kube.obj.status?.snapshots?.[0]?.name).toBe(op?.snapshotName);
+  });
+
+  it("takes no snapshot when the record of the update could not be written", async () => {
+    const w = world(flinkApp({ parallelism: { parallelism: 2 } }));
+    await w.untilReady();
+    w.aws.calls.length = 0;
+    w.bump({ parallelism: { parallelism: 4 } });
+    w.kube.failNext = new KubeApiError(409, "the object has been modified", "Conflict");
+    await expect(w.reconcile()).rejects.toThrow(KubeApiError);
+    expect(w.aws.calls).toEqual(["DescribeApplication"]);
+    expect(w.kube.obj.status?.operation).toBeUndefined();
   });
 
   it("reads tags once they are confirmed only when spec.tags changes, not on every spec change", async () => {
