@@ -5,8 +5,10 @@
 -- Order matters:
 --  1. no status, or observedGeneration behind metadata.generation: the controller has not acted on this
 --     spec yet, so nothing below describes it -> Progressing (a just-created object lands here).
---  2. Stalled=True: the controller cannot progress until the spec changes -> Degraded.
---  3. Reconciling=True (creating, starting, updating, stopping, retrying) -> Progressing.
+--  2. Stalled=True: the controller cannot progress until the spec changes, or the job is unhealthy
+--     (Restarting, CheckpointsFailing, FallingBehind: status.job) -> Degraded with the evidence.
+--  3. Reconciling=True (creating, starting, updating, stabilizing, retrying, or no job metrics yet:
+--     NoData) -> Progressing.
 --  4. Ready=True: RUNNING (desired Running) -> Healthy; READY with desiredState Stopped -> Suspended.
 --  5. Anything else is not what the controller reports when settled -> Degraded with Ready's message.
 local hs = {}
