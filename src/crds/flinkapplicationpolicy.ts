@@ -84,7 +84,7 @@ const labelSelector = obj(
 /** The rules, shared by a policy's spec and the operator-wide defaults (DEFAULT_POLICY). */
 export const ruleProperties: Record<string, Schema> = {
   serviceExecutionRoles: patterns(
-    "IAM role ARNs allowed as spec.serviceExecutionRole, e.g. arn:aws:iam::111122223333:role/team-a-*; {namespace} stands for the resource's namespace. Omitted: the operator-wide default (arn:aws:iam::*:role/{namespace}-*).",
+    "IAM role ARNs allowed as spec.serviceExecutionRole, e.g. arn:aws:iam::111122223333:role/team-a-*; {namespace} stands for the resource's namespace. Omitted: the operator-wide default (arn:aws:iam::*:role/{namespace}-* and arn:aws:iam::*:role/*/{namespace}-*).",
     2048,
   ),
   regions: patterns(

@@ -26,7 +26,7 @@ export interface LabelSelectorRequirement {
 
 /** Rules of a policy, and the operator-wide defaults. */
 export interface PolicyRules {
-  /** IAM role ARNs allowed as spec.serviceExecutionRole, e.g. arn:aws:iam::111122223333:role/team-a-*; {namespace} stands for the resource's namespace. Omitted: the operator-wide default (arn:aws:iam::*:role/{namespace}-*). */
+  /** IAM role ARNs allowed as spec.serviceExecutionRole, e.g. arn:aws:iam::111122223333:role/team-a-*; {namespace} stands for the resource's namespace. Omitted: the operator-wide default (arn:aws:iam::*:role/{namespace}-* and arn:aws:iam::*:role/* /{namespace}-*). */
   serviceExecutionRoles?: string[];
   /** AWS regions allowed as spec.region. Omitted: the operator-wide default (the operator's own region). */
   regions?: string[];

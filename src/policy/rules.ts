@@ -11,15 +11,16 @@ import type { EffectiveRules } from "./evaluate.js";
  * it to the chart's files/tenancy-defaults.json). Secure by default (docs/adr/0013-tenant-policy.md):
  * - an AWS application name starts with the namespace and a dash, so one namespace cannot take the
  *   names another needs (names are unique per account and region);
- * - an execution role's name starts with the namespace and a dash (no IAM path: a platform that uses
- *   paths lists its own pattern), so a tenant cannot hand its job another team's permissions;
+ * - an execution role's name starts with the namespace and a dash, under any IAM path (paths are the
+ *   platform's: docs/iam-policy.json grants iam:PassRole on role/flink/*), so a tenant cannot hand its
+ *   job another team's permissions;
  * - a customer-managed KMS key is named by an alias that starts with the namespace and a dash (a key ARN
  *   or id only where a policy or the chart lists it): a key id says nothing about whose key it is;
  * - no adoption; deletionPolicy Delete allowed (it only deletes what the resource created).
  * A single-tenant install opts out per rule with "*" (chart tenancy.defaults).
  */
 export const builtInDefaults = {
-  serviceExecutionRoles: ["arn:aws:iam::*:role/{namespace}-*"],
+  serviceExecutionRoles: ["arn:aws:iam::*:role/{namespace}-*", "arn:aws:iam::*:role/*/{namespace}-*"],
   applicationNames: ["{namespace}-*"],
   encryptionKeys: ["arn:aws:kms:*:*:alias/{namespace}-*", "alias/{namespace}-*"],
   allowAdoption: false,

@@ -181,6 +181,7 @@ describe("the shipped defaults for names, execution roles and KMS keys (no polic
     for (const a of [
       app(inPlatform),
       app({ ...inPlatform, applicationName: "team-a-payments" }),
+      app({ ...inPlatform, serviceExecutionRole: "arn:aws:iam::111122223333:role/flink/team-a-x" }),
       app({ ...inPlatform, ...cmk("arn:aws:kms:us-east-1:111122223333:alias/team-a-state") }),
       app({ ...inPlatform, ...cmk("alias/team-a-state") }),
       app({ ...inPlatform, encryption: { keyType: "AWS_OWNED_KEY" } }),
@@ -197,11 +198,11 @@ describe("the shipped defaults for names, execution roles and KMS keys (no polic
       "allowed: arn:aws:iam::*:role/team-a-*",
     ],
     [
-      "a role under a path (a platform that uses paths lists its own pattern)",
-      app({ ...inPlatform, serviceExecutionRole: "arn:aws:iam::111122223333:role/flink/team-a-x" }),
+      "another team's role under a path",
+      app({ ...inPlatform, serviceExecutionRole: "arn:aws:iam::111122223333:role/flink/team-b-x" }),
       "serviceExecutionRoles",
       "spec.serviceExecutionRole",
-      "role arn:aws:iam::111122223333:role/flink/team-a-x is not allowed",
+      "role arn:aws:iam::111122223333:role/flink/team-b-x is not allowed",
     ],
     [
       "a squatted application name",
@@ -434,7 +435,7 @@ describe("DEFAULT_POLICY", () => {
     expect(defaultsFromEnv(region, {})).toEqual(safeDefaults(region));
     expect(safeDefaults(region)).toMatchObject({
       applicationNames: ["{namespace}-*"],
-      serviceExecutionRoles: ["arn:aws:iam::*:role/{namespace}-*"],
+      serviceExecutionRoles: ["arn:aws:iam::*:role/{namespace}-*", "arn:aws:iam::*:role/*/{namespace}-*"],
       encryptionKeys: ["arn:aws:kms:*:*:alias/{namespace}-*", "alias/{namespace}-*"],
       regions: [region],
       codeSources: [],
@@ -475,7 +476,7 @@ describe("examples/tenancy/team-a-policy.yaml", () => {
     ) as FlinkApplicationPolicy;
     const { namespaceSelector: _s, ...rules } = doc.spec;
     expect(() => validateRules(rules, "example")).not.toThrow();
-    const applicable = applicableRules([doc], { team: "a" }, defaults);
+    const applicable = applicableRules([doc], { "managedflink.dev/policy": "team-a" }, defaults);
     const ok = app({
       region: "eu-west-1",
       serviceExecutionRole: "arn:aws:iam::111122223333:role/flink/team-a-orders",
