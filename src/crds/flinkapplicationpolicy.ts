@@ -12,24 +12,24 @@ export const policyKind = "FlinkApplicationPolicy";
 export const policyPlural = "flinkapplicationpolicies";
 export const policySingular = "flinkapplicationpolicy";
 
-// Patterns have at most one `*`, which matches any run of characters (also none). One wildcard keeps the
-// controller's matcher and the admission policy's CEL (startsWith/endsWith) exactly the same.
-const oneWildcard = {
-  rule: "self.all(p, !p.matches('[*].*[*]'))",
-  message: "a pattern may hold at most one *",
+// In a pattern each `*` matches any run of characters (also none). The admission policy quotes the rest
+// for RE2 as \Q...\E, which a backslash could end; no ARN, region or name holds one.
+export const noBackslash = {
+  rule: "self.all(p, !p.contains('\\\\'))",
+  message: "a pattern may not hold a backslash",
 };
 
 const patterns = (description: string, maxLength: number) =>
   listOf(
     description,
-    str("A value, or a pattern with one * (any run of characters).", { minLength: 1, maxLength }),
+    str("A value, or a pattern where each * stands for any run of characters.", { minLength: 1, maxLength }),
     {
       maxItems: 64,
-      "x-kubernetes-validations": [oneWildcard],
+      "x-kubernetes-validations": [noBackslash],
     },
   );
 
-const bucket = str('Bucket name, or a pattern with one * ("*" alone: any bucket).', {
+const bucket = str('Bucket name, or a pattern with * ("*" alone: any bucket).', {
   minLength: 1,
   maxLength: 63,
   pattern: "^[a-z0-9*][a-z0-9.*-]*$",
@@ -84,7 +84,7 @@ const labelSelector = obj(
 /** The rules, shared by a policy's spec and the operator-wide defaults (DEFAULT_POLICY). */
 export const ruleProperties: Record<string, Schema> = {
   serviceExecutionRoles: patterns(
-    "IAM role ARNs allowed as spec.serviceExecutionRole, e.g. arn:aws:iam::111122223333:role/team-a-*. Omitted: the operator-wide default (any role; the operator's iam:PassRole bounds it).",
+    "IAM role ARNs allowed as spec.serviceExecutionRole, e.g. arn:aws:iam::111122223333:role/team-a-*; {namespace} stands for the resource's namespace. Omitted: the operator-wide default (arn:aws:iam::*:role/{namespace}-* and arn:aws:iam::*:role/*/{namespace}-*).",
     2048,
   ),
   regions: patterns(
@@ -92,8 +92,12 @@ export const ruleProperties: Record<string, Schema> = {
     32,
   ),
   applicationNames: patterns(
-    "AWS application names allowed (spec.applicationName, else metadata.name); {namespace} stands for the resource's namespace, e.g. {namespace}-*. Omitted: the operator-wide default (any name).",
+    "AWS application names allowed (spec.applicationName, else metadata.name); {namespace} stands for the resource's namespace, e.g. {namespace}-*. Omitted: the operator-wide default ({namespace}-*).",
     256,
+  ),
+  encryptionKeys: patterns(
+    "KMS keys allowed as spec.encryption.keyId with CUSTOMER_MANAGED_KEY (as written: key ARN, key id, alias ARN or alias name); {namespace} stands for the resource's namespace. Omitted: the operator-wide default (arn:aws:kms:*:*:alias/{namespace}-* and alias/{namespace}-*).",
+    2048,
   ),
   codeSources: listOf(
     "S3 locations code may be read from: spec.code.s3 and s3:// artifact URLs. Omitted: the operator-wide default.",

@@ -26,12 +26,14 @@ export interface LabelSelectorRequirement {
 
 /** Rules of a policy, and the operator-wide defaults. */
 export interface PolicyRules {
-  /** IAM role ARNs allowed as spec.serviceExecutionRole, e.g. arn:aws:iam::111122223333:role/team-a-*. Omitted: the operator-wide default (any role; the operator's iam:PassRole bounds it). */
+  /** IAM role ARNs allowed as spec.serviceExecutionRole, e.g. arn:aws:iam::111122223333:role/team-a-*; {namespace} stands for the resource's namespace. Omitted: the operator-wide default (arn:aws:iam::*:role/{namespace}-* and arn:aws:iam::*:role/* /{namespace}-*). */
   serviceExecutionRoles?: string[];
   /** AWS regions allowed as spec.region. Omitted: the operator-wide default (the operator's own region). */
   regions?: string[];
-  /** AWS application names allowed (spec.applicationName, else metadata.name); {namespace} stands for the resource's namespace, e.g. {namespace}-*. Omitted: the operator-wide default (any name). */
+  /** AWS application names allowed (spec.applicationName, else metadata.name); {namespace} stands for the resource's namespace, e.g. {namespace}-*. Omitted: the operator-wide default ({namespace}-*). */
   applicationNames?: string[];
+  /** KMS keys allowed as spec.encryption.keyId with CUSTOMER_MANAGED_KEY (as written: key ARN, key id, alias ARN or alias name); {namespace} stands for the resource's namespace. Omitted: the operator-wide default (arn:aws:kms:*:*:alias/{namespace}-* and alias/{namespace}-*). */
+  encryptionKeys?: string[];
   /** S3 locations code may be read from: spec.code.s3 and s3:// artifact URLs. Omitted: the operator-wide default. */
   codeSources?: S3Location[];
   /** Where spec.code.artifact may be uploaded: artifact.bucket, with keys under the prefix. Omitted: the operator-wide default. */
@@ -56,7 +58,7 @@ export interface HostPort {
 
 /** A bucket and key prefix for uploads. */
 export interface UploadLocation {
-  /** Bucket name, or a pattern with one * ("*" alone: any bucket). */
+  /** Bucket name, or a pattern with * ("*" alone: any bucket). */
   bucket: string;
   /** The content-addressed key (<artifact.prefix>/<sha256>.<ext>) must start with this. Empty or omitted: the whole bucket. Compared with the key as a plain string prefix, so end it with / to mean a folder. */
   keyPrefix?: string;
@@ -64,7 +66,7 @@ export interface UploadLocation {
 
 /** A bucket and key prefix. */
 export interface S3Location {
-  /** Bucket name, or a pattern with one * ("*" alone: any bucket). */
+  /** Bucket name, or a pattern with * ("*" alone: any bucket). */
   bucket: string;
   /** Keys must start with this. Empty or omitted: the whole bucket. Compared with the key as a plain string prefix, so end it with / to mean a folder. */
   keyPrefix?: string;

@@ -193,12 +193,20 @@ async function main(): Promise<void> {
     overlay.environmentProperties,
     stack.s3Endpoint,
   );
+  // The example's own namespace: the default tenancy rules want its names to start with it.
+  const namespace = example.metadata.namespace ?? "default";
+  runOrThrow(
+    kubectl,
+    [...kc, "apply", "-f", "-"],
+    "creating the example's namespace",
+    JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } }),
+  );
   runOrThrow(kubectl, [...kc, "apply", "-f", "-"], "applying the example", JSON.stringify(example));
   const get = () =>
     JSON.parse(
       runOrThrow(
         kubectl,
-        [...kc, "get", "flinkapp", "engagement-metrics", "-n", "default", "-o", "json"],
+        [...kc, "get", "flinkapp", "engagement-metrics", "-n", namespace, "-o", "json"],
         "get",
       ),
     ) as FlinkApplication;
@@ -234,7 +242,7 @@ the job's windows arrive on ${output} and are printed below.
 In another shell:
   source ${envFile}
   kubectl get flinkapp -A
-  kubectl scale flinkapp engagement-metrics --replicas=2
+  kubectl scale flinkapp engagement-metrics -n ${namespace} --replicas=2
   aws kinesisanalyticsv2 list-applications
   aws kinesis get-records --shard-iterator "$(aws kinesis get-shard-iterator --stream-name ${output} --shard-id shardId-000000000000 --shard-iterator-type TRIM_HORIZON --query ShardIterator --output text)"
   aws cloudwatch get-metric-data --start-time "$(date -u -d '-10 min' +%FT%TZ)" --end-time "$(date -u +%FT%TZ)" \\

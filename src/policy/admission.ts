@@ -5,23 +5,41 @@
 // "every selecting policy must hold" (src/policy/evaluate.ts). Each validation first asks whether that
 // policy selects the request's namespace, from `namespaceObject.metadata.labels`.
 //
-// What admission does not check, and the controller does: rules a policy leaves to the operator-wide
-// defaults, and namespaces no policy selects (the defaults live in the operator's configuration, not in
-// any object a CEL expression can read). The controller checks everything again before any AWS call, so
-// a cluster without this policy is still safe; admission only refuses earlier, at `kubectl apply`.
+// The defaults for names, roles and KMS keys (src/policy/rules.ts builtInDefaults, merged with the chart's
+// tenancy.defaults) are rendered into both policies as CEL variables. A second policy, without parameters,
+// checks those defaults in the namespaces its binding selects: CEL sees one parameter at a time, so it
+// cannot tell whether any FlinkApplicationPolicy selects the namespace, and the binding's
+// namespaceSelector (chart tenancy.admissionPolicy.defaultsNamespaceSelector: namespaces without the
+// label managedflink.dev/policy) stands in for "no policy selects it".
 //
-// Matching is the controller's: a pattern holds at most one `*`, compared with startsWith/endsWith; key
-// prefixes are plain string prefixes.
+// What admission does not check, and the controller does: the other defaults (region, S3 locations,
+// hosts, adoption) where no policy states them. The controller checks everything again before any AWS
+// call, so a cluster without these policies is still safe; admission only refuses earlier, at `kubectl apply`.
+//
+// Matching is the controller's (src/policy/evaluate.ts matchesPattern): each `*` any run of characters,
+// the rest literal (RE2 \Q...\E); key prefixes are plain string prefixes.
 import { group, version } from "../crds/flinkapplication.js";
 import { policyKind } from "../crds/flinkapplicationpolicy.js";
 
 export const admissionPolicyName = `flinkapplicationpolicies.${group}`;
+export const defaultsPolicyName = `flinkapplicationdefaults.${group}`;
+/** The rules whose operator-wide defaults admission knows (the chart renders them). */
+export const admissionDefaults = ["applicationNames", "serviceExecutionRoles", "encryptionKeys"] as const;
+type DefaultedRule = (typeof admissionDefaults)[number];
+/** Replaced by the chart with the rule's default as a CEL list (JSON). */
+export const defaultPlaceholder = (rule: DefaultedRule) => `__TENANCY_DEFAULT_${rule}__`;
+/** Replaced by the chart with tenancy.admissionPolicy.defaultsNamespaceSelector. */
+export const defaultsSelectorPlaceholder = "__TENANCY_DEFAULTS_NAMESPACE_SELECTOR__";
 /** Replaced by the chart with the operator's service account user name. */
 export const operatorUserPlaceholder = "__OPERATOR_SERVICE_ACCOUNT_USER__";
 
-/** CEL: `value` matches `pattern` (at most one `*`). Both are CEL expressions of type string. */
+/**
+ * CEL: `value` matches `pattern`, each `*` any run of characters. Both are CEL expressions of type string.
+ * The literal parts are quoted for RE2 (\Q...\E; the CRD refuses a backslash in a pattern), and
+ * replace() replaces every `*` (https://pkg.go.dev/github.com/google/cel-go/ext#Strings).
+ */
 export function celMatch(value: string, pattern: string): string {
-  return `(${pattern}.contains('*') ? (${value}.startsWith(${pattern}.split('*')[0]) && ${value}.endsWith(${pattern}.split('*')[1]) && size(${value}) >= size(${pattern}) - 1) : ${value} == ${pattern})`;
+  return `${value}.matches('(?s)^\\\\Q' + ${pattern}.replace('*', '\\\\E.*\\\\Q') + '\\\\E$')`;
 }
 
 const labels = "namespaceObject.metadata.labels";
@@ -59,29 +77,95 @@ interface Rule {
   message: string;
 }
 
+/**
+ * Where a rule's value comes from: a FlinkApplicationPolicy (params), falling back to the rendered
+ * defaults for the defaulted rules, or the rendered defaults alone.
+ */
+interface RuleSource {
+  /** CEL: the source states the rule (a rule it does not state is not checked here). */
+  given(rule: string): string;
+  /** CEL: the rule's value. */
+  value(rule: string): string;
+  /** CEL string: who refuses, for the message. */
+  who: string;
+  /** CEL: the source applies to this request. */
+  applies: string;
+}
+
+const defaultVariable = (rule: string) => `variables.default_${rule}`;
+const isDefaulted = (rule: string): rule is DefaultedRule =>
+  (admissionDefaults as readonly string[]).includes(rule);
+
+const fromPolicy: RuleSource = {
+  given: (rule) => (isDefaulted(rule) ? "true" : `has(params.spec.${rule})`),
+  value: (rule) =>
+    isDefaulted(rule)
+      ? `(has(params.spec.${rule}) ? params.spec.${rule} : ${defaultVariable(rule)})`
+      : `params.spec.${rule}`,
+  who: "'FlinkApplicationPolicy ' + params.metadata.name",
+  applies: "variables.selected",
+};
+
+const fromDefaults: RuleSource = {
+  given: () => "true",
+  value: defaultVariable,
+  who: "'operator defaults'",
+  applies: "true",
+};
+
+/** `{namespace}` in each pattern of a list, as the controller substitutes it. */
+const namespaced = (list: string) => `${list}.map(p, p.replace('{namespace}', request.namespace))`;
+
+/** A pattern rule: the value matches one of the listed patterns, `{namespace}` substituted. */
+const patternRule = (
+  s: RuleSource,
+  rule: DefaultedRule,
+  field: string,
+  value: string,
+  what: string,
+  when?: string,
+): Rule => ({
+  rule,
+  field,
+  holds: [
+    ...(when ? [`!(${when})`] : []),
+    ...(s.given(rule) === "true" ? [] : [`!${s.given(rule)}`]),
+    `${namespaced(s.value(rule))}.exists(p, ${celMatch(value, "p")})`,
+  ].join(" || "),
+  message: `'${what} ' + ${value} + ' is not allowed; allowed: ' + ${namespaced(s.value(rule))}.join(', ')`,
+});
+
+const cmk = `has(${spec}.encryption) && has(${spec}.encryption.keyId) && ${spec}.encryption.keyType == 'CUSTOMER_MANAGED_KEY'`;
+
+/** The rules with operator-wide defaults admission knows: names, execution roles, KMS keys. */
+const defaultedRules = (s: RuleSource): Rule[] => [
+  patternRule(
+    s,
+    "applicationNames",
+    "spec.applicationName (else metadata.name)",
+    "variables.applicationName",
+    "application name",
+  ),
+  patternRule(
+    s,
+    "serviceExecutionRoles",
+    "spec.serviceExecutionRole",
+    `${spec}.serviceExecutionRole`,
+    "role",
+  ),
+  patternRule(s, "encryptionKeys", "spec.encryption.keyId", `${spec}.encryption.keyId`, "KMS key", cmk),
+];
+
+const s = fromPolicy;
 const rules: Rule[] = [
   {
     rule: "regions",
     field: "spec.region",
     // Without spec.region the operator's own region applies, which admission does not know.
-    holds: `!has(params.spec.regions) || !has(${spec}.region) || params.spec.regions.exists(p, ${celMatch(`${spec}.region`, "p")})`,
-    message: `'region ' + ${spec}.region + ' is not allowed; allowed: ' + params.spec.regions.join(', ')`,
+    holds: `!${s.given("regions")} || !has(${spec}.region) || ${s.value("regions")}.exists(p, ${celMatch(`${spec}.region`, "p")})`,
+    message: `'region ' + ${spec}.region + ' is not allowed; allowed: ' + ${s.value("regions")}.join(', ')`,
   },
-  {
-    rule: "applicationNames",
-    field: "spec.applicationName (else metadata.name)",
-    holds: `!has(params.spec.applicationNames) || params.spec.applicationNames.exists(p, ${celMatch(
-      "variables.applicationName",
-      "p.replace('{namespace}', request.namespace)",
-    )})`,
-    message: `'application name ' + variables.applicationName + ' is not allowed; allowed: ' + params.spec.applicationNames.map(p, p.replace('{namespace}', request.namespace)).join(', ')`,
-  },
-  {
-    rule: "serviceExecutionRoles",
-    field: "spec.serviceExecutionRole",
-    holds: `!has(params.spec.serviceExecutionRoles) || params.spec.serviceExecutionRoles.exists(p, ${celMatch(`${spec}.serviceExecutionRole`, "p")})`,
-    message: `'role ' + ${spec}.serviceExecutionRole + ' is not allowed; allowed: ' + params.spec.serviceExecutionRoles.join(', ')`,
-  },
+  ...defaultedRules(s),
   // Code sources default to the policy's upload locations (src/policy/rules.ts mergeRules); two rules,
   // because the two lists are different types to the CEL type checker.
   {
@@ -140,15 +224,21 @@ const rules: Rule[] = [
   },
 ];
 
-export function validatingAdmissionPolicy(): Record<string, unknown> {
+/** The chart fills in each default; the generated file keeps a placeholder the template replaces. */
+const defaultVariables = admissionDefaults.map((rule) => ({
+  name: `default_${rule}`,
+  expression: defaultPlaceholder(rule),
+}));
+
+function policy(name: string, source: RuleSource, checked: Rule[], extra: Record<string, unknown>) {
   return {
     apiVersion: "admissionregistration.k8s.io/v1",
     kind: "ValidatingAdmissionPolicy",
-    metadata: { name: admissionPolicyName },
+    metadata: { name },
     spec: {
       // A parameter that cannot be evaluated refuses the request: a broken policy must not let everything in.
       failurePolicy: "Fail",
-      paramKind: { apiVersion: `${group}/${version}`, kind: policyKind },
+      ...extra,
       matchConstraints: {
         resourceRules: [
           {
@@ -167,19 +257,32 @@ export function validatingAdmissionPolicy(): Record<string, unknown> {
         { name: "not-being-deleted", expression: "!has(object.metadata.deletionTimestamp)" },
       ],
       variables: [
-        { name: "selected", expression: selects },
+        ...(source === fromPolicy ? [{ name: "selected", expression: selects }] : []),
         {
           name: "applicationName",
           expression: `has(${spec}.applicationName) ? ${spec}.applicationName : object.metadata.name`,
         },
+        ...defaultVariables,
       ],
-      validations: rules.map((r) => ({
-        expression: `!variables.selected || (${r.holds})`,
-        messageExpression: `'FlinkApplicationPolicy ' + params.metadata.name + ', rule ${r.rule}: ${r.field}: ' + ${r.message}`,
+      validations: checked.map((r) => ({
+        expression: source.applies === "true" ? r.holds : `!${source.applies} || (${r.holds})`,
+        messageExpression: `${source.who} + ', rule ${r.rule}: ${r.field}: ' + ${r.message}`,
         reason: "Forbidden",
       })),
     },
   };
+}
+
+/** Every FlinkApplicationPolicy as a parameter: each selecting policy's rules, over the defaults. */
+export function validatingAdmissionPolicy(): Record<string, unknown> {
+  return policy(admissionPolicyName, fromPolicy, rules, {
+    paramKind: { apiVersion: `${group}/${version}`, kind: policyKind },
+  });
+}
+
+/** The defaults alone, for the namespaces the binding selects (no parameter). */
+export function defaultsAdmissionPolicy(): Record<string, unknown> {
+  return policy(defaultsPolicyName, fromDefaults, defaultedRules(fromDefaults), {});
 }
 
 export function validatingAdmissionPolicyBinding(): Record<string, unknown> {
@@ -189,9 +292,22 @@ export function validatingAdmissionPolicyBinding(): Record<string, unknown> {
     metadata: { name: admissionPolicyName },
     spec: {
       policyName: admissionPolicyName,
-      // Every FlinkApplicationPolicy is a parameter; with none, nothing is checked here (the controller
-      // applies the operator-wide defaults).
+      // Every FlinkApplicationPolicy is a parameter; with none, nothing is checked here (the defaults
+      // policy below and the controller apply the operator-wide defaults).
       paramRef: { selector: {}, parameterNotFoundAction: "Allow" },
+      validationActions: ["Deny"],
+    },
+  };
+}
+
+export function defaultsAdmissionPolicyBinding(): Record<string, unknown> {
+  return {
+    apiVersion: "admissionregistration.k8s.io/v1",
+    kind: "ValidatingAdmissionPolicyBinding",
+    metadata: { name: defaultsPolicyName },
+    spec: {
+      policyName: defaultsPolicyName,
+      matchResources: { namespaceSelector: defaultsSelectorPlaceholder },
       validationActions: ["Deny"],
     },
   };

@@ -1,7 +1,7 @@
 // Does a FlinkApplication stay inside what its namespace is allowed? A pure function of the resource and
 // the rules, evaluated by the controller before any AWS or S3 call (docs/adr/0013-tenant-policy.md). The
-// chart's ValidatingAdmissionPolicy states the same rules in CEL; the matchers here (one-* patterns,
-// string prefixes) are chosen so that CEL's startsWith/endsWith can say exactly the same thing.
+// chart's ValidatingAdmissionPolicies state the same rules in CEL; the matchers here (* patterns, string
+// prefixes) are chosen so that CEL can say exactly the same thing (src/policy/admission.ts).
 import { artifactExtension, contentKey, redactUrl } from "../artifacts/locations.js";
 import type { PolicyRules } from "../crds/policy-types.generated.js";
 import type { FlinkApplicationSpec } from "../crds/types.generated.js";
@@ -36,16 +36,21 @@ export interface Violation {
   message: string;
 }
 
-/** `*` matches any run of characters; a pattern holds at most one (the CRD refuses more). */
+/**
+ * Each `*` matches any run of characters (also none, also `/` and `:`); everything else is literal. The
+ * admission policy compiles the same pattern to the RE2 expression `^\Q<literal>\E.*\Q<literal>\E$`,
+ * which is why a pattern may not hold a backslash (it could end the quoting); the regex built here
+ * matches the same strings.
+ */
 export function matchesPattern(value: string, pattern: string): boolean {
-  const star = pattern.indexOf("*");
-  if (star < 0) return value === pattern;
-  const before = pattern.slice(0, star);
-  const after = pattern.slice(star + 1);
-  return value.length >= before.length + after.length && value.startsWith(before) && value.endsWith(after);
+  if (!pattern.includes("*")) return value === pattern;
+  const literal = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`^${pattern.split("*").map(literal).join(".*")}$`, "s").test(value);
 }
 
-const withNamespace = (pattern: string, namespace: string) => pattern.replaceAll("{namespace}", namespace);
+/** `{namespace}` in a pattern stands for the resource's namespace (the defaults rely on it). */
+export const withNamespace = (pattern: string, namespace: string) =>
+  pattern.replaceAll("{namespace}", namespace);
 
 type Check = (
   app: TenantApplication,
@@ -78,11 +83,29 @@ const checkApplicationName: Check = (app, rules) => {
 
 const checkRole: Check = (app, rules) => {
   const role = app.spec.serviceExecutionRole;
-  if (rules.serviceExecutionRoles.some((p) => matchesPattern(role, p))) return undefined;
+  const allowed = rules.serviceExecutionRoles.map((p) => withNamespace(p, app.namespace));
+  if (allowed.some((p) => matchesPattern(role, p))) return undefined;
   return {
     rule: "serviceExecutionRoles",
     field: "spec.serviceExecutionRole",
-    message: `role ${role} is not allowed; allowed: ${list(rules.serviceExecutionRoles)}`,
+    message: `role ${role} is not allowed; allowed: ${list(allowed)}`,
+  };
+};
+
+/**
+ * A customer-managed key encrypts the application's state with a key the operator's identity may use
+ * (kms:DescribeKey, kms:CreateGrant); without this rule a tenant could name another team's key
+ * (https://docs.aws.amazon.com/managed-flink/latest/java/encryption-at-rest.html).
+ */
+const checkEncryptionKey: Check = (app, rules) => {
+  const e = app.spec.encryption;
+  if (e?.keyType !== "CUSTOMER_MANAGED_KEY" || !e.keyId) return undefined;
+  const allowed = rules.encryptionKeys.map((p) => withNamespace(p, app.namespace));
+  if (allowed.some((p) => matchesPattern(e.keyId!, p))) return undefined;
+  return {
+    rule: "encryptionKeys",
+    field: "spec.encryption.keyId",
+    message: `KMS key ${e.keyId} is not allowed; allowed: ${list(allowed)}`,
   };
 };
 
@@ -182,6 +205,7 @@ const checks: Check[] = [
   checkRegion,
   checkApplicationName,
   checkRole,
+  checkEncryptionKey,
   checkCodeSource,
   checkUpload,
   checkHost,

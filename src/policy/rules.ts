@@ -1,26 +1,43 @@
 // The operator-wide defaults and how a policy's rules fall back to them. A rule a policy leaves out is
 // the default's; the defaults themselves are safe when nothing is configured (docs/security.md).
 
-import { ruleProperties } from "../crds/flinkapplicationpolicy.js";
+import { noBackslash, ruleProperties } from "../crds/flinkapplicationpolicy.js";
 import type { PolicyRules } from "../crds/policy-types.generated.js";
 import type { EffectiveRules } from "./evaluate.js";
 
 /**
- * The defaults when DEFAULT_POLICY says nothing: any role (iam:PassRole bounds it), the operator's own
- * region, any application name, no S3 location at all (a platform admin names the upload bucket), any
- * public https host on port 443, no adoption, deletionPolicy Delete allowed (it only deletes what the
- * resource created or was allowed to adopt).
+ * The operator-wide defaults that do not depend on where the operator runs: one table for the
+ * controller (safeDefaults) and for the admission policy the chart renders (src/crds/generate.ts writes
+ * it to the chart's files/tenancy-defaults.json). Secure by default (docs/adr/0013-tenant-policy.md):
+ * - an AWS application name starts with the namespace and a dash, so one namespace cannot take the
+ *   names another needs (names are unique per account and region);
+ * - an execution role's name starts with the namespace and a dash, under any IAM path (paths are the
+ *   platform's: docs/iam-policy.json grants iam:PassRole on role/flink/*), so a tenant cannot hand its
+ *   job another team's permissions;
+ * - a customer-managed KMS key is named by an alias that starts with the namespace and a dash (a key ARN
+ *   or id only where a policy or the chart lists it): a key id says nothing about whose key it is;
+ * - no adoption; deletionPolicy Delete allowed (it only deletes what the resource created).
+ * A single-tenant install opts out per rule with "*" (chart tenancy.defaults).
+ */
+export const builtInDefaults = {
+  serviceExecutionRoles: ["arn:aws:iam::*:role/{namespace}-*", "arn:aws:iam::*:role/*/{namespace}-*"],
+  applicationNames: ["{namespace}-*"],
+  encryptionKeys: ["arn:aws:kms:*:*:alias/{namespace}-*", "alias/{namespace}-*"],
+  allowAdoption: false,
+  allowDeletionPolicyDelete: true,
+} satisfies Partial<EffectiveRules>;
+
+/**
+ * The defaults when DEFAULT_POLICY says nothing: the table above, the operator's own region, no S3
+ * location at all (a platform admin names the upload bucket), any public https host on port 443.
  */
 export function safeDefaults(defaultRegion: string): EffectiveRules {
   return {
-    serviceExecutionRoles: ["*"],
+    ...structuredClone(builtInDefaults),
     regions: [defaultRegion],
-    applicationNames: ["*"],
     codeSources: [],
     artifactUploads: [],
     artifactHosts: [{ host: "*", port: 443 }],
-    allowAdoption: false,
-    allowDeletionPolicyDelete: true,
   };
 }
 
@@ -71,8 +88,8 @@ export function validateRules(value: unknown, where: string): PolicyRules {
           ? typeof v === "string" && new RegExp(schema.pattern ?? "").test(v)
           : Array.isArray(v) && v.every((item) => validItem(item, k));
     if (!ok) throw new Error(`${where}.${k}: ${schema.description}`);
-    if (Array.isArray(v) && v.some((p) => typeof p === "string" && (p.match(/\*/g)?.length ?? 0) > 1)) {
-      throw new Error(`${where}.${k}: a pattern may hold at most one *`);
+    if (Array.isArray(v) && v.some((p) => typeof p === "string" && p.includes("\\"))) {
+      throw new Error(`${where}.${k}: ${noBackslash.message}`);
     }
   }
   return value as PolicyRules;

@@ -1,11 +1,13 @@
-// Tenancy rules that allow everything the feature tests use (any bucket, region, host, adoption and
-// deletion); tenancy itself is tested with real policies (test/unit/policy, tenancy.test.ts).
+// Tenancy rules that allow everything the feature tests use (any bucket, region, host, name, role and KMS
+// key, adoption and deletion: what a single-tenant install opts out to); tenancy itself is tested with
+// the shipped defaults and real policies (test/unit/policy, tenancy.test.ts).
 import type { EffectiveRules } from "../../src/policy/index.js";
 
 export const unrestricted: EffectiveRules = {
   serviceExecutionRoles: ["*"],
   regions: ["*"],
   applicationNames: ["*"],
+  encryptionKeys: ["*"],
   codeSources: [{ bucket: "*" }],
   artifactUploads: [{ bucket: "*" }],
   artifactHosts: [{ host: "*", port: 443 }],

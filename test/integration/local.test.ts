@@ -77,7 +77,7 @@ describe("npm run local", () => {
       console.log(JSON.stringify(out.ApplicationSummaries.map((a) => [a.ApplicationName, a.ApplicationStatus])));`;
     const { stdout } = await inShell(`node --input-type=module -e '${script}'`);
     expect(JSON.parse(stdout)).toEqual([["engagement-metrics", "RUNNING"]]);
-    const { stdout: get } = await inShell("kubectl get flinkapp engagement-metrics -n default");
+    const { stdout: get } = await inShell("kubectl get flinkapp engagement-metrics -n engagement");
     expect(get).toMatch(/engagement-metrics\s+RUNNING\s+True\s+4/);
     // The application runs the jar npm run local uploaded, byte for byte.
     const head = `
@@ -120,7 +120,7 @@ describe("npm run local", () => {
       timeoutMs: 15_000,
       description: "npm run local to report the operator's exit",
     });
-    const { stdout } = await inShell("kubectl get flinkapp engagement-metrics -n default -o name");
+    const { stdout } = await inShell("kubectl get flinkapp engagement-metrics -n engagement -o name");
     expect(stdout.trim()).toBe("flinkapplication.managedflink.dev/engagement-metrics");
   });
 

@@ -113,7 +113,7 @@ describe("manifests/ applies with kubectl apply -k (server-side dry run)", () =>
 
 describe("examples/gitops applies against the CRD (server-side dry run)", () => {
   it("the production overlay's FlinkApplications pass the CRD's validation", async () => {
-    const ns = await h.kubectl(["create", "namespace", "data-platform"]);
+    const ns = await h.kubectl(["create", "namespace", "orders"]);
     expect(ns.code === 0 || /AlreadyExists/.test(ns.stderr)).toBe(true);
     const lines = await dryRun(["-k", join(repoRoot, "examples/gitops/flink-applications/production")]);
     expect(lines).toEqual(["flinkapplication.managedflink.dev/orders-enrichment created (server dry run)"]);

@@ -19,7 +19,8 @@ const h = new Harness();
 const suffix = randomBytes(3).toString("hex");
 const releaseNs = `mfo-system-${suffix}`;
 const release = `mfo-${suffix}`;
-const appName = `rbac-${suffix}`;
+// Named as the default tenancy rules want: <namespace>-*, and so is its execution role.
+const appName = `${h.namespace}-rbac-${suffix}`;
 const sa = `${release}-managed-flink-operator`;
 const saUser = `system:serviceaccount:${releaseNs}:${sa}`;
 
@@ -178,7 +179,7 @@ describe("the controller under the chart's ServiceAccount and RBAC", () => {
     await h.apply(
       h.app(appName, {
         runtimeEnvironment: "FLINK-1_20",
-        serviceExecutionRole: "arn:aws:iam::123456789012:role/flink",
+        serviceExecutionRole: `arn:aws:iam::123456789012:role/${h.namespace}-flink`,
         desiredState: "Running",
         deletionPolicy: "Delete",
         code: { s3: { bucket: "rbac-apps", key: "job/app.jar" } },

@@ -39,7 +39,7 @@ describe("admission", () => {
     "accepts examples/%s",
     async (file) => {
       const doc = readFileSync(join(repoRoot, "examples", file), "utf8").replace(
-        /namespace: default/g,
+        /namespace: (default|engagement)/g,
         `namespace: ${h.namespace}`,
       );
       const r = await h.kubectl(["apply", "--dry-run=server", "-f", "-"], doc);

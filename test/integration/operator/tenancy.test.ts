@@ -27,12 +27,15 @@ const teamA = `team-a-${ns}`;
 const teamB = `team-b-${ns}`;
 const policyName = `tenancy-${ns}`;
 const tenantRole = `arn:aws:iam::${account}:role/tenant-a-operator`;
+/** The namespace's own execution role, as the defaults want it named ({namespace}-*). */
+const ownRole = `arn:aws:iam::${account}:role/${ns}-flink`;
+const cmk = (keyId: string) => ({ encryption: { keyType: "CUSTOMER_MANAGED_KEY", keyId } });
 let source: SourceServer;
 const jar = Buffer.from("PK\u0003\u0004 tenant job");
 
 const spec = (extra: Record<string, unknown> = {}) => ({
   runtimeEnvironment: "FLINK-1_20",
-  serviceExecutionRole: `arn:aws:iam::${account}:role/team-a-flink`,
+  serviceExecutionRole: ownRole,
   code: { s3: { bucket: platformBucket, key: "jobs/app.jar" } },
   ...extra,
 });
@@ -161,7 +164,7 @@ describe("the tenant's own permissions", () => {
 });
 
 describe("the FlinkApplicationPolicy CRD", () => {
-  it("accepts the example policy and refuses a pattern with two wildcards, naming the field", async () => {
+  it("accepts the example policy and refuses a pattern with a backslash, naming the field", async () => {
     await h.kubectlOk([
       "apply",
       "--dry-run=server",
@@ -172,12 +175,12 @@ describe("the FlinkApplicationPolicy CRD", () => {
       apiVersion: "managedflink.dev/v1alpha1",
       kind: "FlinkApplicationPolicy",
       metadata: { name: `bad-${ns}` },
-      spec: { namespaceSelector: {}, serviceExecutionRoles: ["arn:*:role/*"] },
+      spec: { namespaceSelector: {}, serviceExecutionRoles: ["arn:*:role/\\E*"] },
     };
     const r = await h.kubectl(["apply", "--dry-run=server", "-f", "-"], JSON.stringify(bad));
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain("spec.serviceExecutionRoles");
-    expect(r.stderr).toContain("at most one *");
+    expect(r.stderr).toContain("a pattern may not hold a backslash");
   });
 });
 
@@ -256,15 +259,45 @@ describe("no policy selects the namespace: the operator-wide defaults", () => {
       }),
       "rule artifactHosts: spec.code.artifact.url",
     ],
+    [
+      "another team's execution role",
+      "role",
+      spec({ serviceExecutionRole: `arn:aws:iam::${account}:role/team-b-flink` }),
+      `rule serviceExecutionRoles: spec.serviceExecutionRole: role arn:aws:iam::${account}:role/team-b-flink is not allowed; allowed: arn:aws:iam::*:role/${ns}-*`,
+    ],
+    [
+      "another team's KMS key alias",
+      "kms-alias",
+      spec(cmk(`arn:aws:kms:${h.stack.region}:${account}:alias/team-b-state`)),
+      `rule encryptionKeys: spec.encryption.keyId: KMS key arn:aws:kms:${h.stack.region}:${account}:alias/team-b-state is not allowed`,
+    ],
+    [
+      "a KMS key ARN (whose key it is, nothing in it says)",
+      "kms-arn",
+      spec(cmk(`arn:aws:kms:${h.stack.region}:${account}:key/1234abcd-12ab-34cd-56ef-1234567890ab`)),
+      "rule encryptionKeys: spec.encryption.keyId",
+    ],
   ])("refuses %s", async (_what, suffix, s, expected) => {
     const name = `${ns}-${suffix}`;
     await applyAsTenant(name, s);
     const message = await refused(name);
+    expect(message).toContain("operator defaults (no FlinkApplicationPolicy selects this namespace)");
     expect(message).toContain(expected);
     expect(await h.callsFor(name)).toEqual([]);
     // One Warning event carries the same message; nothing reveals a digest or size of team b's object.
     expect(await events(name)).toContain("PolicyViolation");
     expect(JSON.stringify(await h.get(name))).not.toMatch(/team b's secret|bytes/);
+  });
+
+  it("refuses squatting an application name another namespace needs, by either name field", async () => {
+    const squatted = `payments-${ns.slice(2)}`;
+    await applyAsTenant("squat-defaults", spec({ applicationName: squatted }));
+    expect(await refused("squat-defaults")).toContain(
+      `operator defaults (no FlinkApplicationPolicy selects this namespace), rule applicationNames: spec.applicationName: application name ${squatted} is not allowed; allowed: ${ns}-*`,
+    );
+    await applyAsTenant(squatted, spec());
+    expect(await refused(squatted)).toContain("rule applicationNames: metadata.name");
+    expect(await h.callsFor(squatted)).toEqual([]);
   });
 
   it("refuses the 6to4 form of 127.0.0.1: the CRD refuses the literal, the SSRF guard the address", async () => {
@@ -302,9 +335,14 @@ describe("no policy selects the namespace: the operator-wide defaults", () => {
   });
 
   it("succeeds with what the defaults allow, and left the other team's bucket as it was", async () => {
+    // The namespace's own name, role and KMS key alias: {namespace}-*.
     const name = `${ns}-allowed`;
-    await applyAsTenant(name, spec());
+    const key = `arn:aws:kms:${h.stack.region}:${account}:alias/${ns}-state`;
+    await applyAsTenant(name, spec(cmk(key)));
     await h.waitForApp(name, (o) => isReady(o) && o.status?.applicationStatus === "RUNNING", "running");
+    expect((await describeApp(name))?.ApplicationConfigurationDescription).toMatchObject({
+      ApplicationEncryptionConfigurationDescription: { KeyType: "CUSTOMER_MANAGED_KEY", KeyId: key },
+    });
     expect(await keys(teamB)).toEqual(s3Before[teamB]);
     // Only the credentialed upload of the test above added an object to the platform bucket.
     expect((await keys(platformBucket)).filter((k) => !s3Before[platformBucket]!.includes(k))).toEqual([
@@ -315,7 +353,9 @@ describe("no policy selects the namespace: the operator-wide defaults", () => {
 
 describe("a FlinkApplicationPolicy selects the namespace", () => {
   beforeAll(async () => {
-    await h.kubectlOk(["label", "namespace", ns, `tenancy-test=${ns}`]);
+    // managedflink.dev/policy: the policy allows more than the defaults (team a's roles), so the
+    // admission policy for the defaults must leave this namespace to it (chart defaultsNamespaceSelector).
+    await h.kubectlOk(["label", "namespace", ns, `tenancy-test=${ns}`, "managedflink.dev/policy=team-a"]);
     await h.kubectlOk(
       ["apply", "-f", "-"],
       JSON.stringify({
@@ -324,7 +364,11 @@ describe("a FlinkApplicationPolicy selects the namespace", () => {
         metadata: { name: policyName },
         spec: {
           namespaceSelector: { matchLabels: { "tenancy-test": ns } },
-          serviceExecutionRoles: [`arn:aws:iam::${account}:role/team-a-*`],
+          // Wider than the defaults: team a's shared roles too.
+          serviceExecutionRoles: [
+            `arn:aws:iam::${account}:role/team-a-*`,
+            `arn:aws:iam::*:role/{namespace}-*`,
+          ],
           regions: [h.stack.region],
           applicationNames: ["{namespace}-*"],
           codeSources: [{ bucket: teamA, keyPrefix: "jobs/" }],
@@ -467,6 +511,12 @@ describe("the ValidatingAdmissionPolicy shipped in the chart refuses the same at
     ],
     ["a squatted name", spec({ applicationName: "payments", code: inTeamA }), {}, "rule applicationNames"],
     [
+      "another team's KMS key (the policy leaves the rule to the defaults)",
+      spec({ ...cmk("alias/team-b-state"), code: inTeamA }),
+      {},
+      "rule encryptionKeys: spec.encryption.keyId: KMS key alias/team-b-state is not allowed",
+    ],
+    [
       "deletionPolicy Delete",
       spec({ deletionPolicy: "Delete", code: inTeamA }),
       {},
@@ -494,5 +544,47 @@ describe("the ValidatingAdmissionPolicy shipped in the chart refuses the same at
     const r = await dryRun(`${ns}-adm`, spec({ code: inTeamA }));
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
+  });
+
+  describe("with no policy selecting the namespace: the operator-wide defaults", () => {
+    beforeAll(async () => {
+      await h.kubectlOk(["label", "namespace", ns, "tenancy-test-", "managedflink.dev/policy-"]);
+    });
+
+    it.each([
+      [
+        "another team's role",
+        spec({ serviceExecutionRole: `arn:aws:iam::${account}:role/team-b-flink` }),
+        `rule serviceExecutionRoles: spec.serviceExecutionRole: role arn:aws:iam::${account}:role/team-b-flink is not allowed; allowed: arn:aws:iam::*:role/${ns}-*`,
+      ],
+      [
+        "a squatted name",
+        spec({ applicationName: "payments" }),
+        `rule applicationNames: spec.applicationName (else metadata.name): application name payments is not allowed; allowed: ${ns}-*`,
+      ],
+      [
+        "another team's KMS key",
+        spec(cmk(`arn:aws:kms:${h.stack.region}:${account}:alias/team-b-state`)),
+        "rule encryptionKeys: spec.encryption.keyId: KMS key",
+      ],
+    ])("refuses %s", async (_what, s, expected) => {
+      const r = await waitFor(
+        async () => {
+          const out = await dryRun(`${ns}-adm`, s);
+          return out.code !== 0 ? out : undefined;
+        },
+        { timeoutMs: 15_000, intervalMs: 200, description: "admission refuses" },
+      );
+      expect(r.stderr).toContain(`operator defaults, ${expected}`);
+    });
+
+    it("admits the namespace's own name, role and key", async () => {
+      const r = await dryRun(
+        `${ns}-adm`,
+        spec(cmk(`arn:aws:kms:${h.stack.region}:${account}:alias/${ns}-state`)),
+      );
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+    });
   });
 });

@@ -40,10 +40,17 @@ describe("tenancy in the reconcile", () => {
   });
 
   it("refuses an adopt annotation under the defaults without looking at AWS", async () => {
-    const w = world(flinkApp({}), defaults);
+    // A name and a role the defaults allow in namespace team-a, so that adoption is what refuses.
+    const w = world(
+      flinkApp({
+        applicationName: "team-a-orders",
+        serviceExecutionRole: "arn:aws:iam::123456789012:role/team-a-flink",
+      }),
+      defaults,
+    );
     w.kube.obj.metadata.annotations = { "managedflink.dev/adopt": "true" };
     await w.aws.createApplication({
-      ApplicationName: "orders",
+      ApplicationName: "team-a-orders",
       RuntimeEnvironment: "FLINK-1_20",
       ServiceExecutionRole: "r",
     });

@@ -5,7 +5,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ruleProperties } from "../../../src/crds/flinkapplicationpolicy.js";
 import { repoRoot } from "../../../src/localstack/binaries.js";
+import { admissionDefaults } from "../../../src/policy/admission.js";
 import { defaultsFromEnv } from "../../../src/policy/index.js";
+import { builtInDefaults } from "../../../src/policy/rules.js";
 import { chartDir, find, helm, helmTemplate, type KubeObject, parseObjects } from "./tools.js";
 
 type Container = {
@@ -76,6 +78,9 @@ const nonDefault = {
   },
 };
 
+const pick = <T extends object>(o: T, keys: readonly (keyof T)[]) =>
+  Object.fromEntries(keys.map((k) => [k, o[k]]));
+
 describe("helm lint", () => {
   it("passes with the default values", () => {
     const r = helm(["lint", "--strict", chartDir]);
@@ -115,6 +120,8 @@ describe("helm template with the default values", () => {
         "ClusterRoleBinding/mfo-managed-flink-operator-tenancy",
         "ValidatingAdmissionPolicy/flinkapplicationpolicies.managedflink.dev",
         "ValidatingAdmissionPolicyBinding/flinkapplicationpolicies.managedflink.dev",
+        "ValidatingAdmissionPolicy/flinkapplicationdefaults.managedflink.dev",
+        "ValidatingAdmissionPolicyBinding/flinkapplicationdefaults.managedflink.dev",
         "CustomResourceDefinition/flinkapplications.managedflink.dev",
         "CustomResourceDefinition/flinkapplicationpolicies.managedflink.dev",
         "Deployment/mfo-managed-flink-operator",
@@ -227,6 +234,59 @@ describe("helm template with the default values", () => {
       policyName: "flinkapplicationpolicies.managedflink.dev",
       paramRef: { selector: {}, parameterNotFoundAction: "Allow" },
       validationActions: ["Deny"],
+    });
+  });
+
+  it("renders the controller's built-in defaults into both admission policies, and checks them where no policy label is", () => {
+    for (const name of [
+      "flinkapplicationpolicies.managedflink.dev",
+      "flinkapplicationdefaults.managedflink.dev",
+    ]) {
+      const vap = find(objs, "ValidatingAdmissionPolicy", name) as KubeObject & {
+        spec: { variables: { name: string; expression: string }[] };
+      };
+      const rendered = Object.fromEntries(
+        vap.spec.variables
+          .filter((v) => v.name.startsWith("default_"))
+          .map((v) => [v.name.slice("default_".length), JSON.parse(v.expression)]),
+      );
+      expect(rendered).toEqual(pick(builtInDefaults, admissionDefaults));
+    }
+    expect(
+      find(objs, "ValidatingAdmissionPolicyBinding", "flinkapplicationdefaults.managedflink.dev").spec,
+    ).toEqual({
+      policyName: "flinkapplicationdefaults.managedflink.dev",
+      matchResources: {
+        namespaceSelector: {
+          matchExpressions: [{ key: "managedflink.dev/policy", operator: "DoesNotExist" }],
+        },
+      },
+      validationActions: ["Deny"],
+    });
+  });
+
+  it("renders tenancy.defaults over the built-in ones (the opt-out of a single-tenant install)", () => {
+    const optOut = parseObjects(
+      helmTemplate({
+        values: { tenancy: { defaults: { applicationNames: ["*"], serviceExecutionRoles: ["*"] } } },
+      }),
+    );
+    const vap = find(
+      optOut,
+      "ValidatingAdmissionPolicy",
+      "flinkapplicationdefaults.managedflink.dev",
+    ) as KubeObject & {
+      spec: { variables: { name: string; expression: string }[] };
+    };
+    const v = (n: string) => vap.spec.variables.find((x) => x.name === `default_${n}`)!.expression;
+    expect([v("applicationNames"), v("serviceExecutionRoles"), JSON.parse(v("encryptionKeys"))]).toEqual([
+      '["*"]',
+      '["*"]',
+      builtInDefaults.encryptionKeys,
+    ]);
+    expect(JSON.parse(env(find(optOut, "Deployment")).DEFAULT_POLICY as string)).toEqual({
+      applicationNames: ["*"],
+      serviceExecutionRoles: ["*"],
     });
   });
 

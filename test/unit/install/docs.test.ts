@@ -33,9 +33,9 @@ describe("examples/gitops", () => {
   const overlay = join(gitops, "flink-applications/production");
   const built = parseObjects(execFileSync(kubectlBin(), ["kustomize", overlay], { encoding: "utf8" }));
 
-  it("builds the production overlay into FlinkApplications in data-platform", () => {
+  it("builds the production overlay into FlinkApplications in orders (names orders-*: the default tenancy rules)", () => {
     expect(built.map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
-      "FlinkApplication data-platform/orders-enrichment",
+      "FlinkApplication orders/orders-enrichment",
     ]);
     expect((built[0]!.spec as { parallelism: { parallelism: number } }).parallelism.parallelism).toBe(8);
   });
@@ -57,6 +57,6 @@ describe("examples/gitops", () => {
     const app = parseObjects(readFileSync(join(gitops, "argocd-application.yaml"), "utf8"))[0]!;
     const spec = app.spec as { source: { path: string }; destination: { namespace: string } };
     expect(join(repoRoot, spec.source.path)).toBe(overlay);
-    expect(spec.destination.namespace).toBe("data-platform");
+    expect(spec.destination.namespace).toBe("orders");
   });
 });

@@ -73,7 +73,15 @@ describe("patterns", () => {
     ["team-b-orders", "team-a-*", false],
     ["x/role/a-flink", "*-flink", true],
     ["anything", "*", true],
-    ["ab", "a*b*", false],
+    ["ab", "a*b*", true],
+    ["arn:aws:iam::111122223333:role/team-a-flink", "arn:aws:iam::*:role/team-a-*", true],
+    ["arn:aws:iam::111122223333:role/team-b-flink", "arn:aws:iam::*:role/team-a-*", false],
+    ["arn:aws:iam::111122223333:role/flink/team-a-x", "arn:aws:iam::*:role/team-a-*", false],
+    // Everything but * is literal: no regex or glob character means anything.
+    ["abc", "a.c", false],
+    ["a.c", "a.c", true],
+    ["aab", "a+b", false],
+    ["a?b", "a?*", true],
   ])("%s against %s: %s", (value, pattern, expected) => {
     expect(matchesPattern(value, pattern)).toBe(expected);
   });
@@ -162,6 +170,114 @@ describe("a namespace no policy selects (the safe defaults)", () => {
     expect(d.violation).toMatchObject({ rule, field });
     expect(d.message).toContain("operator defaults");
     expect(d.message).toContain(`rule ${rule}: ${field}`);
+  });
+});
+
+describe("the shipped defaults for names, execution roles and KMS keys (no policy selects the namespace)", () => {
+  const inPlatform = { code: { s3: { bucket: "platform-artifacts", key: "x.jar" } } };
+  const cmk = (keyId: string) => ({ encryption: { keyType: "CUSTOMER_MANAGED_KEY" as const, keyId } });
+
+  it("allows the namespace's own names, roles and key aliases", () => {
+    for (const a of [
+      app(inPlatform),
+      app({ ...inPlatform, applicationName: "team-a-payments" }),
+      app({ ...inPlatform, serviceExecutionRole: "arn:aws:iam::111122223333:role/flink/team-a-x" }),
+      app({ ...inPlatform, ...cmk("arn:aws:kms:us-east-1:111122223333:alias/team-a-state") }),
+      app({ ...inPlatform, ...cmk("alias/team-a-state") }),
+      app({ ...inPlatform, encryption: { keyType: "AWS_OWNED_KEY" } }),
+    ])
+      expect(underDefaults(a)).toEqual({ kind: "allowed" });
+  });
+
+  it.each<[string, TenantApplication, string, string, string]>([
+    [
+      "another team's execution role",
+      app({ ...inPlatform, serviceExecutionRole: "arn:aws:iam::111122223333:role/team-b-flink" }),
+      "serviceExecutionRoles",
+      "spec.serviceExecutionRole",
+      "allowed: arn:aws:iam::*:role/team-a-*",
+    ],
+    [
+      "another team's role under a path",
+      app({ ...inPlatform, serviceExecutionRole: "arn:aws:iam::111122223333:role/flink/team-b-x" }),
+      "serviceExecutionRoles",
+      "spec.serviceExecutionRole",
+      "role arn:aws:iam::111122223333:role/flink/team-b-x is not allowed",
+    ],
+    [
+      "a squatted application name",
+      app({ ...inPlatform, applicationName: "payments" }),
+      "applicationNames",
+      "spec.applicationName",
+      "application name payments is not allowed; allowed: team-a-*",
+    ],
+    [
+      "a metadata.name outside the namespace prefix",
+      app(inPlatform, { name: "payments" }),
+      "applicationNames",
+      "metadata.name",
+      "allowed: team-a-*",
+    ],
+    [
+      "another team's key alias",
+      app({ ...inPlatform, ...cmk("arn:aws:kms:us-east-1:111122223333:alias/team-b-state") }),
+      "encryptionKeys",
+      "spec.encryption.keyId",
+      "KMS key arn:aws:kms:us-east-1:111122223333:alias/team-b-state is not allowed",
+    ],
+    [
+      "a key ARN (it says nothing about whose key it is)",
+      app({
+        ...inPlatform,
+        ...cmk("arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+      }),
+      "encryptionKeys",
+      "spec.encryption.keyId",
+      "allowed: arn:aws:kms:*:*:alias/team-a-*, alias/team-a-*",
+    ],
+    [
+      "a bare key id",
+      app({ ...inPlatform, ...cmk("1234abcd-12ab-34cd-56ef-1234567890ab") }),
+      "encryptionKeys",
+      "spec.encryption.keyId",
+      "is not allowed",
+    ],
+  ])("refuses %s", (_what, a, rule, field, message) => {
+    const d = underDefaults(a);
+    expect(d).toMatchObject({ kind: "refused", violation: { rule, field } });
+    if (d.kind !== "refused") return;
+    expect(d.message).toContain(
+      `operator defaults (no FlinkApplicationPolicy selects this namespace), rule ${rule}: ${field}`,
+    );
+    expect(d.message).toContain(message);
+  });
+
+  it("applies to a policy that leaves the rule out, and a policy may widen it", () => {
+    const narrow: FlinkApplicationPolicy = { ...teamA, spec: { namespaceSelector: {}, regions: [region] } };
+    const squat = app({ ...inPlatform, applicationName: "payments" });
+    expect(decide(squat, applicableRules([narrow], {}, defaults), region)).toMatchObject({
+      violation: { source: "FlinkApplicationPolicy team-a", rule: "applicationNames" },
+    });
+    const wide = { ...narrow, spec: { ...narrow.spec, applicationNames: ["*"] } };
+    expect(decide(squat, applicableRules([wide], {}, defaults), region)).toEqual({ kind: "allowed" });
+  });
+
+  it('opts out per rule with "*" (a single-tenant install)', () => {
+    const optOut = defaultsFromEnv(region, {
+      DEFAULT_POLICY: JSON.stringify({
+        applicationNames: ["*"],
+        serviceExecutionRoles: ["*"],
+        encryptionKeys: ["*"],
+        codeSources: [{ bucket: "platform-artifacts" }],
+      }),
+    });
+    const a = app({
+      ...inPlatform,
+      applicationName: "payments",
+      serviceExecutionRole: "arn:aws:iam::111122223333:role/anything",
+      ...cmk("1234abcd-12ab-34cd-56ef-1234567890ab"),
+    });
+    expect(decide(a, applicableRules([], {}, optOut), region)).toEqual({ kind: "allowed" });
   });
 });
 
@@ -318,6 +434,9 @@ describe("DEFAULT_POLICY", () => {
   it("is the safe defaults when unset: the operator's region, no S3 location, no adoption", () => {
     expect(defaultsFromEnv(region, {})).toEqual(safeDefaults(region));
     expect(safeDefaults(region)).toMatchObject({
+      applicationNames: ["{namespace}-*"],
+      serviceExecutionRoles: ["arn:aws:iam::*:role/{namespace}-*", "arn:aws:iam::*:role/*/{namespace}-*"],
+      encryptionKeys: ["arn:aws:kms:*:*:alias/{namespace}-*", "alias/{namespace}-*"],
       regions: [region],
       codeSources: [],
       artifactUploads: [],
@@ -336,7 +455,11 @@ describe("DEFAULT_POLICY", () => {
     ["not json", /DEFAULT_POLICY is not JSON/],
     ['{"region": ["x"]}', /DEFAULT_POLICY.region is not a rule/],
     ['{"regions": "us-east-1"}', /DEFAULT_POLICY.regions: AWS regions allowed/],
-    ['{"serviceExecutionRoles": ["a*b*"]}', /at most one \*/],
+    [
+      '{"serviceExecutionRoles": ["a\\\\Eb*"]}',
+      /DEFAULT_POLICY.serviceExecutionRoles: a pattern may not hold a backslash/,
+    ],
+    ['{"encryptionKeys": "alias/x"}', /DEFAULT_POLICY.encryptionKeys: KMS keys allowed/],
     ['{"allowAdoption": "yes"}', /DEFAULT_POLICY.allowAdoption/],
     ['{"assumeRoleARN": "role/x"}', /DEFAULT_POLICY.assumeRoleARN/],
     ['{"codeSources": [{"host": "x"}]}', /DEFAULT_POLICY.codeSources/],
@@ -353,7 +476,7 @@ describe("examples/tenancy/team-a-policy.yaml", () => {
     ) as FlinkApplicationPolicy;
     const { namespaceSelector: _s, ...rules } = doc.spec;
     expect(() => validateRules(rules, "example")).not.toThrow();
-    const applicable = applicableRules([doc], { team: "a" }, defaults);
+    const applicable = applicableRules([doc], { "managedflink.dev/policy": "team-a" }, defaults);
     const ok = app({
       region: "eu-west-1",
       serviceExecutionRole: "arn:aws:iam::111122223333:role/flink/team-a-orders",
