@@ -1,16 +1,9 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
-import {
-  type CloudWatchLogsClient,
-  type InputLogEvent,
-  PutLogEventsCommand,
-} from "@aws-sdk/client-cloudwatch-logs";
+import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import type { Logger } from "pino";
+import { LogStreamWriter } from "../log-stream.js";
 
-/** `arn:aws:logs:<region>:<account>:log-group:<group>:log-stream:<stream>` → group and stream. */
-export function parseLogStreamArn(arn: string): { group: string; stream: string } | undefined {
-  const m = /^arn:[^:]+:logs:[^:]*:[^:]*:log-group:(.+):log-stream:(.+)$/.exec(arn);
-  return m ? { group: m[1]!, stream: m[2]! } : undefined;
-}
+export { parseLogStreamArn } from "../log-stream.js";
 
 /** Whole lines of `text`, and the bytes of an unfinished last line to keep for the next read. */
 export function splitLines(text: string): { lines: string[]; rest: string } {
@@ -28,50 +21,26 @@ export function splitLines(text: string): { lines: string[]; rest: string } {
 export class LogShipper {
   private offset: number;
   private rest = "";
-  private pending: InputLogEvent[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private busy = false;
-  private readonly target: { group: string; stream: string };
+  private readonly writer: LogStreamWriter;
 
   constructor(
     private readonly file: string,
     arn: string,
-    private readonly logs: CloudWatchLogsClient,
-    private readonly log: Logger,
+    logs: CloudWatchLogsClient,
+    log: Logger,
     intervalMs = 2_000,
   ) {
-    const target = parseLogStreamArn(arn);
-    if (!target) throw new Error(`${arn} is not a CloudWatch Logs log stream ARN`);
-    this.target = target;
+    this.writer = new LogStreamWriter(arn, logs, log);
     this.offset = existsSync(file) ? statSync(file).size : 0;
     this.timer = setInterval(() => void this.ship(), intervalMs);
     this.timer.unref();
   }
 
-  /** Reads what was appended and sends it; at most 10,000 events per PutLogEvents (its quota). */
+  /** Reads what was appended and sends it. */
   async ship(): Promise<void> {
-    if (this.busy) return;
-    this.busy = true;
-    try {
-      this.readAppended();
-      while (this.pending.length > 0) {
-        const batch = this.pending.slice(0, 10_000);
-        await this.logs.send(
-          new PutLogEventsCommand({
-            logGroupName: this.target.group,
-            logStreamName: this.target.stream,
-            logEvents: batch,
-          }),
-        );
-        this.pending = this.pending.slice(batch.length);
-      }
-    } catch (err) {
-      this.log.debug({ err, ...this.target }, "shipping Flink's log lines failed; retrying");
-      // Bounded: a stream that never appears must not grow the emulator's memory.
-      if (this.pending.length > 50_000) this.pending = this.pending.slice(-50_000);
-    } finally {
-      this.busy = false;
-    }
+    this.readAppended();
+    await this.writer.ship();
   }
 
   async stop(): Promise<void> {
@@ -92,8 +61,7 @@ export class LogShipper {
       this.offset = size;
       const { lines, rest } = splitLines(this.rest + buf.toString("utf8"));
       this.rest = rest;
-      const now = Date.now();
-      for (const message of lines) this.pending.push({ timestamp: now, message });
+      this.writer.append(lines);
     } finally {
       closeSync(fd);
     }
