@@ -44,6 +44,15 @@ export function flinkConfiguration(s: ClusterSettings): Record<string, string> {
     "execution.checkpointing.savepoint-dir": `file://${s.savepointsDir}`,
     "execution.checkpointing.interval": `${s.checkpointIntervalMs} ms`,
     "execution.checkpointing.min-pause": `${s.minPauseBetweenCheckpointsMs} ms`,
+    // A failing job restarts for ever, 1 s apart (Flink's fixed-delay defaults but for the bounded
+    // attempts), so a crash loop stays a RUNNING application whose fullRestarts grow, as on Managed Flink
+    // ("constantly restarting, even though the application is in RUNNING state", developer guide, "Roll
+    // back application upgrades"). Flink 1.20's own default with checkpointing is exponential-delay, whose
+    // backoff grows to a minute and would thin a crash loop's restarts out; Managed Flink lists the restart
+    // strategy among its modifiable properties without documenting its value (*choice*, docs/emulator.md).
+    "restart-strategy.type": "fixed-delay",
+    "restart-strategy.fixed-delay.attempts": "2147483647",
+    "restart-strategy.fixed-delay.delay": "1 s",
     // Managed Flink keeps checkpoints of a stopped job only as snapshots (savepoints).
     "execution.checkpointing.externalized-checkpoint-retention": "DELETE_ON_CANCELLATION",
     // The REST metrics are fetched from the TaskManager at this interval (default 10 s), which is the
