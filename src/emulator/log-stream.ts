@@ -95,3 +95,79 @@ export function managedFlinkLogRecord(e: ManagedFlinkLogEvent): string {
     messageType: e.level,
   });
 }
+
+/** The application a record belongs to (every Managed Flink record names it). */
+export interface RecordContext {
+  applicationARN: string;
+  applicationVersionId: number;
+}
+
+/**
+ * One line of the emulator's log4j pattern (flink/config.ts LOG4J_PROPERTIES): date, level, logger,
+ * [thread], NDC, " - ", message.
+ */
+const LOG4J_LINE =
+  /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} (ERROR|WARN|INFO|DEBUG|TRACE|FATAL)\s+(\S+)\s+\[(.*?)\]\s+- (.*)$/;
+/** A line of a rendered exception: a stack frame or "... n more" (indented), a cause, or "pkg.Class: text". */
+const THROWABLE_LINE = /^(\s|Caused by: |Suppressed: |[\w$]+(\.[\w$]+)+(: |$))/;
+const LEVELS: Record<string, ManagedFlinkLogEvent["level"]> = {
+  FATAL: "ERROR",
+  ERROR: "ERROR",
+  WARN: "WARN",
+  INFO: "INFO",
+  DEBUG: "DEBUG",
+  TRACE: "DEBUG",
+};
+
+/**
+ * Turns Flink's log4j lines into Managed Flink's JSON records, one per log event: a line in the pattern
+ * starts an event, the exception lines after it (THROWABLE_LINE) are its throwableInformation. Other lines
+ * (the JVM's own output, interleaved) become INFO records of logger "stdout".
+ * The newest event stays open for its stack lines until the next event starts or flush() is called.
+ */
+export class Log4jRecords {
+  private open: ManagedFlinkLogEvent | undefined;
+
+  constructor(private readonly context: RecordContext) {}
+
+  /** The records `lines` complete. */
+  push(lines: readonly string[]): string[] {
+    const done: string[] = [];
+    for (const line of lines) {
+      const m = LOG4J_LINE.exec(line);
+      if (m) {
+        done.push(...this.flush());
+        this.open = {
+          ...this.context,
+          level: LEVELS[m[1]!]!,
+          logger: m[2]!,
+          threadName: m[3]!,
+          message: m[4]!,
+        };
+      } else if (this.open && THROWABLE_LINE.test(line)) {
+        this.open.throwableInformation =
+          this.open.throwableInformation === undefined ? line : `${this.open.throwableInformation}\n${line}`;
+      } else {
+        // Not part of the open event's exception: that event is complete, and this line is its own.
+        done.push(...this.flush());
+        done.push(
+          managedFlinkLogRecord({
+            ...this.context,
+            level: "INFO",
+            logger: "stdout",
+            threadName: "main",
+            message: line,
+          }),
+        );
+      }
+    }
+    return done;
+  }
+
+  /** The open record, if any: nothing more will be added to it. */
+  flush(): string[] {
+    const open = this.open;
+    this.open = undefined;
+    return open ? [managedFlinkLogRecord(open)] : [];
+  }
+}

@@ -11,6 +11,7 @@ export function runSpec(app: Application, version: Version): RunSpec {
   const restoreFrom = restoreSnapshot(app, run?.ApplicationRestoreConfigurationDescription);
   return {
     application: app.name,
+    applicationArn: app.arn,
     versionId: version.id,
     runtimeEnvironment: version.content.RuntimeEnvironment,
     ...(loc ? { code: loc } : {}),

@@ -9,6 +9,8 @@ import type { JobHealth } from "./job-health.js";
  */
 export interface RunSpec {
   application: string;
+  /** The application's ARN (log records name it). */
+  applicationArn?: string;
   versionId: number;
   runtimeEnvironment: string;
   /** The code in S3; undefined for inline (ZIPFILE bytes or text) code, which the emulator does not keep. */

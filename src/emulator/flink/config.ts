@@ -69,12 +69,13 @@ export function configYaml(s: ClusterSettings): string {
 }
 
 export const LOG4J_PROPERTIES = `# Written by the emulator: one console log per application cluster, captured in flink.log.
+# The log shipper reads this pattern back (log-stream.ts Log4jRecords): change both together.
 rootLogger.level = INFO
 rootLogger.appenderRef.console.ref = Console
 appender.console.name = Console
 appender.console.type = CONSOLE
 appender.console.layout.type = PatternLayout
-appender.console.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %m%n
+appender.console.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c [%t] %x - %m%n
 # As Flink's own log4j-console.properties: quiet the chatty libraries.
 logger.pekko.name = org.apache.pekko
 logger.pekko.level = WARN

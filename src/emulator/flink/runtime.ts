@@ -276,7 +276,7 @@ export class FlinkRuntime implements ApplicationRuntime {
     const cluster = await this.ensureCluster(a, run.configuration);
     cluster.writeApplicationProperties(propertyGroups(run.configuration));
     a.run = run;
-    await this.shipLogs(a, run.logStreamArns);
+    await this.shipLogs(a, run);
     try {
       a.jobId = await cluster.run({
         jarPath,
@@ -376,10 +376,18 @@ export class FlinkRuntime implements ApplicationRuntime {
     return cluster;
   }
 
-  private async shipLogs(a: AppState, arns: string[]): Promise<void> {
+  /** Ships the job's log as Managed Flink's JSON records, naming the application and the running version. */
+  private async shipLogs(a: AppState, run: RunSpec): Promise<void> {
     await Promise.all(a.shippers.map((s) => s.stop()));
     const logs = this.logs;
-    a.shippers = logs ? arns.map((arn) => new LogShipper(join(a.dir, "flink.log"), arn, logs, this.log)) : [];
+    const context = run.applicationArn
+      ? { applicationARN: run.applicationArn, applicationVersionId: run.versionId }
+      : undefined;
+    a.shippers = logs
+      ? run.logStreamArns.map(
+          (arn) => new LogShipper(join(a.dir, "flink.log"), arn, logs, this.log, 2_000, context),
+        )
+      : [];
   }
 
   /** Starts or stops failing the TaskManager, as the running version's health says. */

@@ -2,6 +2,12 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import {
+  CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  CreateLogStreamCommand,
+  GetLogEventsCommand,
+} from "@aws-sdk/client-cloudwatch-logs";
+import {
   CreateApplicationCommand,
   DescribeApplicationCommand,
   KinesisAnalyticsV2Client,
@@ -22,11 +28,14 @@ const { s3Endpoint, region, workDir } = inject("localStack");
 const BUCKET = "job-health-real-code";
 const APP = `crash-${Date.now()}`;
 const PERIOD_MS = 3_000;
+const GROUP = `/aws/kinesis-analytics/${APP}`;
+const STREAM = "kinesis-analytics-log-stream";
 
 let emulator: RunningEmulator;
 let runtime: FlinkRuntime;
 let flink: KinesisAnalyticsV2Client;
 let cw: CloudWatchClient;
+let logs: CloudWatchLogsClient;
 
 async function admin(method: string, path: string, body?: unknown) {
   const res = await fetch(`${emulator.endpoint}/_emulator/${path}`, {
@@ -79,11 +88,15 @@ beforeAll(async () => {
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: "jobs.jar", Body: readFileSync(testJobsJar) }));
   s3.destroy();
+  logs = new CloudWatchLogsClient({ endpoint: s3Endpoint, region, credentials });
+  await logs.send(new CreateLogGroupCommand({ logGroupName: GROUP }));
+  await logs.send(new CreateLogStreamCommand({ logGroupName: GROUP, logStreamName: STREAM }));
   runtime = new FlinkRuntime({
     s3Endpoint,
     region,
     workRoot: mkdtempSync(join(workDir, "job-health-real-")),
     crashLoopPeriodMs: PERIOD_MS,
+    cloudWatchLogsEndpoint: s3Endpoint,
   });
   emulator = await startEmulator({
     s3Endpoint,
@@ -100,6 +113,7 @@ beforeAll(async () => {
 afterAll(async () => {
   flink?.destroy();
   cw?.destroy();
+  logs?.destroy();
   await emulator?.close();
 });
 
@@ -120,6 +134,9 @@ describe("crashLoop on real Flink", () => {
             PropertyGroups: [{ PropertyGroupId: "CountingJob", PropertyMap: { "records-per-second": "5" } }],
           },
         },
+        CloudWatchLoggingOptions: [
+          { LogStreamARN: `arn:aws:logs:${region}:123456789012:log-group:${GROUP}:log-stream:${STREAM}` },
+        ],
       }),
     );
     await flink.send(new StartApplicationCommand({ ApplicationName: APP }));
@@ -145,6 +162,24 @@ describe("crashLoop on real Flink", () => {
     // Still RUNNING: Managed Flink reports the application, not its job.
     const detail = await flink.send(new DescribeApplicationCommand({ ApplicationName: APP }));
     expect(detail.ApplicationDetail?.ApplicationStatus).toBe("RUNNING");
+
+    // Flink's own account of the failure reaches the log stream as Managed Flink's JSON records: the
+    // task failure with its exception (Flink logs it at WARN), then the job restarting.
+    const records = await waitFor(
+      async () => {
+        const out = await logs.send(new GetLogEventsCommand({ logGroupName: GROUP, logStreamName: STREAM }));
+        const all = (out.events ?? []).map((e) => JSON.parse(e.message!) as Record<string, string>);
+        return all.some((r) => / switched from state RUNNING to RESTARTING/.test(r.message ?? ""))
+          ? all
+          : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 500, description: "the job's restart in CloudWatch Logs" },
+    );
+    const failed = records.find(
+      (r) => r.messageType === "WARN" && / switched from RUNNING to FAILED/.test(r.message ?? ""),
+    );
+    expect(failed).toMatchObject({ applicationVersionId: "1", messageSchemaVersion: "1" });
+    expect(failed?.throwableInformation).toMatch(/^org\.apache\.flink\.\S+Exception: /);
 
     await admin("PUT", `applications/${APP}/job`, { health: "healthy" });
     // Up for two failure periods without a restart, then for two more: the count has not moved.
