@@ -2,13 +2,17 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { CallLog } from "./calls.js";
 import { ServiceError } from "./errors.js";
 import type { FaultInjector, FaultRule } from "./faults.js";
+import { JOB_HEALTH, type JobHealth } from "./job-health.js";
 import type { ApplicationStatus, Timings } from "./lifecycle.js";
+import { type MetricsPublisher, MIN_INTERVAL_MS } from "./metrics-publisher.js";
 import type { ManagedFlinkService } from "./service.js";
 
 export interface AdminDeps {
   service: ManagedFlinkService;
   calls: CallLog;
   faults: FaultInjector;
+  /** Absent when the emulator publishes no metrics (no CloudWatch endpoint). */
+  metrics?: MetricsPublisher;
 }
 
 const STATUSES: ApplicationStatus[] = [
@@ -74,14 +78,16 @@ async function route(
     faults.clear();
     return undefined;
   }
-  if (path === "/_emulator/config" && method === "GET") return service.settings;
+  if (path === "/_emulator/config" && method === "GET") return config(deps);
   if (path === "/_emulator/config" && method === "PUT") {
     const patch = json(body) as {
       timings?: Partial<Timings>;
       snapshotCap?: number;
       applicationCap?: number;
       describe?: string;
+      metricsIntervalMs?: number;
     };
+    if (patch.metricsIntervalMs !== undefined) setMetricsInterval(deps, patch.metricsIntervalMs);
     if (patch.describe !== undefined) {
       if (patch.describe !== "complete" && patch.describe !== "sparse")
         throw new AdminError(400, "describe must be complete or sparse");
@@ -98,7 +104,16 @@ async function route(
       if (!Number.isInteger(v) || v < 0) throw new AdminError(400, `${k} must be an integer >= 0`);
       service.settings[k] = v;
     }
-    return service.settings;
+    return config(deps);
+  }
+  if (path === "/_emulator/metrics/publish" && method === "POST") {
+    return { published: await publisher(deps).publishOnce() };
+  }
+  const job = /^\/_emulator\/applications\/([^/]+)\/job$/.exec(path);
+  if (job && method === "GET") return service.jobHealth(decodeURIComponent(job[1]!));
+  if (job && method === "PUT") {
+    const { health, version } = jobHealthInput(json(body));
+    return service.setJobHealth(decodeURIComponent(job[1]!), health, version);
   }
   if (path === "/_emulator/faults" && method === "GET") return faults.list();
   if (path === "/_emulator/faults" && method === "POST") return faults.add(json(body) as FaultRule);
@@ -128,6 +143,44 @@ async function route(
     }
   }
   throw new AdminError(404, `no admin route ${method} ${path}`);
+}
+
+function config(deps: AdminDeps): unknown {
+  return {
+    ...deps.service.settings,
+    ...(deps.metrics ? { metricsIntervalMs: deps.metrics.intervalMs } : {}),
+  };
+}
+
+function publisher(deps: AdminDeps): MetricsPublisher {
+  if (!deps.metrics)
+    throw new AdminError(409, "this emulator publishes no metrics: start it with --cloudwatch-endpoint");
+  return deps.metrics;
+}
+
+function setMetricsInterval(deps: AdminDeps, ms: unknown): void {
+  const metrics = publisher(deps);
+  if (!Number.isInteger(ms) || (ms as number) < MIN_INTERVAL_MS)
+    throw new AdminError(400, `metricsIntervalMs must be an integer >= ${MIN_INTERVAL_MS}`);
+  metrics.intervalMs = ms as number;
+}
+
+/** `{"health": …, "version"?: …}`: a clear 400 naming the field and what it may be. */
+function jobHealthInput(body: unknown): { health: JobHealth; version?: number } {
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw new AdminError(400, "body must be a JSON object with health and optionally version");
+  const { health, version } = body as Record<string, unknown>;
+  if (!JOB_HEALTH.includes(health as JobHealth))
+    throw new AdminError(
+      400,
+      `health must be one of ${JOB_HEALTH.join(", ")}; got ${JSON.stringify(health)}`,
+    );
+  if (version !== undefined && (!Number.isInteger(version) || (version as number) < 1))
+    throw new AdminError(
+      400,
+      `version must be an ApplicationVersionId (an integer >= 1); got ${JSON.stringify(version)}`,
+    );
+  return { health: health as JobHealth, ...(version !== undefined ? { version: version as number } : {}) };
 }
 
 /** `?after=<seq>`: only calls recorded after that one (a poller's cursor). */

@@ -1,6 +1,7 @@
 import type { ApplicationConfigurationDescription } from "@aws-sdk/client-kinesis-analytics-v2";
 import type { CodeLocation } from "./code-location.js";
 import type { ApplicationMetrics } from "./flink/metrics.js";
+import type { JobHealth } from "./job-health.js";
 
 /**
  * What the emulator runs behind an application, and how to restore it. The service decides statuses,
@@ -8,6 +9,8 @@ import type { ApplicationMetrics } from "./flink/metrics.js";
  */
 export interface RunSpec {
   application: string;
+  /** The application's ARN (log records name it). */
+  applicationArn?: string;
   versionId: number;
   runtimeEnvironment: string;
   /** The code in S3; undefined for inline (ZIPFILE bytes or text) code, which the emulator does not keep. */
@@ -59,6 +62,12 @@ export interface ApplicationRuntime {
    * the runtime has none for it. Without this method the publisher reports only what the service knows.
    */
   metrics?(application: string): Promise<ApplicationMetrics | undefined>;
+  /**
+   * The admin API set the health of `version`'s job (docs/emulator.md, "Job health"); it applies whenever
+   * that version runs. A runtime with real jobs makes a crash loop real; without this method the health
+   * shows only in the published metrics.
+   */
+  jobHealth?(application: string, version: number, health: JobHealth): void;
   /** Stops everything at once (emulator reset or shutdown); pending promises may never settle. */
   shutdown(): Promise<void>;
 }

@@ -106,6 +106,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
         region,
         intervalMs: opts.metricsIntervalMs ?? 10_000,
         log,
+        ...(opts.cloudWatchLogsEndpoint ? { logsEndpoint: opts.cloudWatchLogsEndpoint } : {}),
       })
     : undefined;
   const calls = new CallLog(opts.callLogSize);
@@ -115,7 +116,12 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     readBody(req)
       .then(async (body) => {
         if ((req.url ?? "").startsWith("/_emulator/")) {
-          await handleAdminRequest(req, res, body, { service, calls, faults });
+          await handleAdminRequest(req, res, body, {
+            service,
+            calls,
+            faults,
+            ...(publisher ? { metrics: publisher } : {}),
+          });
           return;
         }
         if (isStsRequest(req, body)) {

@@ -2,6 +2,7 @@ import { applicationOperations } from "./applications.js";
 import type { Clock } from "./clock.js";
 import { wallClock } from "./clock.js";
 import type { CodeLocationChecker } from "./code-location.js";
+import { type HealthEpisode, healthOf, healthSince, type JobHealth, setHealth } from "./job-health.js";
 import type { ApplicationStatus } from "./lifecycle.js";
 import { DEFAULT_TIMINGS } from "./lifecycle.js";
 import { presignedUrlOperations } from "./presigned-url.js";
@@ -28,9 +29,25 @@ export interface RunningApplication {
   name: string;
   parallelism: number;
   parallelismPerKPU: number;
-  /** Epoch ms of the operation that last left it RUNNING. */
+  /** Epoch ms of the operation that last left it RUNNING: when its job started. */
   runningSince: number;
   now: number;
+  arn?: string;
+  versionId?: number;
+  /** The running version's job health episodes (job-health.ts); none: always healthy. */
+  episodes?: HealthEpisode[];
+  /** The version's CheckpointInterval; undefined when checkpointing is off. */
+  checkpointIntervalMs?: number;
+  /** CloudWatchLoggingOptions' log stream ARNs. */
+  logStreamArns?: string[];
+}
+
+/** What `GET /_emulator/applications/<name>/job` answers. */
+export interface JobHealthReport {
+  application: string;
+  currentVersion: number;
+  status: ApplicationStatus;
+  versions: { version: number; health: JobHealth; since?: string }[];
 }
 
 export interface ServiceOptions {
@@ -95,23 +112,69 @@ export class ManagedFlinkService {
     autoscale(this.deps, name, parallelism);
   }
 
+  /**
+   * Puts `version` (the current one unless given) of the application's job into `health` from now on
+   * (docs/emulator.md, "Job health"), and tells the runtime, which makes a real job crash-loop.
+   */
+  setJobHealth(name: string, health: JobHealth, version?: number): JobHealthReport {
+    const app = this.deps.store.app(name);
+    app.jobHealth ??= new Map();
+    const id = version ?? current(app).id;
+    setHealth(app.jobHealth, id, health, this.deps.store.now());
+    this.deps.runtime.jobHealth?.(name, id, health);
+    return this.jobHealth(name);
+  }
+
+  /** The job's health per version: every version that ever had one set, and the current one. */
+  jobHealth(name: string): JobHealthReport {
+    const app = this.deps.store.app(name);
+    const book = app.jobHealth ?? new Map();
+    const currentVersion = current(app).id;
+    const ids = [...new Set([...book.keys(), currentVersion])].sort((a, b) => a - b);
+    return {
+      application: name,
+      currentVersion,
+      status: app.status,
+      versions: ids.map((id) => {
+        const since = healthSince(book, id);
+        return {
+          version: id,
+          health: healthOf(book, id),
+          ...(since !== undefined ? { since: new Date(since).toISOString() } : {}),
+        };
+      }),
+    };
+  }
+
   /** Applications in RUNNING with what metrics need from their configuration (metrics-publisher.ts). */
   runningApplications(): RunningApplication[] {
     return [...this.deps.store.apps.values()]
       .filter((a) => a.status === "RUNNING")
       .map((a) => {
-        const par =
-          current(a).content.ApplicationConfigurationDescription.FlinkApplicationConfigurationDescription
-            ?.ParallelismConfigurationDescription;
+        const version = current(a);
+        const flink =
+          version.content.ApplicationConfigurationDescription.FlinkApplicationConfigurationDescription;
+        const par = flink?.ParallelismConfigurationDescription;
+        const checkpoints = flink?.CheckpointConfigurationDescription;
         const since = [...a.operations]
           .reverse()
           .find((o) => o.OperationStatus === "SUCCESSFUL" && o.EndTime !== undefined)?.EndTime;
         return {
           name: a.name,
+          arn: a.arn,
+          versionId: version.id,
           parallelism: par?.CurrentParallelism ?? par?.Parallelism ?? 1,
           parallelismPerKPU: par?.ParallelismPerKPU ?? 1,
           runningSince: since ?? a.lastUpdatedAt,
           now: this.deps.store.now(),
+          episodes: structuredClone(a.jobHealth?.get(version.id) ?? []),
+          // Checkpointing is on unless turned off ("Apache Flink settings": enabled by default).
+          ...(checkpoints?.CheckpointingEnabled !== false
+            ? { checkpointIntervalMs: checkpoints?.CheckpointInterval ?? 60_000 }
+            : {}),
+          logStreamArns: (version.content.CloudWatchLoggingOptionDescriptions ?? [])
+            .map((o) => o.LogStreamARN)
+            .filter((arn): arn is string => typeof arn === "string"),
         };
       });
   }

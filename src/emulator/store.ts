@@ -6,6 +6,7 @@ import type {
 import { type Clock, Timers } from "./clock.js";
 import type { CodeLocationChecker } from "./code-location.js";
 import { resourceInUse, resourceNotFound } from "./errors.js";
+import type { JobHealthBook } from "./job-health.js";
 import {
   type Action,
   type ApplicationStatus,
@@ -107,6 +108,8 @@ export interface Application {
   operations: OperationRecord[];
   tags: Map<string, string>;
   pending?: PendingTransition;
+  /** The job's health per version, as the admin API set it (job-health.ts); absent: always healthy. */
+  jobHealth?: JobHealthBook;
 }
 
 /** The emulator's state: applications by name, the settings, and the clock all of it runs on. */

@@ -1,5 +1,5 @@
 import { concurrentModification, invalidRequest, resourceNotFound, ServiceError } from "./errors.js";
-import { runSpec } from "./run-spec.js";
+import { rollbackRunSpec } from "./run-spec.js";
 import { hasReadySnapshot } from "./snapshots.js";
 import {
   type Application,
@@ -43,7 +43,8 @@ const rollbackApplication: Handler = (deps, input) => {
 };
 
 /**
- * ROLLING_BACK → ROLLED_BACK → RUNNING on a new version that carries the target version's configuration.
+ * ROLLING_BACK → ROLLED_BACK → RUNNING on a new version that carries the target version's configuration,
+ * restored from the latest READY snapshot (rollbackRunSpec).
  * A rollback that fails ends in READY: "If this autorollback fails … your application will be placed into
  * the READY state" (developer guide, "System rollback best practices").
  */
@@ -62,7 +63,7 @@ export function beginRollback(
   });
   const op = startOperation(store, app, operation, { from: from.id, to: next.id });
   app.status = "ROLLING_BACK";
-  track(store, app, op, runtime.redeploy(runSpec(app, next), "rollback"), {
+  track(store, app, op, runtime.redeploy(rollbackRunSpec(app, next), "rollback"), {
     done: () => {
       // ROLLED_BACK is an enum value AWS does not describe; it is shown briefly (docs/emulator.md).
       app.status = "ROLLED_BACK";

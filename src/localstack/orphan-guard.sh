@@ -4,7 +4,15 @@
 # Node has no prctl(PR_SET_PDEATHSIG), so the parent's end is detected through this pipe instead.
 # A background list's stdin is /dev/null in a non-interactive shell, so keep the pipe on fd 3 first.
 exec 3<&0
-"$@" </dev/null 3<&- &
+if [ -n "${MFO_GUARD_COMMANDS:-}" ]; then
+  # The child reads commands on its stdin: the pipe ManagedProcess opened as our fd 4. It reaches
+  # end-of-file with ours, when the Node process goes.
+  unset MFO_GUARD_COMMANDS
+  "$@" <&4 3<&- 4<&- &
+  exec 4<&-
+else
+  "$@" </dev/null 3<&- &
+fi
 child=$!
 trap 'kill -TERM "$child" 2>/dev/null' TERM INT HUP
 (

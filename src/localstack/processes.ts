@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { Writable } from "node:stream";
 import { repoRoot } from "./binaries.js";
 
 const guard = join(repoRoot, "src/localstack/orphan-guard.sh");
@@ -17,6 +18,8 @@ export interface StartOptions {
   cwd?: string;
   /** Output of the process goes here, so a failed start can show its tail. */
   logFile: string;
+  /** Give the process a stdin of its own for command() lines (the guard keeps ours for its orphan check). */
+  commands?: boolean;
 }
 
 /** A child process in its own process group, stopped with everything it started. */
@@ -44,14 +47,18 @@ export class ManagedProcess {
   static start(name: string, command: string, args: string[], opts: StartOptions): ManagedProcess {
     const log = openSync(opts.logFile, "a");
     try {
+      const env = opts.env ?? process.env;
       const child = spawn("/bin/sh", [guard, command, ...args], {
         // Own process group: one kill(-pgid) reaches the guard, the server and anything it forked.
         detached: true,
-        // stdin is the pipe whose end-of-file tells the guard that we are gone.
-        stdio: ["pipe", log, log],
-        env: opts.env ?? process.env,
+        // stdin is the pipe whose end-of-file tells the guard that we are gone; fd 4, when asked for,
+        // is the pipe the guard hands to the process as its stdin.
+        stdio: opts.commands ? ["pipe", log, log, "ignore", "pipe"] : ["pipe", log, log],
+        env: opts.commands ? { ...env, MFO_GUARD_COMMANDS: "1" } : env,
         cwd: opts.cwd,
       });
+      // A write after the process died must not become an uncaught EPIPE: command() is best effort.
+      (child.stdio[4] as Writable | undefined)?.on("error", () => {});
       const p = new ManagedProcess(name, child, opts.logFile);
       live.add(p);
       return p;
@@ -93,6 +100,13 @@ export class ManagedProcess {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Sends one line to the process's stdin (started with `commands`). */
+  command(line: string): void {
+    const stdin = this.child.stdio[4] as Writable | null | undefined;
+    if (!stdin) throw new Error(`${this.name} was started without a command pipe`);
+    if (this.running) stdin.write(`${line}\n`);
   }
 
   killNow(): void {

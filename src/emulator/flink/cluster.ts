@@ -143,6 +143,8 @@ export class FlinkCluster {
     const proc = ManagedProcess.start(`flink (${opts.applicationName})`, javaBinary(), args, {
       cwd: workDir,
       logFile: settings.logFile,
+      // LocalFlinkCluster reads commands on stdin (failTaskManager).
+      commands: true,
       env: {
         PATH: process.env.PATH,
         HOME: process.env.HOME,
@@ -278,6 +280,15 @@ export class FlinkCluster {
     if (TERMINAL_JOB_STATES.has(state)) return;
     await this.rest.cancel(jobId);
     await this.waitForState(jobId, TERMINAL_JOB_STATES, timeoutMs);
+  }
+
+  /**
+   * Terminates the cluster's TaskManager and starts a fresh one (LocalFlinkCluster's fail-task-manager
+   * command): the running job fails as on the loss of a worker, and Flink's restart strategy restarts it,
+   * which counts in its fullRestarts. Returns at once; the restart follows within seconds.
+   */
+  failTaskManager(): void {
+    this.process.command("fail-task-manager");
   }
 
   /** The job's metrics under Managed Flink's names, for CloudWatch. */

@@ -44,6 +44,15 @@ export function flinkConfiguration(s: ClusterSettings): Record<string, string> {
     "execution.checkpointing.savepoint-dir": `file://${s.savepointsDir}`,
     "execution.checkpointing.interval": `${s.checkpointIntervalMs} ms`,
     "execution.checkpointing.min-pause": `${s.minPauseBetweenCheckpointsMs} ms`,
+    // A failing job restarts for ever, 1 s apart (Flink's fixed-delay defaults but for the bounded
+    // attempts), so a crash loop stays a RUNNING application whose fullRestarts grow, as on Managed Flink
+    // ("constantly restarting, even though the application is in RUNNING state", developer guide, "Roll
+    // back application upgrades"). Flink 1.20's own default with checkpointing is exponential-delay, whose
+    // backoff grows to a minute and would thin a crash loop's restarts out; Managed Flink lists the restart
+    // strategy among its modifiable properties without documenting its value (*choice*, docs/emulator.md).
+    "restart-strategy.type": "fixed-delay",
+    "restart-strategy.fixed-delay.attempts": "2147483647",
+    "restart-strategy.fixed-delay.delay": "1 s",
     // Managed Flink keeps checkpoints of a stopped job only as snapshots (savepoints).
     "execution.checkpointing.externalized-checkpoint-retention": "DELETE_ON_CANCELLATION",
     // The REST metrics are fetched from the TaskManager at this interval (default 10 s), which is the
@@ -60,12 +69,13 @@ export function configYaml(s: ClusterSettings): string {
 }
 
 export const LOG4J_PROPERTIES = `# Written by the emulator: one console log per application cluster, captured in flink.log.
+# The log shipper reads this pattern back (log-stream.ts Log4jRecords): change both together.
 rootLogger.level = INFO
 rootLogger.appenderRef.console.ref = Console
 appender.console.name = Console
 appender.console.type = CONSOLE
 appender.console.layout.type = PatternLayout
-appender.console.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %m%n
+appender.console.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c [%t] %x - %m%n
 # As Flink's own log4j-console.properties: quiet the chatty libraries.
 logger.pekko.name = org.apache.pekko
 logger.pekko.level = WARN

@@ -1,6 +1,7 @@
-import { existsSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { cacheDir, readVersions } from "../../localstack/binaries.js";
+import { cacheDir, readVersions, repoRoot } from "../../localstack/binaries.js";
 
 /** The Flink runtime that `bash scripts/build-binaries.sh flink` assembles (tools/flink/pom.xml). */
 export interface FlinkInstall {
@@ -30,13 +31,44 @@ export function flinkInstallPath(version = readVersions().FLINK_VERSION, cache =
 
 /** The install, or an error that names the command building it. */
 export function requireFlinkInstall(install = flinkInstallPath()): FlinkInstall {
-  const complete = join(install.libDir, "..", ".complete");
+  const dir = join(install.libDir, "..");
+  const complete = join(dir, ".complete");
   if (!existsSync(complete) || !existsSync(join(install.libDir, LAUNCHER_JAR))) {
+    throw new Error(`Flink ${install.version} is not installed in ${dir}; run \`${BUILD_FLINK_COMMAND}\``);
+  }
+  // A launcher built from other sources would run, but without what they added (its stdin commands):
+  // say so instead of letting a test time out. Only in a checkout; an installed package has no sources.
+  const expected = launcherSourceKey();
+  const built = readFileSync(complete, "utf8").trim();
+  if (expected !== undefined && built !== expected) {
     throw new Error(
-      `Flink ${install.version} is not installed in ${join(install.libDir, "..")}; run \`${BUILD_FLINK_COMMAND}\``,
+      `Flink ${install.version} in ${dir} was built from other tools/flink sources (${built}, these are ${expected}); run \`${BUILD_FLINK_COMMAND}\``,
     );
   }
   return install;
+}
+
+/**
+ * The cache key scripts/build-binaries.sh writes to .complete: the first 12 hex digits of the SHA-256 of
+ * tools/flink's pom.xml, jvm.options and src/ files, concatenated in byte order of their paths
+ * (`find pom.xml jvm.options src -type f | LC_ALL=C sort | xargs cat | sha256sum`). Undefined without
+ * the sources.
+ */
+export function launcherSourceKey(src = join(repoRoot, "tools/flink")): string | undefined {
+  if (!existsSync(join(src, "pom.xml"))) return undefined;
+  const files = ["pom.xml", "jvm.options", ...filesUnder(src, "src")].sort((a, b) =>
+    Buffer.compare(Buffer.from(a), Buffer.from(b)),
+  );
+  const hash = createHash("sha256");
+  for (const f of files) hash.update(readFileSync(join(src, f)));
+  return hash.digest("hex").slice(0, 12);
+}
+
+function filesUnder(root: string, rel: string): string[] {
+  return readdirSync(join(root, rel)).flatMap((name) => {
+    const path = `${rel}/${name}`;
+    return statSync(join(root, path)).isDirectory() ? filesUnder(root, path) : [path];
+  });
 }
 
 /** The cluster classpath: the JVM expands `lib/*` to every jar in it. */

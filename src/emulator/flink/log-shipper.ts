@@ -1,16 +1,9 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
-import {
-  type CloudWatchLogsClient,
-  type InputLogEvent,
-  PutLogEventsCommand,
-} from "@aws-sdk/client-cloudwatch-logs";
+import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import type { Logger } from "pino";
+import { Log4jRecords, LogStreamWriter, type RecordContext } from "../log-stream.js";
 
-/** `arn:aws:logs:<region>:<account>:log-group:<group>:log-stream:<stream>` → group and stream. */
-export function parseLogStreamArn(arn: string): { group: string; stream: string } | undefined {
-  const m = /^arn:[^:]+:logs:[^:]*:[^:]*:log-group:(.+):log-stream:(.+)$/.exec(arn);
-  return m ? { group: m[1]!, stream: m[2]! } : undefined;
-}
+export { parseLogStreamArn } from "../log-stream.js";
 
 /** Whole lines of `text`, and the bytes of an unfinished last line to keep for the next read. */
 export function splitLines(text: string): { lines: string[]; rest: string } {
@@ -23,68 +16,53 @@ export function splitLines(text: string): { lines: string[]; rest: string } {
  * Ships the lines a cluster appends to its flink.log to a CloudWatch Logs stream, as Managed Flink does
  * for an application with CloudWatchLoggingOptions (docs/emulator.md, "Real Flink"). Starts at the file's
  * current end; the group and stream must exist (Managed Flink does not create them either) — until they
- * do, lines are kept and retried.
+ * do, lines are kept and retried. With a record context, each log event goes as Managed Flink's JSON
+ * record (Log4jRecords); without, each line as it is.
  */
 export class LogShipper {
   private offset: number;
   private rest = "";
-  private pending: InputLogEvent[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private busy = false;
-  private readonly target: { group: string; stream: string };
+  private readonly writer: LogStreamWriter;
+  private readonly records: Log4jRecords | undefined;
 
   constructor(
     private readonly file: string,
     arn: string,
-    private readonly logs: CloudWatchLogsClient,
-    private readonly log: Logger,
+    logs: CloudWatchLogsClient,
+    log: Logger,
     intervalMs = 2_000,
+    context?: RecordContext,
   ) {
-    const target = parseLogStreamArn(arn);
-    if (!target) throw new Error(`${arn} is not a CloudWatch Logs log stream ARN`);
-    this.target = target;
+    this.writer = new LogStreamWriter(arn, logs, log);
+    this.records = context ? new Log4jRecords(context) : undefined;
     this.offset = existsSync(file) ? statSync(file).size : 0;
     this.timer = setInterval(() => void this.ship(), intervalMs);
     this.timer.unref();
   }
 
-  /** Reads what was appended and sends it; at most 10,000 events per PutLogEvents (its quota). */
-  async ship(): Promise<void> {
-    if (this.busy) return;
-    this.busy = true;
-    try {
-      this.readAppended();
-      while (this.pending.length > 0) {
-        const batch = this.pending.slice(0, 10_000);
-        await this.logs.send(
-          new PutLogEventsCommand({
-            logGroupName: this.target.group,
-            logStreamName: this.target.stream,
-            logEvents: batch,
-          }),
-        );
-        this.pending = this.pending.slice(batch.length);
-      }
-    } catch (err) {
-      this.log.debug({ err, ...this.target }, "shipping Flink's log lines failed; retrying");
-      // Bounded: a stream that never appears must not grow the emulator's memory.
-      if (this.pending.length > 50_000) this.pending = this.pending.slice(-50_000);
-    } finally {
-      this.busy = false;
+  /** Reads what was appended and sends it; an event with no more lines since the last tick is complete. */
+  async ship(final = false): Promise<void> {
+    const lines = this.readAppended();
+    if (!this.records) this.writer.append(lines);
+    else {
+      this.writer.append(this.records.push(lines));
+      if (final || lines.length === 0) this.writer.append(this.records.flush());
     }
+    await this.writer.ship();
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.ship();
+    await this.ship(true);
   }
 
-  private readAppended(): void {
-    if (!existsSync(this.file)) return;
+  private readAppended(): string[] {
+    if (!existsSync(this.file)) return [];
     const size = statSync(this.file).size;
     if (size < this.offset) this.offset = 0;
-    if (size === this.offset) return;
+    if (size === this.offset) return [];
     const fd = openSync(this.file, "r");
     try {
       const buf = Buffer.alloc(size - this.offset);
@@ -92,8 +70,7 @@ export class LogShipper {
       this.offset = size;
       const { lines, rest } = splitLines(this.rest + buf.toString("utf8"));
       this.rest = rest;
-      const now = Date.now();
-      for (const message of lines) this.pending.push({ timestamp: now, message });
+      return lines;
     } finally {
       closeSync(fd);
     }

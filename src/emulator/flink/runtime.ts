@@ -9,6 +9,7 @@ import type { ApplicationConfigurationDescription } from "@aws-sdk/client-kinesi
 import { GetObjectCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { type Logger, pino } from "pino";
 import { bucketFromArn } from "../code-location.js";
+import type { JobHealth } from "../job-health.js";
 import { type ApplicationRuntime, type RunSpec, RuntimeFailure } from "../runtime.js";
 import { FlinkCluster, FlinkJobError } from "./cluster.js";
 import { DEFAULT_SLOTS, type PropertyGroup } from "./config.js";
@@ -33,6 +34,8 @@ export interface FlinkRuntimeOptions {
   jobStartTimeoutMs?: number;
   /** CloudWatch Logs (moto) for applications with CloudWatchLoggingOptions; their lines stay in flink.log without. */
   cloudWatchLogsEndpoint?: string;
+  /** How often a job whose version is set to crashLoop loses its TaskManager (default 5 s). */
+  crashLoopPeriodMs?: number;
   logger?: Logger;
 }
 
@@ -58,6 +61,10 @@ interface AppState {
   shippers: LogShipper[];
   /** The runtime's epoch when this state was made; a reset since makes it stale. */
   epoch: number;
+  /** Job health by version, as the admin API set it (docs/emulator.md, "Job health"). */
+  health: Map<number, JobHealth>;
+  /** While the running version crash-loops: the timer that fails its TaskManager. */
+  crashLoop?: NodeJS.Timeout;
 }
 
 /**
@@ -107,6 +114,7 @@ export class FlinkRuntime implements ApplicationRuntime {
   redeploy(run: RunSpec, _cause: "update" | "rollback"): Promise<void> {
     const a = this.state(run.application);
     const claim = this.takeClaim(a);
+    this.stopCrashLoop(a);
     return this.enqueue(a, async () => {
       await this.stopJob(a, claim, false);
       await this.startJob(a, run);
@@ -116,6 +124,7 @@ export class FlinkRuntime implements ApplicationRuntime {
   stop(application: string, how: { force: boolean }): Promise<void> {
     const a = this.state(application);
     const claim = this.takeClaim(a);
+    this.stopCrashLoop(a);
     return this.enqueue(a, async () => {
       try {
         await this.stopJob(a, claim, how.force);
@@ -150,6 +159,7 @@ export class FlinkRuntime implements ApplicationRuntime {
   rescale(application: string, parallelism: number): Promise<void> {
     const a = this.state(application);
     const claim = this.takeClaim(a);
+    this.stopCrashLoop(a);
     return this.enqueue(a, async () => {
       const run = a.run;
       if (!run) throw new RuntimeFailure(`Application ${application} is not running`);
@@ -171,6 +181,7 @@ export class FlinkRuntime implements ApplicationRuntime {
   release(application: string): Promise<void> {
     const a = this.state(application);
     const claim = this.takeClaim(a);
+    this.stopCrashLoop(a);
     claim?.reject(new RuntimeFailure("the application is being deleted"));
     return this.enqueue(a, async () => {
       await this.stopCluster(a);
@@ -187,6 +198,7 @@ export class FlinkRuntime implements ApplicationRuntime {
     this.epoch++;
     const apps = [...this.apps.values()];
     this.apps.clear();
+    for (const a of apps) this.stopCrashLoop(a);
     await Promise.all(apps.map((a) => a.cluster?.process.stop(5_000)));
     await Promise.all(apps.flatMap((a) => a.shippers.map((s) => s.stop())));
     for (const a of apps) rmSync(a.dir, { recursive: true, force: true });
@@ -201,6 +213,17 @@ export class FlinkRuntime implements ApplicationRuntime {
     const a = this.apps.get(application);
     if (!a?.cluster || !a.jobId) return undefined;
     return a.cluster.metrics(a.jobId);
+  }
+
+  /**
+   * A crash loop is real: while the running version is set to crashLoop, its TaskManager is terminated
+   * and replaced every `crashLoopPeriodMs`, so the job fails and Flink restarts it (fullRestarts grows in
+   * Flink's own metrics). Other healths only change the published metrics (metrics-publisher.ts).
+   */
+  jobHealth(application: string, version: number, health: JobHealth): void {
+    const a = this.state(application);
+    a.health.set(version, health);
+    this.driveCrashLoop(a);
   }
 
   /** Applications with a job, and the parallelism it runs at (for metrics publishing). */
@@ -226,6 +249,7 @@ export class FlinkRuntime implements ApplicationRuntime {
         queue: Promise.resolve(),
         shippers: [],
         epoch: this.epoch,
+        health: new Map(),
       };
       this.apps.set(application, a);
     }
@@ -252,7 +276,7 @@ export class FlinkRuntime implements ApplicationRuntime {
     const cluster = await this.ensureCluster(a, run.configuration);
     cluster.writeApplicationProperties(propertyGroups(run.configuration));
     a.run = run;
-    await this.shipLogs(a, run.logStreamArns);
+    await this.shipLogs(a, run);
     try {
       a.jobId = await cluster.run({
         jarPath,
@@ -262,6 +286,7 @@ export class FlinkRuntime implements ApplicationRuntime {
       });
       await this.waitStarted(cluster, a.jobId);
       this.log.info({ application: a.name, jobId: a.jobId, savepointPath }, "job running");
+      this.driveCrashLoop(a);
     } catch (err) {
       // Nothing half-started is left behind: the failed application is READY (or rolled back).
       a.jobId = undefined;
@@ -351,13 +376,44 @@ export class FlinkRuntime implements ApplicationRuntime {
     return cluster;
   }
 
-  private async shipLogs(a: AppState, arns: string[]): Promise<void> {
+  /** Ships the job's log as Managed Flink's JSON records, naming the application and the running version. */
+  private async shipLogs(a: AppState, run: RunSpec): Promise<void> {
     await Promise.all(a.shippers.map((s) => s.stop()));
     const logs = this.logs;
-    a.shippers = logs ? arns.map((arn) => new LogShipper(join(a.dir, "flink.log"), arn, logs, this.log)) : [];
+    const context = run.applicationArn
+      ? { applicationARN: run.applicationArn, applicationVersionId: run.versionId }
+      : undefined;
+    a.shippers = logs
+      ? run.logStreamArns.map(
+          (arn) => new LogShipper(join(a.dir, "flink.log"), arn, logs, this.log, 2_000, context),
+        )
+      : [];
+  }
+
+  /** Starts or stops failing the TaskManager, as the running version's health says. */
+  private driveCrashLoop(a: AppState): void {
+    const looping = a.cluster && a.jobId && a.run && a.health.get(a.run.versionId) === "crashLoop";
+    if (!looping) {
+      this.stopCrashLoop(a);
+      return;
+    }
+    if (a.crashLoop) return;
+    const fail = () => {
+      if (a.cluster && a.jobId) a.cluster.failTaskManager();
+      else this.stopCrashLoop(a);
+    };
+    fail();
+    a.crashLoop = setInterval(fail, this.opts.crashLoopPeriodMs ?? 5_000);
+    a.crashLoop.unref();
+  }
+
+  private stopCrashLoop(a: AppState): void {
+    if (a.crashLoop) clearInterval(a.crashLoop);
+    a.crashLoop = undefined;
   }
 
   private async stopCluster(a: AppState): Promise<void> {
+    this.stopCrashLoop(a);
     const shippers = a.shippers;
     a.shippers = [];
     const cluster = a.cluster;

@@ -58,3 +58,35 @@ describe("FlinkRuntime without Flink", () => {
     expect(() => removeSavepoint(join(root, "a", "savepoints"), "file:/etc")).toThrow("is not a savepoint");
   });
 });
+
+describe("the Flink install's launcher", () => {
+  it("is keyed by its sources as scripts/build-binaries.sh keys it, and refused when built from others", async () => {
+    const { execFileSync } = await import("node:child_process");
+    const { mkdirSync, writeFileSync } = await import("node:fs");
+    const { launcherSourceKey, requireFlinkInstall } = await import("../../../src/emulator/flink/install.js");
+    const { repoRoot } = await import("../../../src/localstack/binaries.js");
+    const script =
+      "find pom.xml jvm.options src -type f | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-12";
+    const fromShell = execFileSync("sh", ["-c", script], {
+      cwd: join(repoRoot, "tools/flink"),
+      encoding: "utf8",
+    });
+    expect(launcherSourceKey()).toBe(fromShell.trim());
+    const dir = join(root, "flink-install");
+    mkdirSync(join(dir, "lib"), { recursive: true });
+    writeFileSync(join(dir, "lib", "local-flink-launcher.jar"), "");
+    writeFileSync(join(dir, ".complete"), "000000000000\n");
+    const install = {
+      version: "1.20.3",
+      libDir: join(dir, "lib"),
+      launcherClass: "L",
+      jvmOptionsFile: join(dir, "jvm.options"),
+      classArchive: join(dir, "classes.jsa"),
+    };
+    expect(() => requireFlinkInstall(install)).toThrow(
+      /was built from other tools\/flink sources .*run `bash scripts\/build-binaries.sh flink`/,
+    );
+    writeFileSync(join(dir, ".complete"), `${launcherSourceKey()}\n`);
+    expect(requireFlinkInstall(install)).toBe(install);
+  });
+});

@@ -131,6 +131,13 @@ describe("cluster configuration", () => {
     expect(c["execution.checkpointing.interval"]).toBe("60000 ms");
   });
 
+  it("restarts a failed job for ever, 1 s apart: a crash loop never ends in FAILED behind a RUNNING application", () => {
+    const c = flinkConfiguration(settings);
+    expect(c["restart-strategy.type"]).toBe("fixed-delay");
+    expect(c["restart-strategy.fixed-delay.attempts"]).toBe(String(2 ** 31 - 1));
+    expect(c["restart-strategy.fixed-delay.delay"]).toBe("1 s");
+  });
+
   it("writes runtime properties in the format Managed Flink writes them", () => {
     const json = applicationPropertiesJson([{ PropertyGroupId: "In", PropertyMap: { "stream.name": "s" } }]);
     expect(JSON.parse(json)).toEqual([{ PropertyGroupId: "In", PropertyMap: { "stream.name": "s" } }]);

@@ -1,5 +1,8 @@
 package dev.managedflink.localflink;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import org.apache.flink.configuration.Configuration;
@@ -20,6 +23,10 @@ import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
  *
  * <p>Usage: {@code LocalFlinkCluster CONF_DIR}; CONF_DIR holds the config.yaml the emulator writes. The
  * process runs until it receives SIGTERM; the shutdown hook closes the cluster (cancelling jobs).
+ *
+ * <p>Commands arrive on stdin, one per line (the emulator's admin API drives them):
+ * {@value #FAIL_TASK_MANAGER} terminates the TaskManager and starts a fresh one, so the running job fails
+ * as on the loss of a worker and Flink's restart strategy restarts it (its fullRestarts metric grows).
  */
 public final class LocalFlinkCluster {
 
@@ -29,7 +36,36 @@ public final class LocalFlinkCluster {
      */
     static final String WARM_UP = "--warm-up";
 
+    static final String FAIL_TASK_MANAGER = "fail-task-manager";
+
     private LocalFlinkCluster() {}
+
+    /**
+     * Reads commands until stdin ends. MiniCluster keeps a terminated TaskManager's index occupied and
+     * gives each new one the next index ("The index is not reused", MiniCluster#terminateTaskManager),
+     * so the live TaskManager is always the newest.
+     */
+    private static void readCommands(MiniCluster cluster) {
+        int live = 0;
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+            for (String line = in.readLine(); line != null; line = in.readLine()) {
+                if (!FAIL_TASK_MANAGER.equals(line.trim())) {
+                    System.err.println("LocalFlinkCluster: unknown command " + line);
+                    continue;
+                }
+                try {
+                    cluster.terminateTaskManager(live).get();
+                    cluster.startTaskManager();
+                    live++;
+                    System.out.println("LocalFlinkCluster: TaskManager " + (live - 1) + " terminated, " + live + " started");
+                } catch (Exception e) {
+                    System.err.println("LocalFlinkCluster: " + FAIL_TASK_MANAGER + " failed: " + e);
+                }
+            }
+        } catch (java.io.IOException e) {
+            System.err.println("LocalFlinkCluster: reading commands failed: " + e);
+        }
+    }
 
     private static void warmUp() throws Exception {
         Configuration conf = new Configuration();
@@ -77,6 +113,9 @@ public final class LocalFlinkCluster {
         cluster.start();
         // The emulator waits for the REST endpoint itself; this line is for a human reading the log.
         System.out.println("LocalFlinkCluster ready: REST " + cluster.getRestAddress().get() + ", " + slots + " slots");
+        Thread commands = new Thread(() -> readCommands(cluster), "local-flink-cluster-commands");
+        commands.setDaemon(true);
+        commands.start();
         // Runs until the shutdown hook (SIGTERM from the emulator or its orphan guard) has closed it.
         closed.await();
     }
