@@ -13,6 +13,10 @@ export interface FlinkInstall {
   jvmOptionsFile: string;
   /** AppCDS archive of the classes a cluster start loads, made by the build. */
   classArchive: string;
+  /** PyFlink's Python (PyPI apache-flink, same version), which runs PyFlink applications' programs. */
+  pythonExecutable: string;
+  /** Holds the sitecustomize.py that hands PyFlink programs their runtime properties (tools/flink/src/main/python). */
+  pythonShimDir: string;
 }
 
 export const BUILD_FLINK_COMMAND = "bash scripts/build-binaries.sh flink";
@@ -25,6 +29,8 @@ export function flinkInstallPath(version = readVersions().FLINK_VERSION, cache =
     launcherClass: "dev.managedflink.localflink.LocalFlinkCluster",
     jvmOptionsFile: join(cache, `flink-${version}`, "jvm.options"),
     classArchive: join(cache, `flink-${version}`, "classes.jsa"),
+    pythonExecutable: join(cache, "venv", `pyflink-${version}`, "bin", "python"),
+    pythonShimDir: join(cache, `flink-${version}`, "python"),
   };
 }
 
@@ -37,6 +43,16 @@ export function requireFlinkInstall(install = flinkInstallPath()): FlinkInstall 
     );
   }
   return install;
+}
+
+/** The Python that runs PyFlink programs, or an error that names the command installing it. */
+export function requirePython(install: FlinkInstall): string {
+  if (!existsSync(install.pythonExecutable)) {
+    throw new Error(
+      `PyFlink ${install.version} is not installed (${install.pythonExecutable}); run \`${BUILD_FLINK_COMMAND}\``,
+    );
+  }
+  return install.pythonExecutable;
 }
 
 /** The cluster classpath: the JVM expands `lib/*` to every jar in it. */
