@@ -152,6 +152,9 @@ build_flink() {
   cp "$src/jvm.options" "$out/jvm.options"
   # PyFlink applications' runtime-properties shim, put on their Python processes' PYTHONPATH.
   mkdir -p "$out/python" && cp "$src/src/main/python/sitecustomize.py" "$out/python/"
+  # PythonDriver adds the zips in $FLINK_OPT_DIR/python to PYTHONPATH; PyFlink comes from the
+  # virtualenv below instead, so the directory is empty (present, so that Flink logs no error).
+  mkdir -p "$out/opt/python"
   commit_dir "$out" "$dir"
   # A class-data archive of what a cluster start loads (AppCDS): later starts map it instead of
   # reading 50 jars, about twice as fast. It records the classpath, so it is made in the final

@@ -159,6 +159,8 @@ export class FlinkCluster {
         // A PyFlink program reads /etc/flink/application_properties.json itself; the shim on its
         // PYTHONPATH (PythonDriver keeps ours) makes that path name this application's file.
         PYTHONPATH: install.pythonShimDir,
+        // Where Flink finds flink-python for a PyFlink job (PackagedProgramUtils.getPythonJar).
+        FLINK_OPT_DIR: install.optDir,
         MFO_APPLICATION_PROPERTIES: properties,
         ...opts.environment,
       },

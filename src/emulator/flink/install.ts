@@ -13,6 +13,8 @@ export interface FlinkInstall {
   jvmOptionsFile: string;
   /** AppCDS archive of the classes a cluster start loads, made by the build. */
   classArchive: string;
+  /** FLINK_OPT_DIR: holds flink-python, which Flink adds to a PyFlink job's jars. */
+  optDir: string;
   /** PyFlink's Python (PyPI apache-flink, same version), which runs PyFlink applications' programs. */
   pythonExecutable: string;
   /** Holds the sitecustomize.py that hands PyFlink programs their runtime properties (tools/flink/src/main/python). */
@@ -29,6 +31,7 @@ export function flinkInstallPath(version = readVersions().FLINK_VERSION, cache =
     launcherClass: "dev.managedflink.localflink.LocalFlinkCluster",
     jvmOptionsFile: join(cache, `flink-${version}`, "jvm.options"),
     classArchive: join(cache, `flink-${version}`, "classes.jsa"),
+    optDir: join(cache, `flink-${version}`, "opt"),
     pythonExecutable: join(cache, "venv", `pyflink-${version}`, "bin", "python"),
     pythonShimDir: join(cache, `flink-${version}`, "python"),
   };

@@ -37,7 +37,11 @@ export function pythonRunOptions(groups: readonly PropertyGroup[]): Record<strin
  * Throws RuntimeFailure naming the key when an option is unsupported, missing, or names a file the
  * ZIP does not hold.
  */
-export function pythonProgram(options: Record<string, string>, codeDir: string, emptyJar: string): PythonProgram {
+export function pythonProgram(
+  options: Record<string, string>,
+  codeDir: string,
+  emptyJar: string,
+): PythonProgram {
   for (const key of UNSUPPORTED) {
     if (options[key] !== undefined) {
       throw new RuntimeFailure(`${RUN_OPTIONS_GROUP}: ${key} is not supported by Managed Flink`);
@@ -73,7 +77,9 @@ function insideCode(codeDir: string, key: string, path: string): string {
   const abs = resolve(codeDir, path);
   const rel = relative(codeDir, abs);
   if (isAbsolute(path) || rel === "" || rel.startsWith("..") || !existsSync(abs) || !statSync(abs).isFile()) {
-    throw new RuntimeFailure(`${RUN_OPTIONS_GROUP}: ${key} names ${path}, which the code ZIP does not contain`);
+    throw new RuntimeFailure(
+      `${RUN_OPTIONS_GROUP}: ${key} names ${path}, which the code ZIP does not contain`,
+    );
   }
   return abs;
 }
@@ -104,4 +110,3 @@ export function writeEmptyJar(path: string): string {
   if (!existsSync(path)) writeFileSync(path, Buffer.concat([Buffer.from("PK\x05\x06"), Buffer.alloc(18)]));
   return path;
 }
-
