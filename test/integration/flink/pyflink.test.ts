@@ -88,7 +88,10 @@ async function putAndWaitRead(
   shard = SHARD_0,
   retry = false,
 ) {
+  const deadline = Date.now() + 90_000;
   for (;;) {
+    if (Date.now() > deadline)
+      throw new Error(`${app} read none of the ${type} events put on shard ${shard}`);
     const before = await waitFor(
       async () => {
         const n = await sourceRead(app);
