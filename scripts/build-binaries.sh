@@ -6,7 +6,8 @@
 #
 # Layout: $MFO_CACHE_DIR/bin/<tool>-<version>/<tool>, $MFO_CACHE_DIR/go/{mod,build},
 #         $MFO_CACHE_DIR/venv/moto-<version>/ (the S3 server, see docs/adr/0002-s3-server.md),
-#         $MFO_CACHE_DIR/flink-<version>/lib/ (the emulator's real Flink, see docs/adr/0011-real-flink-runtime.md).
+#         $MFO_CACHE_DIR/flink-<version>/lib/ (the emulator's real Flink, see docs/adr/0011-real-flink-runtime.md),
+#         $MFO_CACHE_DIR/venv/pyflink-<version>/ (its Python side for PyFlink applications).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -149,6 +150,11 @@ build_flink() {
   local out; out=$(install_dir "$dir")
   mvn -B -q -f "$src/pom.xml" package -Dflink.version="$v" -Dinstall.dir="$out"
   cp "$src/jvm.options" "$out/jvm.options"
+  # PyFlink applications' runtime-properties shim, put on their Python processes' PYTHONPATH.
+  mkdir -p "$out/python" && cp "$src/src/main/python/sitecustomize.py" "$out/python/"
+  # PythonDriver adds the zips in $FLINK_OPT_DIR/python to PYTHONPATH; PyFlink comes from the
+  # virtualenv below instead, so the directory is empty (present, so that Flink logs no error).
+  mkdir -p "$out/opt/python"
   commit_dir "$out" "$dir"
   # A class-data archive of what a cluster start loads (AppCDS): later starts map it instead of
   # reading 50 jars, about twice as fast. It records the classpath, so it is made in the final
@@ -160,6 +166,26 @@ build_flink() {
     rm -f "$dir/classes.jsa"
   fi
   echo "$key" > "$dir/.complete"
+}
+
+# PyFlink's Python side for the emulator's PyFlink applications (docs/adr/0020-pyflink-on-real-flink.md):
+# PyPI's apache-flink, the same pin flink-app/pyflink tests with, in a virtualenv keyed by version. pip
+# takes the wheels from its cache when flink-app's tests already fetched them. PyFlink 1.20 needs
+# Python 3.8-3.11.
+install_pyflink() {
+  local dir="$cache/venv/pyflink-$FLINK_VERSION" python=
+  if [[ -f $dir/.complete ]]; then log "pyflink $FLINK_VERSION cached"; return; fi
+  for candidate in "${PYTHON:-}" python3.11 python3.10 python3.9 python3.8 python3; do
+    [[ -n $candidate ]] && command -v "$candidate" >/dev/null || continue
+    if "$candidate" -c 'import sys; sys.exit(0 if (3, 8) <= sys.version_info[:2] <= (3, 11) else 1)'; then
+      python=$candidate; break
+    fi
+  done
+  [[ -n $python ]] || { log "no Python 3.8-3.11 for PyFlink $FLINK_VERSION (set PYTHON)"; return 1; }
+  log "installing apache-flink $FLINK_VERSION with $python"
+  rm -rf "$dir"; "$python" -m venv "$dir"
+  "$dir/bin/pip" install --quiet --disable-pip-version-check "apache-flink==$FLINK_VERSION"
+  touch "$dir/.complete"
 }
 
 # The small jobs the real-Flink integration tests run (test/fixtures/flink-jobs). Maven skips what is
@@ -183,7 +209,7 @@ build_reference_jar() {
 
 what=${1:-all}
 case $what in
-  all) install_moto; build_etcd; build_kubernetes; build_helm; build_flink; build_flink_test_jobs; build_reference_jar ;;
+  all) install_moto; build_etcd; build_kubernetes; build_helm; build_flink; install_pyflink; build_flink_test_jobs; build_reference_jar ;;
   kubernetes) build_kubernetes ;;
   etcd) build_etcd ;;
   helm) build_helm ;;
@@ -191,7 +217,7 @@ case $what in
   kstatus) build_kstatus ;;
   lua) install_lua ;;
   hadolint) install_hadolint ;;
-  flink) build_flink ;;
+  flink) build_flink; install_pyflink ;;
   flink-test-jobs) build_flink_test_jobs ;;
   reference-jar) build_reference_jar ;;
   install-tools) build_helm; build_kstatus; install_lua; install_hadolint ;;

@@ -58,6 +58,8 @@ export interface RunJobOptions {
   savepointPath?: string;
   /** Skip savepoint state that maps to no operator of the new job, instead of refusing to start. */
   allowNonRestoredState?: boolean;
+  /** Configuration for this job only (a PyFlink application's python.files, python.archives). */
+  flinkConfiguration?: Record<string, string>;
 }
 
 /**
@@ -124,6 +126,7 @@ export class FlinkCluster {
       checkpointIntervalMs: opts.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS,
       minPauseBetweenCheckpointsMs: opts.minPauseBetweenCheckpointsMs ?? DEFAULT_MIN_PAUSE_MS,
       heapMb: opts.heapMb ?? DEFAULT_HEAP_MB,
+      ...(existsSync(install.pythonExecutable) ? { pythonExecutable: install.pythonExecutable } : {}),
     };
     writeFileSync(join(confDir, "config.yaml"), configYaml(settings));
     writeFileSync(join(confDir, "log4j2.properties"), LOG4J_PROPERTIES);
@@ -155,6 +158,12 @@ export class FlinkCluster {
         // JSON too. This is SDK v1's switch (FlinkKinesisConsumer); SDK v2's (KinesisStreamsSink) is
         // -Daws.cborEnabled=false in tools/flink/jvm.options.
         AWS_CBOR_DISABLE: "true",
+        // A PyFlink program reads /etc/flink/application_properties.json itself; the shim on its
+        // PYTHONPATH (PythonDriver keeps ours) makes that path name this application's file.
+        PYTHONPATH: install.pythonShimDir,
+        // Where Flink finds flink-python for a PyFlink job (PackagedProgramUtils.getPythonJar).
+        FLINK_OPT_DIR: install.optDir,
+        MFO_APPLICATION_PROPERTIES: properties,
         ...opts.environment,
       },
     });
@@ -214,6 +223,9 @@ export class FlinkCluster {
         programArgsList: opts.programArgs ?? [],
         savepointPath: opts.savepointPath,
         allowNonRestoredState: opts.allowNonRestoredState ?? false,
+        ...(opts.flinkConfiguration && Object.keys(opts.flinkConfiguration).length > 0
+          ? { flinkConfiguration: opts.flinkConfiguration }
+          : {}),
       });
     } catch (err) {
       if (err instanceof FlinkRestError && err.status >= 400 && err.status < 600 && err.errors.length > 0) {

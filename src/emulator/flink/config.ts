@@ -17,6 +17,8 @@ export interface ClusterSettings {
   minPauseBetweenCheckpointsMs: number;
   /** JVM heap; the measured working size is 768 MiB (shared notes, "Cluster variants"). */
   heapMb: number;
+  /** PyFlink's Python, when installed: PyFlink programs and Python UDF workers run on it. */
+  pythonExecutable?: string;
 }
 
 export const DEFAULT_SLOTS = 4;
@@ -61,6 +63,11 @@ export function flinkConfiguration(s: ClusterSettings): Record<string, string> {
     // The shim on the cluster classpath, not the copy a user jar shades, must answer, so that
     // runtime properties come from this cluster's working directory (tools/flink/pom.xml).
     "classloader.parent-first-patterns.additional": "com.amazonaws.services.kinesisanalytics.runtime.",
+    // PythonDriver starts the program with python.client.executable, Python UDF workers with
+    // python.executable (both default to `python` on the PATH, which has no PyFlink).
+    ...(s.pythonExecutable
+      ? { "python.client.executable": s.pythonExecutable, "python.executable": s.pythonExecutable }
+      : {}),
   };
 }
 

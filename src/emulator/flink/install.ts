@@ -14,6 +14,12 @@ export interface FlinkInstall {
   jvmOptionsFile: string;
   /** AppCDS archive of the classes a cluster start loads, made by the build. */
   classArchive: string;
+  /** FLINK_OPT_DIR: holds flink-python, which Flink adds to a PyFlink job's jars. */
+  optDir: string;
+  /** PyFlink's Python (PyPI apache-flink, same version), which runs PyFlink applications' programs. */
+  pythonExecutable: string;
+  /** Holds the sitecustomize.py that hands PyFlink programs their runtime properties (tools/flink/src/main/python). */
+  pythonShimDir: string;
 }
 
 export const BUILD_FLINK_COMMAND = "bash scripts/build-binaries.sh flink";
@@ -26,6 +32,9 @@ export function flinkInstallPath(version = readVersions().FLINK_VERSION, cache =
     launcherClass: "dev.managedflink.localflink.LocalFlinkCluster",
     jvmOptionsFile: join(cache, `flink-${version}`, "jvm.options"),
     classArchive: join(cache, `flink-${version}`, "classes.jsa"),
+    optDir: join(cache, `flink-${version}`, "opt"),
+    pythonExecutable: join(cache, "venv", `pyflink-${version}`, "bin", "python"),
+    pythonShimDir: join(cache, `flink-${version}`, "python"),
   };
 }
 
@@ -69,6 +78,16 @@ function filesUnder(root: string, rel: string): string[] {
     const path = `${rel}/${name}`;
     return statSync(join(root, path)).isDirectory() ? filesUnder(root, path) : [path];
   });
+}
+
+/** The Python that runs PyFlink programs, or an error that names the command installing it. */
+export function requirePython(install: FlinkInstall): string {
+  if (!existsSync(install.pythonExecutable)) {
+    throw new Error(
+      `PyFlink ${install.version} is not installed (${install.pythonExecutable}); run \`${BUILD_FLINK_COMMAND}\``,
+    );
+  }
+  return install.pythonExecutable;
 }
 
 /** The cluster classpath: the JVM expands `lib/*` to every jar in it. */

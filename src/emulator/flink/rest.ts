@@ -43,6 +43,8 @@ export interface JarRunRequest {
   programArgsList?: string[];
   savepointPath?: string;
   allowNonRestoredState?: boolean;
+  /** Configuration for this job only (FLIP-256, Flink 1.17+), e.g. python.files. */
+  flinkConfiguration?: Record<string, string>;
 }
 
 export type JobState =

@@ -11,11 +11,12 @@ import { type Logger, pino } from "pino";
 import { bucketFromArn } from "../code-location.js";
 import type { JobHealth } from "../job-health.js";
 import { type ApplicationRuntime, type RunSpec, RuntimeFailure } from "../runtime.js";
-import { FlinkCluster, FlinkJobError } from "./cluster.js";
+import { FlinkCluster, FlinkJobError, type RunJobOptions } from "./cluster.js";
 import { DEFAULT_SLOTS, type PropertyGroup } from "./config.js";
-import type { FlinkInstall } from "./install.js";
+import { type FlinkInstall, flinkInstallPath, requirePython } from "./install.js";
 import { LogShipper } from "./log-shipper.js";
 import type { ApplicationMetrics } from "./metrics.js";
+import { pythonProgram, pythonRunOptions, unpackCode, writeEmptyJar } from "./python.js";
 import { TERMINAL_JOB_STATES } from "./rest.js";
 
 export interface FlinkRuntimeOptions {
@@ -271,7 +272,7 @@ export class FlinkRuntime implements ApplicationRuntime {
   /** Fetches the code, resolves the snapshot to a savepoint, and runs the job until its tasks run. */
   private async startJob(a: AppState, run: RunSpec, savepointOverride?: string): Promise<void> {
     if (a.epoch !== this.epoch) throw new RuntimeFailure("the emulator was reset");
-    const jarPath = await this.fetchCode(a, run);
+    const program = await this.program(await this.fetchCode(a, run), run.configuration);
     const savepointPath = savepointOverride ?? (await this.savepointFor(a, run.restoreFrom));
     const cluster = await this.ensureCluster(a, run.configuration);
     cluster.writeApplicationProperties(propertyGroups(run.configuration));
@@ -279,7 +280,7 @@ export class FlinkRuntime implements ApplicationRuntime {
     await this.shipLogs(a, run);
     try {
       a.jobId = await cluster.run({
-        jarPath,
+        ...program,
         parallelism: parallelismOf(run.configuration),
         ...(savepointPath ? { savepointPath } : {}),
         allowNonRestoredState: run.allowNonRestoredState,
@@ -444,6 +445,23 @@ export class FlinkRuntime implements ApplicationRuntime {
       }
       await new Promise((r) => setTimeout(r, 200));
     }
+  }
+
+  /**
+   * What runs the downloaded code: a Java application's jar (main class from its manifest), or for a
+   * PyFlink application (docs/adr/0020-pyflink-on-real-flink.md) PythonDriver with the program from the
+   * unpacked ZIP, as Managed Flink runs it.
+   */
+  private async program(
+    codePath: string,
+    config: ApplicationConfigurationDescription,
+  ): Promise<Pick<RunJobOptions, "jarPath" | "entryClass" | "programArgs" | "flinkConfiguration">> {
+    const options = pythonRunOptions(propertyGroups(config));
+    if (!options) return { jarPath: codePath };
+    const python = requirePython(this.opts.install ?? flinkInstallPath());
+    const dir = codePath.replace(/\.jar$/, "");
+    await unpackCode(codePath, dir, python);
+    return pythonProgram(options, dir, writeEmptyJar(join(dir, "..", "empty.jar")));
   }
 
   /** Downloads the code object once per content (bucket, key, version, ETag) into the app's code/. */

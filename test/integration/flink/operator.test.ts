@@ -19,7 +19,9 @@ import {
 import { KinesisTestClient } from "./kinesis.js";
 
 // The operator against the emulator in real mode: the unmodified reference job on real Flink, reading
-// and writing moto's Kinesis. Each scenario counts one user's events in one event-time window that
+// and writing moto's Kinesis, with its runtime properties delivered the Managed Flink way. (This file
+// also covers what engagement.test.ts did on a bare cluster — a window across stop-with-savepoint and a
+// restore at parallelism 2, job metrics — folded in to keep real mode's CI time under five minutes.) Each scenario counts one user's events in one event-time window that
 // spans an operator-driven change; the window's result must count every event exactly once.
 
 interface Result {
@@ -227,6 +229,7 @@ describe("the operator on real Flink: state survives every change", { timeout: 2
     expect(scaled.status?.applicationStatus).toBe("RUNNING");
     const job = runtime.job(name)!;
     expect((await job.cluster.rest.job(job.jobId)).vertices.every((v) => v.parallelism === 2)).toBe(true);
+    timings["cluster RSS at parallelism 2 (MiB)"] = Math.round(job.cluster.residentBytes() / 2 ** 20);
 
     await putAndWaitRead(name, s.input, "u1", T + 1_000);
     const result = await windowResult(s.input, s.output, "u1", T);

@@ -156,7 +156,7 @@ export class Harness {
     });
   }
 
-  async putCode(bucket: string, key: string, body = "PK fake jar"): Promise<void> {
+  async putCode(bucket: string, key: string, body: string | Uint8Array = "PK fake jar"): Promise<void> {
     await this.s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((e: Error) => {
       if (!/BucketAlreadyOwnedByYou|BucketAlreadyExists/.test(e.name)) throw e;
     });

@@ -82,6 +82,9 @@ describe("the Flink install's launcher", () => {
       launcherClass: "L",
       jvmOptionsFile: join(dir, "jvm.options"),
       classArchive: join(dir, "classes.jsa"),
+      optDir: join(dir, "opt"),
+      pythonExecutable: join(dir, "python"),
+      pythonShimDir: join(dir, "python-shim"),
     };
     expect(() => requireFlinkInstall(install)).toThrow(
       /was built from other tools\/flink sources .*run `bash scripts\/build-binaries.sh flink`/,

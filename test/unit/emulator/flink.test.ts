@@ -138,6 +138,13 @@ describe("cluster configuration", () => {
     expect(c["restart-strategy.fixed-delay.delay"]).toBe("1 s");
   });
 
+  it("runs PyFlink programs and their UDF workers on PyFlink's Python when it is installed", () => {
+    expect(flinkConfiguration(settings)["python.client.executable"]).toBeUndefined();
+    const c = flinkConfiguration({ ...settings, pythonExecutable: "/c/venv/pyflink-1.20.3/bin/python" });
+    expect(c["python.client.executable"]).toBe("/c/venv/pyflink-1.20.3/bin/python");
+    expect(c["python.executable"]).toBe("/c/venv/pyflink-1.20.3/bin/python");
+  });
+
   it("writes runtime properties in the format Managed Flink writes them", () => {
     const json = applicationPropertiesJson([{ PropertyGroupId: "In", PropertyMap: { "stream.name": "s" } }]);
     expect(JSON.parse(json)).toEqual([{ PropertyGroupId: "In", PropertyMap: { "stream.name": "s" } }]);
