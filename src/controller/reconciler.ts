@@ -9,6 +9,7 @@ import { AssumedRoles } from "../aws/assume-role.js";
 import { ConflictError, classifyAwsError, ExternalError, TerminalError } from "../aws/errors.js";
 import type { ManagedFlinkClients } from "../aws/managed-flink.js";
 import type { FlinkApplication } from "../crds/types.generated.js";
+import type { JobHealthSource } from "../health/types.js";
 import { adoptAnnotation, decide, type NamedRules, type TenantDecision } from "../policy/index.js";
 import { codeToRun } from "./artifact.js";
 import type { EventRecorder } from "./events.js";
@@ -59,6 +60,8 @@ export interface ReconcilerOptions {
   maxWritesPerHour?: number;
   /** Counts each time the write cap stops a write (a metric). */
   onWriteCapReached?: () => void;
+  /** The job health of RUNNING applications, from the health monitor's CloudWatch reads; absent: off. */
+  health?: JobHealthSource;
 }
 
 export class FlinkApplicationReconciler {

@@ -172,7 +172,8 @@ function addResult(
   const app = samples[Number(m[1])];
   const metric = JOB_METRICS[Number(m[2])];
   if (!app || !metric) return;
-  const series = (app[metric] ??= []);
+  const series = app[metric] ?? [];
+  app[metric] = series;
   timestamps.forEach((ts, i) => {
     const at = ts.getTime();
     const v = values[i];

@@ -25,7 +25,7 @@ class FakeCloudWatch implements MetricDataPort {
   constructor(
     private readonly region: string,
     private readonly role?: string,
-    private readonly log: FakeCloudWatch["calls"] = [],
+    log: FakeCloudWatch["calls"] = [],
   ) {
     this.calls = log;
   }
