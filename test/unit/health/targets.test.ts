@@ -24,7 +24,7 @@ const app = (name: string, patch: { spec?: object; status?: object; metadata?: o
   }) as unknown as FlinkApplication;
 
 const ctx = {
-  rulesFor: (ns: string) => (ns === "team-a" ? [{ name: "p", rules: unrestricted }] : undefined),
+  rulesFor: (ns: string) => (ns === "team-a" ? [{ source: "p", rules: unrestricted }] : undefined),
   defaultRegion: "us-east-1",
   defaults: builtInThresholds,
 };
