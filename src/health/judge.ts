@@ -70,7 +70,7 @@ export function healthChecksEnabled(spec: HealthSpec | undefined): boolean {
 
 /** The operator-wide defaults from the environment, each falling back to the built-in value. */
 export function thresholdsFromEnv(env: Record<string, string | undefined>): HealthThresholds {
-  const read = (name: string, fallback: number, min: number): number => {
+  const intEnv = (name: string, fallback: number, min: number): number => {
     const raw = env[name];
     if (raw === undefined || raw === "") return fallback;
     const n = Number(raw);
@@ -78,15 +78,12 @@ export function thresholdsFromEnv(env: Record<string, string | undefined>): Heal
       throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
     return n;
   };
+  const d = builtInThresholds;
   return {
-    windowSeconds: read("HEALTH_WINDOW_SECONDS", builtInThresholds.windowSeconds, 1),
-    maxRestarts: read("HEALTH_MAX_RESTARTS", builtInThresholds.maxRestarts, 0),
-    maxFailedCheckpoints: read("HEALTH_MAX_FAILED_CHECKPOINTS", builtInThresholds.maxFailedCheckpoints, 0),
-    maxMillisBehindLatest: read(
-      "HEALTH_MAX_MILLIS_BEHIND_LATEST",
-      builtInThresholds.maxMillisBehindLatest,
-      0,
-    ),
+    windowSeconds: intEnv("HEALTH_WINDOW_SECONDS", d.windowSeconds, 1),
+    maxRestarts: intEnv("HEALTH_MAX_RESTARTS", d.maxRestarts, 0),
+    maxFailedCheckpoints: intEnv("HEALTH_MAX_FAILED_CHECKPOINTS", d.maxFailedCheckpoints, 0),
+    maxMillisBehindLatest: intEnv("HEALTH_MAX_MILLIS_BEHIND_LATEST", d.maxMillisBehindLatest, 0),
   };
 }
 
