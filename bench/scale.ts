@@ -198,6 +198,8 @@ function startOperator(
         METRICS_PORT: String(metricsPort),
         METRICS_HOST: "127.0.0.1",
         LOG_LEVEL: "info",
+        // The tenancy defaults refuse every S3 location until one is named (docs/security.md).
+        DEFAULT_POLICY: JSON.stringify({ codeSources: [{ bucket: "bench-code" }] }),
         // Off unless the health mode turns it on: the other figures stay comparable with earlier runs.
         HEALTH_INTERVAL_SECONDS: String(healthIntervalS),
         // The emulator publishes every 10 s (docs/emulator.md, "Metrics").
