@@ -68,6 +68,8 @@ interface World {
   metricsPort: number;
   /** The operator's log, where its resync lines are read. */
   logFile: string;
+  /** Applications already patched: a second phase patches others (the same patch would change nothing). */
+  patched?: Set<string>;
 }
 
 async function main(): Promise<void> {
@@ -321,7 +323,11 @@ async function patchPhase(w: World) {
   while (next < Date.now() + 2_000) next += periodMs;
   const planned = plan(Number(args.patches), next, periodMs);
   const names = [...Array(N).keys()].map((i) => `app-${String(i).padStart(4, "0")}`);
-  const apps = names.sort(() => Math.random() - 0.5).slice(0, planned.length);
+  const apps = names
+    .filter((n) => !w.patched?.has(n))
+    .sort(() => Math.random() - 0.5)
+    .slice(0, planned.length);
+  for (const a of apps) w.patched?.add(a);
   return runPatches({ kube: w.kube, watch: w.watch, calls: w.calls, namespace, apps, planned });
 }
 
@@ -338,6 +344,7 @@ async function healthMode(w: World) {
     process: w.operator,
   });
   const intervalS = Number(args["health-interval"]);
+  w.patched = new Set();
   const off = await healthPhase(w, 0);
   await w.operator.stop();
   w.sampler.stop();

@@ -10,6 +10,8 @@ export interface Scrape {
   describeCalls: number;
   metricDataCalls: number;
   metricDataQueries: number;
+  /** Seconds spent in GetMetricData calls (the SDK's retries included). */
+  metricDataSeconds: number;
   logReads: number;
   /** Applications whose current verdict is each value (managedflink_job_verdict == 1). */
   verdicts: Record<string, number>;
@@ -35,6 +37,11 @@ export async function scrape(port: number): Promise<Scrape> {
     describeCalls: sum(text, "managed_flink_operator_aws_api_calls_total", 'operation="DescribeApplication"'),
     metricDataCalls: sum(text, "managed_flink_operator_cloudwatch_get_metric_data_calls_total"),
     metricDataQueries: sum(text, "managed_flink_operator_cloudwatch_get_metric_data_queries_total"),
+    metricDataSeconds: sum(
+      text,
+      "managed_flink_operator_aws_api_call_duration_seconds_sum",
+      'operation="GetMetricData"',
+    ),
     logReads: sum(text, "managed_flink_operator_cloudwatch_log_reads_total"),
     verdicts,
   };
@@ -60,6 +67,12 @@ export function between(a: Scrape, b: Scrape, healthIntervalS: number) {
             metricQueries: round((b.metricDataQueries - a.metricDataQueries) / intervals),
             describeApplicationCalls: round((b.describeCalls - a.describeCalls) / intervals),
           }
+        : undefined,
+    getMetricDataMeanMs:
+      b.metricDataCalls > a.metricDataCalls
+        ? round(
+            ((b.metricDataSeconds - a.metricDataSeconds) / (b.metricDataCalls - a.metricDataCalls)) * 1000,
+          )
         : undefined,
     logReads: b.logReads - a.logReads,
     verdictsAtEnd: b.verdicts,
