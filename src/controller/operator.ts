@@ -165,8 +165,10 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
     async stop() {
       for (const inf of [...informers, ...(configMaps?.informers ?? [])]) inf.stop();
       tenancy.stop();
-      await health?.stop();
+      // Closing the budget releases a health read waiting for tokens, so stopping never hangs on it.
+      const healthStopped = health?.stop();
       budget?.close();
+      await healthStopped;
       await queue.shutdown();
       await elector?.stop();
       await served.close();
@@ -268,6 +270,7 @@ function healthMonitor(
   const h = cfg.health;
   if (!h || h.intervalSeconds === 0) return undefined;
   const prom = aws.metrics.health;
+  const log = cfg.log.child({ component: "health" });
   const clients = {
     roles: aws.roles,
     budget: aws.budget,
@@ -279,7 +282,13 @@ function healthMonitor(
     targets: () =>
       healthTargets(
         informers.flatMap((i) => i.list()),
-        { rulesFor: (ns) => tenancy.rulesFor(ns), defaultRegion: cfg.defaultRegion, defaults: h.defaults },
+        {
+          rulesFor: (ns) => tenancy.rulesFor(ns),
+          defaultRegion: cfg.defaultRegion,
+          defaults: h.defaults,
+          // The reconcile reports an invalid spec.health; the monitor only leaves the application out.
+          onInvalid: (key, reason) => log.debug({ key, reason }, "job health not read"),
+        },
       ),
     reader: new JobMetricsReader({
       cloudWatch: cloudWatchPorts(clients),
@@ -288,7 +297,7 @@ function healthMonitor(
     }),
     logs: new ErrorLogReader({ logs: logsPorts(clients), onRead: (outcome) => prom.logRead(outcome) }),
     onChange,
-    log: cfg.log.child({ component: "health" }),
+    log,
     metrics: prom,
   });
 }
