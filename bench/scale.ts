@@ -7,10 +7,14 @@
  *   npm run bench:scale -- --apps 100
  *   npm run bench:scale -- --apps 1000 --rate 50 --burst 10
  *   npm run bench:scale -- --apps 100 --rate 5 --burst 5        # a low budget
+ *   npm run bench:scale -- --apps 100 --health                    # job health checks off, then on
  *
  * Options: --apps N, --resync S (30), --rate R and --burst B (the operator's AWS budget; 50 and 10),
  * --patches K (per kind; 12), --transition-ms T (the emulator's, 500), --heap-snapshots (SIGUSR2 the
- * operator after the burst and at the end; the snapshots land in the work directory, which is kept).
+ * operator after the burst and at the end; the snapshots land in the work directory, which is kept),
+ * --health (after all are Ready: a steady window and the patches with health checks off, then the same
+ * with a fresh operator that has them on; reports GetMetricData calls and queries per health interval
+ * and reconcile/patch latency both ways), --health-interval S (15).
  * Every child process is a ManagedProcess: stopped on exit, and by its orphan guard if this one dies.
  */
 import { spawnSync } from "node:child_process";
@@ -26,6 +30,7 @@ import { freePort } from "../src/localstack/ports.js";
 import { ManagedProcess, waitFor } from "../src/localstack/processes.js";
 import { type LocalStack, startLocalStack } from "../src/localstack/stack.js";
 import { CallRecorder, readOps } from "./scale/calls.js";
+import { between, scrape } from "./scale/health.js";
 import { type PatchResult, percentile, plan, resyncTimes, runPatches } from "./scale/patches.js";
 import { ProcessSampler } from "./scale/process-sampler.js";
 import { BenchWatch } from "./scale/watch.js";
@@ -39,6 +44,8 @@ const { values: args } = parseArgs({
     patches: { type: "string", default: "12" },
     "transition-ms": { type: "string", default: "500" },
     "heap-snapshots": { type: "boolean", default: false },
+    health: { type: "boolean", default: false },
+    "health-interval": { type: "string", default: "15" },
   },
 });
 const N = Number(args.apps);
@@ -59,12 +66,21 @@ interface World {
   workDir: string;
   emulator: ProcessSampler;
   metricsPort: number;
+  /** The operator's log, where its resync lines are read. */
+  logFile: string;
+  /** Applications already patched: a second phase patches others (the same patch would change nothing). */
+  patched?: Set<string>;
 }
 
 async function main(): Promise<void> {
   build();
   const workDir = mkdtempSync(join(tmpdir(), "bench-scale-"));
-  const stack = await startLocalStack({ transitionMs: Number(args["transition-ms"]) });
+  const stack = await startLocalStack({
+    transitionMs: Number(args["transition-ms"]),
+    // Health mode: the emulator publishes once a minute, as Managed Flink does, which also keeps moto's
+    // store (it scans every datapoint for each query) six times smaller than at its 10 s default.
+    ...(args.health ? { metricsIntervalMs: 60_000 } : {}),
+  });
   const calls = new CallRecorder(stack.emulatorEndpoint);
   let operator: ManagedProcess | undefined;
   const kc = new KubeConfig();
@@ -77,7 +93,8 @@ async function main(): Promise<void> {
     await prepare(stack);
     watch = await BenchWatch.start(kube, namespace);
     const metricsPort = await freePort();
-    operator = startOperator(stack, metricsPort, workDir);
+    const logFile = join(workDir, "operator.log");
+    operator = startOperator(stack, metricsPort, logFile, 0);
     await waitFor(async () => (await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).ok, {
       timeoutMs: 60_000,
       description: "operator ready",
@@ -86,7 +103,7 @@ async function main(): Promise<void> {
     sampler = await ProcessSampler.start(operator.pid);
     emulatorSampler = await ProcessSampler.start(stack.emulator.pid);
     calls.start();
-    const report = await measure({
+    const world = {
       stack,
       kube,
       watch,
@@ -96,7 +113,16 @@ async function main(): Promise<void> {
       workDir,
       emulator: emulatorSampler,
       metricsPort,
-    });
+      logFile,
+    };
+    let report: unknown;
+    try {
+      report = args.health ? await healthMode(world) : await measure(world);
+    } finally {
+      // The health mode swaps the operator: the finally below stops the one running now.
+      operator = world.operator;
+      sampler = world.sampler;
+    }
     console.log(JSON.stringify(report, null, 2));
   } finally {
     sampler?.stop();
@@ -152,15 +178,20 @@ async function prepare(stack: LocalStack): Promise<void> {
   });
 }
 
-function startOperator(stack: LocalStack, metricsPort: number, workDir: string): ManagedProcess {
+function startOperator(
+  stack: LocalStack,
+  metricsPort: number,
+  logFile: string,
+  healthIntervalS: number,
+): ManagedProcess {
   const heap = args["heap-snapshots"] ? ["--heapsnapshot-signal=SIGUSR2"] : [];
   return ManagedProcess.start(
     "operator",
     process.execPath,
     [...heap, join(repoRoot, "dist/controller/main.js")],
     {
-      logFile: join(workDir, "operator.log"),
-      cwd: workDir,
+      logFile,
+      cwd: join(logFile, ".."),
       env: {
         PATH: process.env.PATH,
         HOME: process.env.HOME,
@@ -174,6 +205,12 @@ function startOperator(stack: LocalStack, metricsPort: number, workDir: string):
         METRICS_PORT: String(metricsPort),
         METRICS_HOST: "127.0.0.1",
         LOG_LEVEL: "info",
+        // The tenancy defaults refuse every S3 location until one is named (docs/security.md).
+        DEFAULT_POLICY: JSON.stringify({ codeSources: [{ bucket: "bench-code" }] }),
+        // Off unless the health mode turns it on: the other figures stay comparable with earlier runs.
+        HEALTH_INTERVAL_SECONDS: String(healthIntervalS),
+        // As the emulator publishes in health mode: once a minute.
+        HEALTH_METRICS_PERIOD_SECONDS: "60",
         // Writing a heap snapshot stops the process for longer than the Lease's renew deadline.
         ...(args["heap-snapshots"] ? { LEADER_ELECT: "false" } : {}),
       },
@@ -285,14 +322,73 @@ async function awsCallSeconds(port: number) {
 }
 
 async function patchPhase(w: World) {
-  const ticks = resyncTimes(join(w.workDir, "operator.log"));
+  const ticks = resyncTimes(w.logFile);
   const last = ticks.at(-1) ?? Date.now();
   let next = last + periodMs;
   while (next < Date.now() + 2_000) next += periodMs;
   const planned = plan(Number(args.patches), next, periodMs);
   const names = [...Array(N).keys()].map((i) => `app-${String(i).padStart(4, "0")}`);
-  const apps = names.sort(() => Math.random() - 0.5).slice(0, planned.length);
+  const apps = names
+    .filter((n) => !w.patched?.has(n))
+    .sort(() => Math.random() - 0.5)
+    .slice(0, planned.length);
+  for (const a of apps) w.patched?.add(a);
   return runPatches({ kube: w.kube, watch: w.watch, calls: w.calls, namespace, apps, planned });
+}
+
+/**
+ * Health mode: all Ready, then with health checks off a steady window of two resync periods and the
+ * patches; then a fresh operator with health checks on, the same again. Same stack, same applications.
+ */
+async function healthMode(w: World) {
+  await createAll(w.kube);
+  await waitFor(async () => w.watch.readyCount === N, {
+    timeoutMs: 30 * 60_000,
+    intervalMs: 250,
+    description: `all ${N} Ready`,
+    process: w.operator,
+  });
+  const intervalS = Number(args["health-interval"]);
+  w.patched = new Set();
+  const off = await healthPhase(w, 0);
+  await w.operator.stop();
+  w.sampler.stop();
+  w.metricsPort = await freePort();
+  w.logFile = join(w.workDir, "operator-health.log");
+  w.operator = startOperator(w.stack, w.metricsPort, w.logFile, intervalS);
+  await waitFor(async () => (await fetch(`http://127.0.0.1:${w.metricsPort}/readyz`)).ok, {
+    timeoutMs: 60_000,
+    description: "operator with health checks ready",
+    process: w.operator,
+  });
+  w.sampler = await ProcessSampler.start(w.operator.pid);
+  const on = await healthPhase(w, intervalS);
+  return {
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
+    loadavgAtEnd: loadavg().map((l) => round(l, 2)),
+    config: { apps: N, resyncS: periodMs / 1000, rate: Number(args.rate), healthIntervalS: intervalS },
+    healthOff: off,
+    healthOn: on,
+  };
+}
+
+async function healthPhase(w: World, intervalS: number) {
+  // Settle (the initial list of a fresh operator, the first health reads), then the steady window.
+  await sleep(periodMs + Math.max(5_000, intervalS * 1000));
+  const from = await scrape(w.metricsPort);
+  const steadyFrom = Date.now();
+  await sleep(2 * periodMs);
+  const to = await scrape(w.metricsPort);
+  const steadyTo = Date.now();
+  const cpu = w.sampler.cpuBetween(steadyFrom, steadyTo);
+  const patches = summarize(await patchPhase(w));
+  return {
+    steady: between(from, to, intervalS),
+    cpuSecondsPerResync: round(cpu / 2, 2),
+    rssMiBMax: round(w.sampler.rss(steadyFrom, steadyTo).maxBytes / MiB),
+    patches: { all: patches.all, atResyncStart: patches.atResyncStart },
+  };
 }
 
 function summarize(results: PatchResult[]) {

@@ -14,6 +14,8 @@
 // AWS has throttled; this bucket keeps us under the rate before that, and halves it when AWS throttles
 // us anyway (someone else is using the account's share).
 
+import type { FinalizeRequestMiddleware, MiddlewareStack } from "@smithy/types";
+
 /** The work queue's NormalPriority (controller-runtime's default): a user's change, not a resync. */
 const NormalPriority = 0;
 
@@ -162,4 +164,35 @@ const throttlingNames = new Set([
 export function isThrottling(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
   return throttlingNames.has(e?.name ?? "") || e?.$metadata?.httpStatusCode === 429;
+}
+
+/** The request budget an SDK client takes its tokens from, and the priority of the work it serves. */
+export interface BudgetShare {
+  budget: RequestBudget;
+  priority: number;
+}
+
+/**
+ * Every HTTP attempt of an SDK v3 client (retries included: the step runs after the retry middleware)
+ * first takes a token; a throttled answer halves the budget's rate. Works on any client, since every v3
+ * client has the same middleware stack (@smithy/types).
+ */
+export function budgetEveryAttempt<I extends object, O extends object>(
+  client: { middlewareStack: MiddlewareStack<I, O> },
+  { budget, priority }: BudgetShare,
+): void {
+  const takeToken: FinalizeRequestMiddleware<I, O> = (next) => async (args) => {
+    await budget.take(priority);
+    try {
+      return await next(args);
+    } catch (err) {
+      if (isThrottling(err)) budget.throttled();
+      throw err;
+    }
+  };
+  client.middlewareStack.addRelativeTo(takeToken, {
+    name: "requestBudget",
+    relation: "after",
+    toMiddleware: "retryMiddleware",
+  });
 }

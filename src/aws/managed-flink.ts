@@ -18,8 +18,6 @@ import {
   ListTagsForResourceCommand,
   RollbackApplicationCommand,
   type RunConfiguration,
-  type ServiceInputTypes,
-  type ServiceOutputTypes,
   type SnapshotDetails,
   StartApplicationCommand,
   StopApplicationCommand,
@@ -30,10 +28,11 @@ import {
   type UpdateApplicationRequest,
   type VpcConfiguration,
 } from "@aws-sdk/client-kinesis-analytics-v2";
-import type { FinalizeRequestMiddleware } from "@smithy/types";
 import type { AwsCredentialIdentityProvider } from "./assume-role.js";
-import { isThrottling, type RequestBudget } from "./budget.js";
+import { type BudgetShare, budgetEveryAttempt } from "./budget.js";
 import { classifyAwsError, isNotFound } from "./errors.js";
+
+export type { BudgetShare } from "./budget.js";
 
 export const NotFound = Symbol("NotFound");
 export type Observed<T> = T | typeof NotFound;
@@ -74,12 +73,6 @@ export type CallObserver = (
   seconds: number,
   errorType?: string,
 ) => void;
-
-/** The request budget an SDK client takes its tokens from, and the priority of the work it serves. */
-export interface BudgetShare {
-  budget: RequestBudget;
-  priority: number;
-}
 
 /** The AWS SDK v3 implementation, one client per region (and per priority when budgeted). */
 export class SdkManagedFlink implements ManagedFlinkApi {
@@ -287,24 +280,6 @@ export class SdkManagedFlink implements ManagedFlinkApi {
  * SDK's own retries are paid for too and the budget bounds what reaches AWS — and tells the budget
  * when AWS throttled an attempt.
  */
-function budgetEveryAttempt(client: KinesisAnalyticsV2Client, { budget, priority }: BudgetShare): void {
-  // The SDK's own middleware type (@smithy/types, which every v3 client depends on).
-  const takeToken: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> =
-    (next) => async (args) => {
-      await budget.take(priority);
-      try {
-        return await next(args);
-      } catch (err) {
-        if (isThrottling(err)) budget.throttled();
-        throw err;
-      }
-    };
-  client.middlewareStack.addRelativeTo(takeToken, {
-    name: "requestBudget",
-    relation: "after",
-    toMiddleware: "retryMiddleware",
-  });
-}
 
 /**
  * One SDK client per region, assumed role (none: the operator's own credentials) and work-queue

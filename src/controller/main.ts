@@ -2,6 +2,7 @@
 // Settings come from the environment, as the Helm chart sets them.
 import { hostname } from "node:os";
 import { artifactPolicyFromEnv } from "../artifacts/index.js";
+import { thresholdsFromEnv } from "../health/judge.js";
 import { defaultsFromEnv } from "../policy/index.js";
 import { runOperator } from "./operator.js";
 import { loadKubeCredentials } from "./runtime/kube-credentials.js";
@@ -23,6 +24,18 @@ function numberEnv(name: string, fallback: number, min: number): number {
   const n = Number(raw);
   if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number >= ${min}, got "${raw}"`);
   return n;
+}
+
+/**
+ * Managed Flink publishes its metrics once a minute; reading them every minute, 60 s periods at a time,
+ * sees each datapoint once it has arrived (docs/adr/0018-job-health.md). An interval of 0 turns checks off.
+ */
+function healthFromEnv() {
+  return {
+    intervalSeconds: intEnv("HEALTH_INTERVAL_SECONDS", 60, 0),
+    periodSeconds: intEnv("HEALTH_METRICS_PERIOD_SECONDS", 60, 1),
+    defaults: thresholdsFromEnv(process.env),
+  };
 }
 
 async function main(): Promise<void> {
@@ -70,6 +83,7 @@ async function main(): Promise<void> {
     artifactPolicy,
     tenancyDefaults,
     maxWritesPerHour: intEnv("MAX_AWS_WRITES_PER_APPLICATION_PER_HOUR", 60, 1),
+    health: healthFromEnv(),
     // As client-go binaries do: a replica that lost the Lease exits and comes back as a standby.
     onLostLeadership: () => process.exit(1),
   });

@@ -9,6 +9,13 @@ import { RequestBudget } from "../aws/budget.js";
 import { ManagedFlinkClients, SdkManagedFlink } from "../aws/managed-flink.js";
 import { group, plural, version } from "../crds/flinkapplication.js";
 import type { FlinkApplication } from "../crds/types.generated.js";
+import { cloudWatchPorts, logsPorts } from "../health/aws.js";
+import { thresholdsFrom } from "../health/judge.js";
+import { ErrorLogReader } from "../health/logs.js";
+import { HealthMonitor } from "../health/monitor.js";
+import { JobMetricsReader } from "../health/reader.js";
+import { healthTargets } from "../health/targets.js";
+import type { HealthThresholds } from "../health/types.js";
 import { type EffectiveRules, safeDefaults } from "../policy/index.js";
 import { type ConfigMapWatch, watchConfigMaps } from "./configmap-watch.js";
 import { EventRecorder } from "./events.js";
@@ -81,10 +88,22 @@ export interface OperatorConfig {
   artifactPolicy?: ArtifactPolicy;
   /** What a namespace no FlinkApplicationPolicy selects may do (DEFAULT_POLICY); safeDefaults when unset. */
   tenancyDefaults?: EffectiveRules;
+  /**
+   * Job health checks (HEALTH_INTERVAL_SECONDS, HEALTH_METRICS_PERIOD_SECONDS, HEALTH_* thresholds);
+   * absent or an interval of 0: off.
+   */
+  health?: HealthConfig;
   /** Called after every reconcile of a key, for tests and diagnostics. */
   onReconciled?: (key: string) => void;
   /** Called when leadership is lost; the binary exits so that it restarts cleanly as a standby. */
   onLostLeadership?: () => void;
+}
+
+export interface HealthConfig {
+  intervalSeconds: number;
+  periodSeconds: number;
+  /** Operator-wide thresholds; spec.health overrides them per application. */
+  defaults: HealthThresholds;
 }
 
 export interface RunningOperator {
@@ -114,24 +133,23 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
     onChange: () => work.requeueAll(),
   });
   const budget = cfg.awsBudget ? new RequestBudget(cfg.awsBudget) : undefined;
-  const queue = new WorkQueue({
-    concurrency: cfg.concurrency,
-    handler: reconcileHandler(
-      cfg,
-      cache.find,
-      newReconciler(cfg, cache.writes, metrics, tenancy, (ns, name) => configMaps?.lookup(ns, name), budget),
-      metrics.controller(controllerName, cfg.concurrency),
-    ),
-    metrics: metrics.workqueue(controllerName),
-  });
-  const work = leaderOnlyWork(queue, informers, cfg.resyncPeriodMs);
+  const aws: AwsShared = { metrics, roles: new AssumedRoles(), budget };
+  const health = healthMonitor(cfg, aws, tenancy, informers, (key) => work.enqueueKey(key));
+  const lookup: ConfigMapLookup = (ns, name) => configMaps?.lookup(ns, name);
+  const queue = workQueue(
+    cfg,
+    cache.find,
+    newReconciler(cfg, cache.writes, aws, tenancy, lookup, health),
+    metrics,
+  );
+  const work = leaderOnlyWork(queue, informers, cfg.resyncPeriodMs, health);
   informers.push(
     ...watchedPaths(cfg.watchNamespaces).map((listPath) => informer(cfg, transport, listPath, work)),
   );
   configMaps = configMapWatch(cfg, transport, informers, work.enqueue);
 
   let synced = false;
-  const health = await endpoints(cfg, transport, metrics, () => synced);
+  const served = await endpoints(cfg, transport, metrics, () => synced);
   // Policies and namespaces first: no application is reconciled before its policy is known.
   await tenancy.start();
   // ConfigMaps sync before the first reconcile, or a referenced one would look missing.
@@ -142,19 +160,35 @@ export async function runOperator(cfg: OperatorConfig): Promise<RunningOperator>
   if (!elector) work.start();
 
   return {
-    port: health.port,
-    probePort: health.probePort,
+    port: served.port,
+    probePort: served.probePort,
     isLeader: work.leading,
     async stop() {
       for (const inf of [...informers, ...(configMaps?.informers ?? [])]) inf.stop();
       tenancy.stop();
+      // Closing the budget releases a health read waiting for tokens, so stopping never hangs on it.
+      const healthStopped = health?.stop();
       budget?.close();
+      await healthStopped;
       await queue.shutdown();
       await elector?.stop();
-      await health.close();
+      await served.close();
       transport.close();
     },
   };
+}
+
+function workQueue(
+  cfg: OperatorConfig,
+  find: (key: string) => FlinkApplication | undefined,
+  reconciler: FlinkApplicationReconciler,
+  metrics: OperatorMetrics,
+): WorkQueue {
+  return new WorkQueue({
+    concurrency: cfg.concurrency,
+    handler: reconcileHandler(cfg, find, reconciler, metrics.controller(controllerName, cfg.concurrency)),
+    metrics: metrics.workqueue(controllerName),
+  });
 }
 
 /** The ConfigMaps spec.environmentPropertiesFrom reads: their changes queue the resources that use them. */
@@ -191,28 +225,83 @@ function endpoints(
   });
 }
 
+/** What every AWS client of the operator shares: the metrics, the tenants' roles, the request budget. */
+interface AwsShared {
+  metrics: OperatorMetrics;
+  roles: AssumedRoles;
+  budget: RequestBudget | undefined;
+}
+
 function newReconciler(
   cfg: OperatorConfig,
   writes: KubeWrites,
-  metrics: OperatorMetrics,
+  aws: AwsShared,
   tenancy: TenancyCache,
   configMaps: ConfigMapLookup,
-  budget: RequestBudget | undefined,
+  health: HealthMonitor | undefined,
 ) {
-  const assumedRoles = new AssumedRoles();
   return new FlinkApplicationReconciler({
     tenancy,
-    assumedRoles,
+    assumedRoles: aws.roles,
     configMaps,
     kube: writes,
-    aws: awsClients(metrics, assumedRoles, budget),
+    aws: awsClients(aws.metrics, aws.roles, aws.budget),
+    ...(health && cfg.health
+      ? { health: { source: health, thresholds: (spec) => thresholdsFrom(spec, cfg.health!.defaults) } }
+      : {}),
     events: new EventRecorder(writes, cfg.log, cfg.identity),
     log: cfg.log,
     defaultRegion: cfg.defaultRegion,
     pollIntervalMs: cfg.pollIntervalMs,
     artifactPolicy: cfg.artifactPolicy,
     maxWritesPerHour: cfg.maxWritesPerHour,
-    onWriteCapReached: metrics.writeCapReached,
+    onWriteCapReached: aws.metrics.writeCapReached,
+  });
+}
+
+/**
+ * The job health monitor (docs/adr/0018-job-health.md): reads the RUNNING applications of the cache on
+ * its own timer, only while this replica leads; a changed verdict queues its key. Absent when off.
+ */
+function healthMonitor(
+  cfg: OperatorConfig,
+  aws: AwsShared,
+  tenancy: TenancyCache,
+  informers: Informer<FlinkApplication>[],
+  onChange: (key: string) => void,
+): HealthMonitor | undefined {
+  const h = cfg.health;
+  if (!h || h.intervalSeconds === 0) return undefined;
+  const prom = aws.metrics.health;
+  const log = cfg.log.child({ component: "health" });
+  const clients = {
+    roles: aws.roles,
+    budget: aws.budget,
+    observe: (op: string, result: "success" | "error", secs: number, errorType?: string) =>
+      aws.metrics.observeAwsCall(op, result === "success" ? "success" : awsOutcome(errorType), secs),
+  };
+  return new HealthMonitor({
+    intervalMs: h.intervalSeconds * 1000,
+    targets: () =>
+      healthTargets(
+        informers.flatMap((i) => i.list()),
+        {
+          rulesFor: (ns) => tenancy.rulesFor(ns),
+          defaultRegion: cfg.defaultRegion,
+          defaults: h.defaults,
+          // The reconcile reports an invalid spec.health; the monitor only leaves the application out.
+          onInvalid: (key, reason) => log.debug({ key, reason }, "job health not read"),
+        },
+      ),
+    reader: new JobMetricsReader({
+      cloudWatch: cloudWatchPorts(clients),
+      periodSeconds: h.periodSeconds,
+      onCall: (queries, outcome) => prom.metricDataCall(queries, outcome),
+    }),
+    logs: new ErrorLogReader({ logs: logsPorts(clients), onRead: (outcome) => prom.logRead(outcome) }),
+    onChange,
+    log,
+    metrics: prom,
   });
 }
 
@@ -223,12 +312,21 @@ type Work = ReturnType<typeof leaderOnlyWork>;
  * priority; taking the lead queues every cached key at low priority (controller-runtime's initial
  * list), and a resync queues each key at low priority at its own offset within the period.
  */
-function leaderOnlyWork(queue: WorkQueue, informers: Informer<FlinkApplication>[], resyncPeriodMs: number) {
+function leaderOnlyWork(
+  queue: WorkQueue,
+  informers: Informer<FlinkApplication>[],
+  resyncPeriodMs: number,
+  health?: HealthMonitor,
+) {
   let leading = false;
   return {
     leading: () => leading,
     enqueue(o: FlinkApplication) {
       if (leading) queue.add(keyOf(o), NormalPriority);
+    },
+    /** A job verdict changed: a status to record, as urgent as a user's change. */
+    enqueueKey(key: string) {
+      if (leading) queue.add(key, NormalPriority);
     },
     resync(o: FlinkApplication, at: { index: number; total: number }) {
       const delay = resyncOffsetMs(at.index, at.total, resyncPeriodMs);
@@ -238,6 +336,7 @@ function leaderOnlyWork(queue: WorkQueue, informers: Informer<FlinkApplication>[
       leading = true;
       queue.start();
       this.requeueAll();
+      health?.start();
     },
     /** Every cached application at low priority: on taking the lead, or after a policy changed. */
     requeueAll() {
@@ -246,6 +345,7 @@ function leaderOnlyWork(queue: WorkQueue, informers: Informer<FlinkApplication>[
     },
     stop() {
       leading = false;
+      void health?.stop();
       void queue.shutdown();
     },
   };
@@ -324,13 +424,7 @@ function awsClients(
   budget: RequestBudget | undefined,
 ): ManagedFlinkClients {
   const outcome = (result: string, errorType?: string): AwsCallOutcome =>
-    result === "success"
-      ? "success"
-      : errorType === "ResourceNotFoundException"
-        ? "not_found"
-        : errorType === "ThrottlingException"
-          ? "throttled"
-          : "error";
+    result === "success" ? "success" : awsOutcome(errorType);
   return new ManagedFlinkClients(
     (region, { assumeRoleARN, priority = 0 }) =>
       new SdkManagedFlink(
@@ -341,6 +435,12 @@ function awsClients(
         budget && { budget, priority },
       ),
   );
+}
+
+/** The outcome label of a failed AWS call. */
+function awsOutcome(errorType: string | undefined): AwsCallOutcome {
+  if (errorType === "ResourceNotFoundException") return "not_found";
+  return errorType === "ThrottlingException" || errorType === "Throttling" ? "throttled" : "error";
 }
 
 /** One collection for the whole cluster, or one per watched namespace (RBAC may be limited to them). */

@@ -3,6 +3,7 @@
 // and alerts written for every kubebuilder operator work on this one unchanged. What only this operator
 // knows (AWS calls, error reasons) is ours, under METRIC_PREFIX.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { jobHealthMetrics } from "../../health/prometheus.js";
 
 /** Our own metrics start with this, as Prometheus' naming guide asks for an application prefix. */
 export const METRIC_PREFIX = "managed_flink_operator_";
@@ -247,6 +248,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
   const queues = new Map<string, QueueState>();
   const workqueues = workqueueFamilies(registry, queues);
   const aws = awsFamilies(registry);
+  const health = jobHealthMetrics(registry);
   const leader = new Gauge({
     name: "leader_election_master_status",
     help:
@@ -268,6 +270,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       leader.set({ name }, 0);
       return { set: (isLeader: boolean) => leader.set({ name }, isLeader ? 1 : 0) };
     },
+    /** Job figures and verdicts per application, and the health monitor's CloudWatch reads. */
+    health,
     /** Counts a write the per-application cap refused. */
     writeCapReached: () => aws.writeCapReached.inc(),
     /** Records one AWS call. */

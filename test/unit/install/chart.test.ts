@@ -56,6 +56,7 @@ const nonDefault = {
   resyncPeriodSeconds: 600,
   pollIntervalSeconds: 5,
   maxConcurrentReconciles: 8,
+  health: { intervalSeconds: 300, maxMillisBehindLatest: 600000 },
   artifacts: { allowedHosts: ["repo.example.com", "artifacts.internal"], allowedCidrs: ["10.0.0.0/8"] },
   leaderElection: { leaseName: "mfo-leader", leaseDurationSeconds: 30, renewDeadlineSeconds: 20 },
   serviceAccount: {
@@ -63,7 +64,11 @@ const nonDefault = {
     annotations: { "eks.amazonaws.com/role-arn": "arn:aws:iam::111122223333:role/managed-flink-operator" },
   },
   crds: { install: false },
-  metrics: { port: 9090, serviceMonitor: { enabled: true, labels: { release: "prometheus" } } },
+  metrics: {
+    port: 9090,
+    serviceMonitor: { enabled: true, labels: { release: "prometheus" } },
+    grafanaDashboard: { enabled: true },
+  },
   podDisruptionBudget: { minAvailable: 2 },
   resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "512Mi" } },
   priorityClassName: "system-cluster-critical",
@@ -182,7 +187,8 @@ describe("helm template with the default values", () => {
         }
       }
     };
-    for (const dir of ["src/controller", "src/artifacts", "src/aws", "src/policy"]) walk(join(repoRoot, dir));
+    for (const dir of ["src/controller", "src/artifacts", "src/aws", "src/policy", "src/health"])
+      walk(join(repoRoot, dir));
     const set = container(deploy).env.map((e) => e.name);
     expect(set.filter((n) => !read.has(n))).toEqual([]);
     expect(set).toEqual(expect.arrayContaining(["ARTIFACT_ALLOWED_HOSTS", "ARTIFACT_ALLOWED_CIDRS"]));
@@ -313,6 +319,8 @@ describe("helm template with non-default values", () => {
       WATCH_NAMESPACES: "team-a,team-b",
       RESYNC_PERIOD_SECONDS: "600",
       POLL_INTERVAL_SECONDS: "5",
+      HEALTH_INTERVAL_SECONDS: "300",
+      HEALTH_MAX_MILLIS_BEHIND_LATEST: "600000",
       MAX_CONCURRENT_RECONCILES: "8",
       ARTIFACT_ALLOWED_HOSTS: "repo.example.com,artifacts.internal",
       ARTIFACT_ALLOWED_CIDRS: "10.0.0.0/8",
@@ -447,5 +455,58 @@ describe("helm template with metrics.auth.enabled", () => {
     ]);
     const reader = find(objs, "ClusterRole", "mfo-managed-flink-operator-metrics-reader");
     expect(reader.rules).toEqual([{ nonResourceURLs: ["/metrics"], verbs: ["get"] }]);
+  });
+});
+
+describe("job health in the chart", () => {
+  it("passes the health interval and the operator-wide thresholds, equal to the built-in ones by default", async () => {
+    const { builtInThresholds, thresholdsFromEnv } = await import("../../../src/health/judge.js");
+    const deploy = find(
+      parseObjects(helmTemplate()),
+      "Deployment",
+      "mfo-managed-flink-operator",
+      "mfo-system",
+    );
+    const e = env(deploy) as Record<string, string>;
+    expect(e).toMatchObject({ HEALTH_INTERVAL_SECONDS: "60", HEALTH_METRICS_PERIOD_SECONDS: "60" });
+    expect(thresholdsFromEnv(e)).toEqual(builtInThresholds);
+    const big = find(
+      parseObjects(
+        helmTemplate({ values: { health: { maxMillisBehindLatest: 86_400_000, intervalSeconds: 0 } } }),
+      ),
+      "Deployment",
+      "mfo-managed-flink-operator",
+      "mfo-system",
+    );
+    expect(env(big)).toMatchObject({
+      HEALTH_MAX_MILLIS_BEHIND_LATEST: "86400000",
+      HEALTH_INTERVAL_SECONDS: "0",
+    });
+  });
+
+  it("ships a Grafana dashboard whose queries use only the metrics the operator exports", async () => {
+    const { gaugeName } = await import("../../../src/health/prometheus.js");
+    const { JOB_METRICS } = await import("../../../src/health/types.js");
+    const objs = parseObjects(helmTemplate({ values: { metrics: { grafanaDashboard: { enabled: true } } } }));
+    const cm = find(objs, "ConfigMap", "mfo-managed-flink-operator-dashboard", "mfo-system");
+    expect(cm.metadata.labels).toMatchObject({ grafana_dashboard: "1" });
+    const json = (cm.data as Record<string, string>)["managed-flink-job-health.json"]!;
+    expect(json).toBe(readFileSync(join(chartDir, "dashboards/job-health.json"), "utf8").trimEnd());
+    const dashboard = JSON.parse(json) as { panels: { targets: { expr: string }[] }[] };
+    const used = new Set(
+      dashboard.panels.flatMap((p) =>
+        p.targets.flatMap((t) => t.expr.match(/managed_?flink_[a-z_]+/g) ?? []),
+      ),
+    );
+    const exported = new Set([
+      ...JOB_METRICS.map(gaugeName),
+      "managedflink_job_verdict",
+      "managed_flink_operator_cloudwatch_get_metric_data_calls_total",
+      "managed_flink_operator_cloudwatch_get_metric_data_queries_total",
+      "managed_flink_operator_cloudwatch_log_reads_total",
+    ]);
+    expect([...used].filter((n) => !exported.has(n))).toEqual([]);
+    expect(JOB_METRICS.map(gaugeName).filter((n) => !used.has(n))).toEqual([]);
+    expect(parseObjects(helmTemplate()).some((o) => o.kind === "ConfigMap")).toBe(false);
   });
 });

@@ -38,8 +38,9 @@ describe("metrics", () => {
     expect(text).toContain('leader_election_master_status{name="managed-flink-operator"} 1');
     expect(text).toContain("process_cpu_user_seconds_total");
     const names = [...text.matchAll(/^# TYPE (\S+)/gm)].map((x) => x[1]!);
+    // managedflink_job_*: per-application job figures, named for what they describe (src/health/prometheus.ts).
     const families =
-      /^(controller_runtime_|workqueue_|leader_election_|managed_flink_operator_|process_|nodejs_)/;
+      /^(controller_runtime_|workqueue_|leader_election_|managed_flink_operator_|managedflink_job_|process_|nodejs_)/;
     expect(names.filter((n) => !families.test(n))).toEqual([]);
     for (const n of [
       "controller_runtime_reconcile_total",

@@ -1,0 +1,103 @@
+import { describe, expect, it } from "vitest";
+import { builtInThresholds } from "../../../src/health/judge.js";
+import { ErrorLogReader, errorLinesOf, parseLogStreamArn, redact } from "../../../src/health/logs.js";
+
+describe("redact", () => {
+  it.each([
+    ["key AKIAIOSFODNN7EXAMPLE used", "key [REDACTED] used"],
+    ["session ASIAIOSFODNN7EXAMPLE", "session [REDACTED]"],
+    [
+      "aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY rest",
+      "aws_secret_access_key=[REDACTED] rest",
+    ],
+    ["password=hunter2&user=bob", "password=[REDACTED]&user=bob"],
+    ['{"token": "abc.def", "x": 1}', '{"token": "[REDACTED]", "x": 1}'],
+    ["secret: s3cr3t", "secret: [REDACTED]"],
+    ["jdbc:postgresql://app:pa55@db:5432/x failed", "jdbc:postgresql://app:[REDACTED]@db:5432/x failed"],
+    ["https://user:tok@example.com/path", "https://user:[REDACTED]@example.com/path"],
+    ["Authorization: Bearer eyJhbGciOi.x.y", "Authorization: Bearer [REDACTED]"],
+  ])("%s", (line, expected) => {
+    expect(redact(line)).toBe(expected);
+  });
+
+  it("leaves a line without secrets as it is", () => {
+    const line =
+      "2026-11-30 ERROR org.apache.flink.runtime.JobMaster - Job failed: java.lang.RuntimeException: boom";
+    expect(redact(line)).toBe(line);
+  });
+});
+
+describe("errorLinesOf", () => {
+  it("keeps the newest ERROR lines, redacted, and only those", () => {
+    const msgs = [
+      "INFO started",
+      "ERROR a",
+      "WARN b",
+      "ERROR c password=x",
+      "ERROR d",
+      undefined,
+      '{"messageType":"ERROR","message":"e"}',
+    ];
+    expect(errorLinesOf(msgs, 3)).toEqual([
+      "ERROR c password=[REDACTED]",
+      "ERROR d",
+      '{"messageType":"ERROR","message":"e"}',
+    ]);
+    expect(errorLinesOf(["ERROR " + "x".repeat(1000)], 1)[0]).toHaveLength(400);
+  });
+});
+
+describe("ErrorLogReader", () => {
+  const arn =
+    "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/kinesis-analytics/app:log-stream:kinesis-analytics-log-stream";
+  const target = {
+    key: "ns/a",
+    applicationName: "a",
+    region: "eu-west-1",
+    thresholds: builtInThresholds,
+    logStreamArn: arn,
+  };
+
+  it("reads the newest events of the stream named by the ARN", async () => {
+    expect(parseLogStreamArn(arn)).toEqual({
+      region: "eu-west-1",
+      group: "/aws/kinesis-analytics/app",
+      stream: "kinesis-analytics-log-stream",
+    });
+    const asked: unknown[] = [];
+    const outcomes: string[] = [];
+    const reader = new ErrorLogReader({
+      logs: (region) => ({
+        async getLogEvents(input) {
+          asked.push({ region, ...input });
+          return { $metadata: {}, events: [{ message: "ERROR token=abc boom" }] };
+        },
+      }),
+      onRead: (o) => outcomes.push(o),
+    });
+    expect(await reader.errorLines(target)).toEqual(["ERROR token=[REDACTED] boom"]);
+    expect(asked).toEqual([
+      {
+        region: "eu-west-1",
+        logGroupName: "/aws/kinesis-analytics/app",
+        logStreamName: "kinesis-analytics-log-stream",
+        startFromHead: false,
+        limit: 200,
+      },
+    ]);
+    expect(outcomes).toEqual(["success"]);
+  });
+
+  it("answers undefined without a stream, and counts a denied read", async () => {
+    const outcomes: string[] = [];
+    const reader = new ErrorLogReader({
+      logs: () => ({
+        getLogEvents: () => Promise.reject(Object.assign(new Error("x"), { name: "AccessDeniedException" })),
+      }),
+      onRead: (o) => outcomes.push(o),
+    });
+    expect(await reader.errorLines({ ...target, logStreamArn: undefined })).toBeUndefined();
+    expect(await reader.errorLines(target)).toBeUndefined();
+    expect(outcomes).toEqual(["denied"]);
+  });
+});
