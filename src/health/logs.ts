@@ -39,10 +39,45 @@ export function redact(line: string): string {
 /** At most this many characters of a line: status and Events have size limits. */
 const MAX_LINE = 400;
 
-/** The ERROR lines among events (oldest first), newest `max` of them, redacted and shortened. */
+/**
+ * What an event says as evidence, or undefined when it is none. Managed Flink writes JSON records
+ * (messageType, message, throwableInformation: "Write custom messages to CloudWatch Logs"); an ERROR
+ * record counts, and so does a WARN record that carries an exception — Flink logs a task's failure at
+ * WARN ("… switched from RUNNING to FAILED with failure cause"). Other lines count when they say ERROR.
+ */
+function evidenceOf(m: string): string | undefined {
+  const record = jsonRecord(m);
+  if (!record) return /\bERROR\b/.test(m) ? m : undefined;
+  const thrown = record.throwableInformation?.split("\n")[0]?.trim();
+  if (record.messageType !== "ERROR" && !(record.messageType === "WARN" && thrown)) return undefined;
+  const text = `${record.messageType} ${record.message ?? ""}`.trim();
+  return thrown && !text.includes(thrown) ? `${text} ${thrown}` : text;
+}
+
+function jsonRecord(
+  m: string,
+): { messageType?: string; message?: string; throwableInformation?: string } | undefined {
+  if (!m.trimStart().startsWith("{")) return undefined;
+  try {
+    const r = JSON.parse(m) as Record<string, unknown>;
+    if (typeof r.messageType !== "string") return undefined;
+    const thrown = r.throwableInformation;
+    return {
+      messageType: r.messageType,
+      ...(typeof r.message === "string" ? { message: r.message } : {}),
+      ...(typeof thrown === "string" ? { throwableInformation: thrown } : {}),
+      ...(Array.isArray(thrown) ? { throwableInformation: thrown.join("\n") } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The error evidence among events (oldest first), newest `max` of them, redacted and shortened. */
 export function errorLinesOf(messages: (string | undefined)[], max: number): string[] {
   return messages
-    .filter((m): m is string => typeof m === "string" && /\bERROR\b/.test(m))
+    .map((m) => (typeof m === "string" ? evidenceOf(m) : undefined))
+    .filter((m): m is string => m !== undefined)
     .slice(-max)
     .map((m) => {
       const r = redact(m.trim());

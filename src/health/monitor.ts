@@ -114,10 +114,14 @@ export class HealthMonitor implements JobHealthSource {
     if (targets.length === 0) return;
     const results = await this.o.reader.read(targets, now);
     const changed: Entry[] = [];
+    // The new samples and their error lines are kept apart until both are read, then committed at
+    // once: a reconcile judging in between sees the last read whole, never a crash loop without its lines.
+    const fresh = new Map<string, Entry>();
     for (const t of targets) {
       const r = results.get(t.key);
       if (!r) continue;
       const e = this.record(t, r, now);
+      fresh.set(t.key, e);
       const health = this.healthOf(e, t.thresholds);
       this.o.metrics?.observe(t.key, health);
       const before = e.verdict;
@@ -133,14 +137,14 @@ export class HealthMonitor implements JobHealthSource {
         changed.push(e);
       }
     }
-    await this.readErrorLines(changed, targets);
+    await this.readErrorLines(changed, targets, fresh);
+    for (const [key, e] of fresh) this.entries.set(key, e);
     for (const e of changed) this.o.onChange(e.target.key);
   }
 
+  /** The entry after this read outcome: a copy, committed by read() once the error lines are in. */
   private record(t: HealthTarget, r: ReadOutcome, now: Date): Entry {
-    const e = this.entries.get(t.key) ?? { target: t, samples: {}, checkedAt: now };
-    e.target = t;
-    e.checkedAt = now;
+    const e: Entry = { samples: {}, ...this.entries.get(t.key), target: t, checkedAt: now };
     if ("samples" in r) {
       e.samples = r.samples;
       e.failure = undefined;
@@ -151,20 +155,23 @@ export class HealthMonitor implements JobHealthSource {
         this.o.log.warn({ key: t.key, reason: r.message }, "job metrics not read");
       e.failure = { kind: r.error, message: r.message };
     }
-    this.entries.set(t.key, e);
     return e;
   }
 
   /** Error lines for applications that just turned unhealthy, or are being verified and not healthy. */
-  private async readErrorLines(changed: Entry[], targets: HealthTarget[]): Promise<void> {
+  private async readErrorLines(
+    changed: Entry[],
+    targets: HealthTarget[],
+    fresh: Map<string, Entry>,
+  ): Promise<void> {
     if (!this.o.logs) return;
     const wanted = new Set(changed.filter((e) => isUnhealthy(e.verdict)).map((e) => e.target.key));
     for (const t of targets) {
-      const v = this.entries.get(t.key)?.verdict;
+      const v = fresh.get(t.key)?.verdict;
       if (t.stabilizing && v !== undefined && v !== "Healthy") wanted.add(t.key);
     }
     for (const key of wanted) {
-      const e = this.entries.get(key)!;
+      const e = fresh.get(key)!;
       const lines = await this.o.logs.errorLines(e.target);
       if (lines !== undefined) e.errorLines = lines;
     }

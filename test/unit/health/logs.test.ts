@@ -38,12 +38,27 @@ describe("errorLinesOf", () => {
       undefined,
       '{"messageType":"ERROR","message":"e"}',
     ];
-    expect(errorLinesOf(msgs, 3)).toEqual([
-      "ERROR c password=[REDACTED]",
-      "ERROR d",
-      '{"messageType":"ERROR","message":"e"}',
-    ]);
+    expect(errorLinesOf(msgs, 3)).toEqual(["ERROR c password=[REDACTED]", "ERROR d", "ERROR e"]);
     expect(errorLinesOf(["ERROR " + "x".repeat(1000)], 1)[0]).toHaveLength(400);
+  });
+
+  it("reads Managed Flink's JSON records: ERROR ones, and WARN ones that carry an exception", () => {
+    const record = (messageType: string, message: string, throwableInformation?: string) =>
+      JSON.stringify({ logger: "x", message, messageType, threadName: "t", throwableInformation });
+    const msgs = [
+      record("INFO", "ERROR in the text of an INFO record"),
+      record("WARN", "checkpoint slow"),
+      record(
+        "WARN",
+        "Source (1/1) switched from RUNNING to FAILED with failure cause:",
+        "java.lang.IllegalStateException: token=abc\n\tat dev.Job.map(Job.java:1)",
+      ),
+      record("ERROR", "job failed"),
+    ];
+    expect(errorLinesOf(msgs, 5)).toEqual([
+      "WARN Source (1/1) switched from RUNNING to FAILED with failure cause: java.lang.IllegalStateException: token=[REDACTED]",
+      "ERROR job failed",
+    ]);
   });
 });
 
