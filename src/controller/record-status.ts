@@ -41,10 +41,8 @@ export async function recordStatus(
   if (t.deleting && !r.step) return before;
   const next = nextStatus(t, before, r);
   if (sameJson(compact(before), next)) return before;
-  // Merge patch: keys we no longer report are sent as null so that they are removed.
-  const patch: Record<string, unknown> = { ...next };
-  for (const k of Object.keys(before)) if (!(k in next)) patch[k] = null;
-  await kube.patchStatus(t.obj.metadata.namespace!, t.obj.metadata.name!, patch as FlinkApplicationStatus);
+  const patch = mergePatch(compact(before), next) as FlinkApplicationStatus;
+  await kube.patchStatus(t.obj.metadata.namespace!, t.obj.metadata.name!, patch);
   return next;
 }
 
@@ -112,6 +110,22 @@ function confirmedTags(t: Target, before: FlinkApplicationStatus, r: Recorded): 
     if (Object.keys(add).length === 0 && remove.length === 0) return tagsDigest(want);
   }
   return before.tagsDigest;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * The JSON merge patch (RFC 7386) that turns `before` into `next`: a key `next` no longer has is sent as
+ * null, at any depth — a merge patch merges nested objects, so a member dropped from status.operation
+ * (its OperationId, say) would otherwise stay. Arrays are replaced whole.
+ */
+export function mergePatch(before: unknown, next: unknown): unknown {
+  if (!isObject(before) || !isObject(next)) return next;
+  const patch: Record<string, unknown> = {};
+  for (const k of Object.keys(before)) if (!(k in next)) patch[k] = null;
+  for (const [k, v] of Object.entries(next)) patch[k] = mergePatch(before[k], v);
+  return patch;
 }
 
 /** status.job: kept when nothing was observed, else judged for a RUNNING application of ours. */

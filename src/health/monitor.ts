@@ -127,9 +127,11 @@ export class HealthMonitor implements JobHealthSource {
       const before = e.verdict;
       e.verdict = health.verdict;
       if (health.verdict === "Healthy") e.errorLines = undefined;
-      // A first verdict is news only when it is bad: an operator that restarts with 1,000 healthy
-      // applications must not queue 1,000 reconciles ahead of users' changes.
-      if (before !== health.verdict && (before !== undefined || isUnhealthy(health.verdict))) {
+      // A first verdict is news only when status records another one: an operator that restarts with
+      // 1,000 healthy applications must not queue 1,000 reconciles ahead of users' changes, while a new
+      // application (status: not read yet, NoData) must not wait for a resync to become Ready.
+      const news = before === undefined ? health.verdict !== t.recorded : before !== health.verdict;
+      if (news) {
         this.o.log.info(
           { key: t.key, from: before, to: health.verdict, reason: health.message },
           "job verdict changed",

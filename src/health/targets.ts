@@ -52,5 +52,6 @@ function targetOf(o: FlinkApplication, ctx: TargetContext): HealthTarget | undef
     ...(logStreamArn ? { logStreamArn } : {}),
     thresholds,
     stabilizing: Boolean(o.status.operation),
+    ...(o.status.job?.verdict ? { recorded: o.status.job.verdict } : {}),
   };
 }

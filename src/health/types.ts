@@ -94,4 +94,6 @@ export interface HealthTarget {
   thresholds: HealthThresholds;
   /** An update of it is in flight or being verified: its error lines are read while it is unhealthy. */
   stabilizing?: boolean;
+  /** The verdict status.job records, if any: a first read that agrees with it is not news. */
+  recorded?: JobVerdict;
 }

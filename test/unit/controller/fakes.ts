@@ -261,6 +261,18 @@ export class FakeManagedFlink implements ManagedFlinkApi {
   }
 }
 
+function applyMergePatch(target: unknown, patch: unknown): unknown {
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!isObject(patch)) return structuredClone(patch);
+  const out: Record<string, unknown> = isObject(target) ? { ...target } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = applyMergePatch(out[k], v);
+  }
+  return out;
+}
+
 /** One FlinkApplication in memory: status patches merge into it, finalizers replace, events collect. */
 export class FakeKube implements KubeWrites {
   /** Events as the API server holds them: a repeat patched into its earlier Event raises `count`. */
@@ -278,14 +290,11 @@ export class FakeKube implements KubeWrites {
     if (err) throw err;
   }
 
+  /** A JSON merge patch (RFC 7386), as the API server applies one: nested objects merge. */
   async patchStatus(_ns: string, _name: string, status: FlinkApplicationStatus) {
     this.check();
     this.statusWrites++;
-    const next: Record<string, unknown> = { ...this.obj.status };
-    for (const [k, v] of Object.entries(status)) {
-      if (v === null) delete next[k];
-      else next[k] = v;
-    }
+    const next = applyMergePatch(this.obj.status ?? {}, status);
     this.obj = { ...this.obj, status: next as FlinkApplicationStatus };
     return this.obj;
   }

@@ -90,8 +90,10 @@ describe("HealthMonitor", () => {
     expect(w.monitor.judge("ns/zzz", builtInThresholds)).toBeUndefined();
   });
 
-  it("queues a key when its verdict changes, not on every read, and not for a first healthy verdict", async () => {
+  it("queues a key when its verdict changes, not on every read, and not for a first verdict status already records", async () => {
     const w = world();
+    // After an operator restart: status already says Healthy, so reading Healthy again is not news.
+    w.setTargets([target("a", { recorded: "Healthy" }), target("b", { recorded: "Healthy" })]);
     await w.monitor.readOnce();
     expect(w.changes).toEqual([]);
     w.answers.set("ns/b", (n) => ({ samples: restarting(n) }));
@@ -106,6 +108,10 @@ describe("HealthMonitor", () => {
     w.setTargets([target("a"), target("b"), target("c")]);
     await w.monitor.readOnce();
     expect(w.changes).toEqual(["ns/b", "ns/b", "ns/c"]);
+    // A new application: status says its metrics were not read yet (NoData); Healthy is news.
+    w.setTargets([target("a"), target("b"), target("c"), target("d", { recorded: "NoData" })]);
+    await w.monitor.readOnce();
+    expect(w.changes).toEqual(["ns/b", "ns/b", "ns/c", "ns/d"]);
   });
 
   it("reads error lines only on a transition to unhealthy, or while an update is verified", async () => {
