@@ -6,7 +6,9 @@ import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FlinkRuntime } from "../../../src/emulator/flink/runtime.js";
 import { type RunningEmulator, startEmulator } from "../../../src/emulator/server.js";
+import { builtInThresholds } from "../../../src/health/judge.js";
 import { waitFor } from "../../../src/localstack/processes.js";
+import { argoHealth } from "../../unit/install/tools.js";
 import { condition, Harness, isReady } from "../operator/harness.js";
 import {
   ENGAGEMENT_JOB,
@@ -193,6 +195,9 @@ beforeAll(async () => {
     "dev.managedflink.fixtures.FailingJob",
   ]);
   await h.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: "failing.jar", Body: readFileSync(failing) }));
+  await h.s3.send(
+    new PutObjectCommand({ Bucket: BUCKET, Key: "counting.jar", Body: readFileSync(testJobsJar) }),
+  );
   await h.startOperator();
 }, 300_000);
 
@@ -358,5 +363,108 @@ describe("the operator on real Flink: state survives every change", { timeout: 2
     // Without the window's state the restarted job counts only what it read itself.
     expect((await windowResult(st.input, st.output, "u1", T)).eventCount).toBe(1);
     await h.kubectlOk(["delete", "flinkapp", skip, "-n", h.namespace, "--wait=true", "--timeout=120s"]);
+  });
+});
+
+describe("job health on real Flink (issue 11)", { timeout: 240_000 }, () => {
+  it("a job that starts crash-looping turns Ready=False reason Restarting within two health intervals, and back", async () => {
+    // The same stack, now with job health read every 2 s and metrics published every second.
+    for (const o of h.operators) await o.stop();
+    h.operators = [];
+    await fetch(`${emulator.endpoint}/_emulator/config`, {
+      method: "PUT",
+      body: JSON.stringify({ metricsIntervalMs: 1000 }),
+    });
+    const op = await h.startOperator({
+      health: { intervalSeconds: 2, periodSeconds: 1, defaults: { ...builtInThresholds, windowSeconds: 10 } },
+    });
+    const reads = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${op.port}/metrics`)).text();
+      return Number(
+        /managed_flink_operator_cloudwatch_get_metric_data_calls_total\{outcome="success"\} (\d+)/.exec(
+          text,
+        )?.[1] ?? 0,
+      );
+    };
+    const name = `${h.namespace}-crash`;
+    const healthy = (o: Parameters<typeof isReady>[0]) => running(o) && o.status?.job?.verdict === "Healthy";
+    const t = performance.now();
+    await h.apply(
+      h.app(name, {
+        runtimeEnvironment: "FLINK-1_20",
+        serviceExecutionRole: "arn:aws:iam::123456789012:role/flink",
+        code: { s3: { bucket: BUCKET, key: "counting.jar" } },
+        parallelism: { parallelism: 1, autoScaling: false },
+        deletionPolicy: "Delete",
+      }),
+    );
+    await h.waitForApp(name, healthy, "RUNNING with a Healthy job", 120_000);
+    timings["job health: apply → Healthy"] = since(t);
+
+    // crashLoop terminates the cluster's TaskManager every few seconds: Flink fails and restarts the job.
+    await fetch(`${emulator.endpoint}/_emulator/applications/${name}/job`, {
+      method: "PUT",
+      body: JSON.stringify({ health: "crashLoop" }),
+    });
+    const cw = new CloudWatchClient({ endpoint: h.stack.s3Endpoint, region: h.stack.region });
+    await waitFor(
+      async () => {
+        const out = await cw.send(
+          new GetMetricDataCommand({
+            StartTime: new Date(Date.now() - 60_000),
+            EndTime: new Date(Date.now() + 60_000),
+            MetricDataQueries: [
+              {
+                Id: "restarts",
+                MetricStat: {
+                  Metric: {
+                    Namespace: "AWS/KinesisAnalytics",
+                    MetricName: "fullRestarts",
+                    Dimensions: [{ Name: "Application", Value: name }],
+                  },
+                  Period: 1,
+                  Stat: "Maximum",
+                },
+              },
+            ],
+          }),
+        );
+        return (out.MetricDataResults?.[0]?.Values ?? []).some((v) => v > 0);
+      },
+      { timeoutMs: 60_000, intervalMs: 250, description: "a real restart in CloudWatch" },
+    );
+    cw.destroy();
+    const published = await reads();
+    const loop = await h.waitForApp(
+      name,
+      (o) => condition(o, "Ready")?.reason === "Restarting",
+      "Ready=False reason Restarting",
+    );
+    expect(await reads()).toBeLessThanOrEqual(published + 2);
+    timings["job health: crash loop → Restarting"] = since(t);
+    expect(condition(loop, "Stalled")).toMatchObject({ status: "True", reason: "Restarting" });
+    expect(argoHealth(loop).status).toBe("Degraded");
+    const events = JSON.parse(
+      await h.kubectlOk([
+        "get",
+        "events",
+        "-n",
+        h.namespace,
+        "--field-selector",
+        `involvedObject.name=${name}`,
+        "-o",
+        "json",
+      ]),
+    ) as { items: { reason: string }[] };
+    expect(events.items.map((e) => e.reason)).toContain("JobRestarting");
+
+    await fetch(`${emulator.endpoint}/_emulator/applications/${name}/job`, {
+      method: "PUT",
+      body: JSON.stringify({ health: "healthy" }),
+    });
+    const back = await h.waitForApp(name, healthy, "Ready again with a Healthy job", 90_000);
+    expect(back.metadata.generation).toBe(loop.metadata.generation);
+    timings["job health: healthy again"] = since(t);
+    await h.kubectlOk(["delete", "flinkapp", name, "-n", h.namespace, "--wait=true", "--timeout=120s"]);
   });
 });
