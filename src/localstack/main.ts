@@ -94,6 +94,10 @@ function startOperatorProcess(stack: LocalStack, logFile: string, codeBucket: st
       METRICS_PORT: "0",
       METRICS_HOST: "127.0.0.1",
       POLL_INTERVAL_SECONDS: "1",
+      // Job health (docs/job-health.md) read as often as the local emulator publishes (every 10 s),
+      // so the JOB column turns Healthy within seconds of RUNNING instead of a minute.
+      HEALTH_INTERVAL_SECONDS: "10",
+      HEALTH_METRICS_PERIOD_SECONDS: "10",
       LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
       // As a platform would set tenancy.defaults: the bucket the example's code is in is the one place
       // code may come from and artifacts may go (docs/security.md); everything else keeps the safe defaults.

@@ -78,7 +78,7 @@ describe("npm run local", () => {
     const { stdout } = await inShell(`node --input-type=module -e '${script}'`);
     expect(JSON.parse(stdout)).toEqual([["engagement-metrics", "RUNNING"]]);
     const { stdout: get } = await inShell("kubectl get flinkapp engagement-metrics -n engagement");
-    expect(get).toMatch(/engagement-metrics\s+RUNNING\s+True\s+4/);
+    expect(get).toMatch(/engagement-metrics\s+RUNNING\s+True\s+Healthy\s+4/);
     // The application runs the jar npm run local uploaded, byte for byte.
     const head = `
       import { S3Client, HeadObjectCommand } from "@aws-sdk/client-s3";
