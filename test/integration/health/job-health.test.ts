@@ -110,11 +110,12 @@ describe("job health against moto", () => {
     const changes: string[] = [];
     const monitor = new HealthMonitor({
       intervalMs: 60_000,
+      // As status recorded them before: a first read that agrees is no news, one that differs is.
       targets: () => [
-        target("crashing", { logStreamArn }),
-        target("healthy"),
-        target("silent"),
-        ...Array.from({ length: 30 }, (_, i) => target(`other-${i}`)),
+        target("crashing", { logStreamArn, recorded: "Healthy" }),
+        target("healthy", { recorded: "Healthy" }),
+        target("silent", { recorded: "NoData" }),
+        ...Array.from({ length: 30 }, (_, i) => target(`other-${i}`, { recorded: "NoData" })),
       ],
       reader: new JobMetricsReader({
         cloudWatch: cloudWatchPorts({ budget }),

@@ -154,6 +154,8 @@ export class Harness {
         POLL_INTERVAL_SECONDS: "1",
         LOG_LEVEL: "info",
         DEFAULT_POLICY: JSON.stringify(unrestrictedDefaults),
+        // Tests of other features: Ready means RUNNING; job-health.test.ts turns checks on.
+        HEALTH_INTERVAL_SECONDS: "0",
         ...env,
       },
     });
