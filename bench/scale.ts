@@ -28,6 +28,7 @@ import { type LocalStack, startLocalStack } from "../src/localstack/stack.js";
 import { CallRecorder, readOps } from "./scale/calls.js";
 import { type PatchResult, percentile, plan, resyncTimes, runPatches } from "./scale/patches.js";
 import { ProcessSampler } from "./scale/process-sampler.js";
+import { type Stages, stageDeltas } from "./scale/trace.js";
 import { BenchWatch } from "./scale/watch.js";
 
 const { values: args } = parseArgs({
@@ -174,6 +175,8 @@ function startOperator(stack: LocalStack, metricsPort: number, workDir: string):
         METRICS_PORT: String(metricsPort),
         METRICS_HOST: "127.0.0.1",
         LOG_LEVEL: "info",
+        // Per-stage timestamps of every key (src/controller/runtime/trace.ts), for the latency breakdown.
+        OPERATOR_TRACE_FILE: join(workDir, "trace.jsonl"),
         // Writing a heap snapshot stops the process for longer than the Lease's renew deadline.
         ...(args["heap-snapshots"] ? { LEADER_ELECT: "false" } : {}),
       },
@@ -236,6 +239,7 @@ async function measure(w: World) {
   const rssSteady = w.sampler.rss(steadyFrom, steadyTo);
   return {
     date: new Date().toISOString(),
+    workDir: w.workDir,
     machine: {
       cpus: cpus().length,
       model: cpus()[0]?.model,
@@ -286,13 +290,23 @@ async function awsCallSeconds(port: number) {
 
 async function patchPhase(w: World) {
   const ticks = resyncTimes(join(w.workDir, "operator.log"));
+  if (ticks.length === 0) throw new Error("no resync line in the operator's log: cannot time the patches");
   const last = ticks.at(-1) ?? Date.now();
   let next = last + periodMs;
   while (next < Date.now() + 2_000) next += periodMs;
   const planned = plan(Number(args.patches), next, periodMs);
   const names = [...Array(N).keys()].map((i) => `app-${String(i).padStart(4, "0")}`);
   const apps = names.sort(() => Math.random() - 0.5).slice(0, planned.length);
-  return runPatches({ kube: w.kube, watch: w.watch, calls: w.calls, namespace, apps, planned });
+  return runPatches({
+    kube: w.kube,
+    watch: w.watch,
+    calls: w.calls,
+    namespace,
+    apps,
+    planned,
+    logFile: join(w.workDir, "operator.log"),
+    traceFile: join(w.workDir, "trace.jsonl"),
+  });
 }
 
 function summarize(results: PatchResult[]) {
@@ -314,9 +328,39 @@ function summarize(results: PatchResult[]) {
     atResyncStart: stats(results.filter((r) => r.atResyncStart)),
     desiredState: stats(results.filter((r) => r.kind === "desiredState")),
     parallelism: stats(results.filter((r) => r.kind === "parallelism")),
+    stages: stageSummary(results),
     firstWrites: [...new Set(results.map((r) => `${r.kind}:${r.firstWrite}`))],
     slowest: [...results].sort((a, b) => (b.latencyMs ?? 1e9) - (a.latencyMs ?? 1e9)).slice(0, 3),
   };
+}
+
+/** Where the time goes: each stage's duration (ms) over the patches, p50 / p99 / max, and p50 per kind. */
+function stageSummary(results: PatchResult[]) {
+  const of = (rs: PatchResult[], from: keyof Stages | "sent", to: keyof Stages) =>
+    rs
+      .map((r) => {
+        const a = from === "sent" ? 0 : (r.stages[from] as number | undefined);
+        const b = r.stages[to] as number | undefined;
+        return a === undefined || b === undefined ? undefined : b - a;
+      })
+      .filter((x): x is number => x !== undefined);
+  const kind = (k: string) => results.filter((r) => r.kind === k);
+  return Object.fromEntries(
+    stageDeltas.map(([name, from, to]) => {
+      const all = of(results, from, to);
+      return [
+        name,
+        {
+          n: all.length,
+          p50: percentile(all, 50),
+          p99: percentile(all, 99),
+          max: percentile(all, 100),
+          desiredStateP50: percentile(of(kind("desiredState"), from, to), 50),
+          parallelismP50: percentile(of(kind("parallelism"), from, to), 50),
+        },
+      ];
+    }),
+  );
 }
 
 main().then(
