@@ -184,14 +184,20 @@ function startOperator(stack: LocalStack, metricsPort: number, workDir: string):
   );
 }
 
+/**
+ * The operator's default tenancy rules (ADR 13) want AWS names and roles that start with the
+ * namespace; the benchmark's applications comply, as a user's would, rather than relax the rules.
+ */
+const appName = (i: number) => `${namespace}-app-${String(i).padStart(4, "0")}`;
+
 function application(i: number) {
   return {
     apiVersion: "managedflink.dev/v1alpha1",
     kind: "FlinkApplication",
-    metadata: { name: `app-${String(i).padStart(4, "0")}`, namespace },
+    metadata: { name: appName(i), namespace },
     spec: {
       runtimeEnvironment: "FLINK-1_20",
-      serviceExecutionRole: "arn:aws:iam::123456789012:role/bench",
+      serviceExecutionRole: `arn:aws:iam::123456789012:role/${namespace}-flink`,
       code: { s3: { bucket: "bench-code", key: "app.jar" } },
       parallelism: { parallelism: 1, parallelismPerKPU: 1, autoScaling: false },
     },
@@ -295,7 +301,7 @@ async function patchPhase(w: World) {
   let next = last + periodMs;
   while (next < Date.now() + 2_000) next += periodMs;
   const planned = plan(Number(args.patches), next, periodMs);
-  const names = [...Array(N).keys()].map((i) => `app-${String(i).padStart(4, "0")}`);
+  const names = [...Array(N).keys()].map(appName);
   const apps = names.sort(() => Math.random() - 0.5).slice(0, planned.length);
   return runPatches({
     kube: w.kube,
