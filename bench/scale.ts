@@ -175,6 +175,8 @@ function startOperator(stack: LocalStack, metricsPort: number, workDir: string):
         METRICS_PORT: String(metricsPort),
         METRICS_HOST: "127.0.0.1",
         LOG_LEVEL: "info",
+        // A platform admin names where code may come from (nothing, by default: ADR 13).
+        DEFAULT_POLICY: JSON.stringify({ codeSources: [{ bucket: "bench-code" }] }),
         // Per-stage timestamps of every key (src/controller/runtime/trace.ts), for the latency breakdown.
         OPERATOR_TRACE_FILE: join(workDir, "trace.jsonl"),
         // Writing a heap snapshot stops the process for longer than the Lease's renew deadline.
@@ -213,6 +215,13 @@ async function createAll(kube: KubeTransport): Promise<void> {
   await Promise.all(Array.from({ length: 8 }, worker));
 }
 
+/** A stalled application never becomes Ready: say why at once instead of waiting out the deadline. */
+function refusedNone(watch: BenchWatch): boolean {
+  const stalled = watch.stalled();
+  if (stalled) throw new Error(`${stalled.name} is Stalled (${stalled.reason}): ${stalled.message}`);
+  return true;
+}
+
 function snapshotHeap(w: World, label: string): void {
   if (!args["heap-snapshots"]) return;
   process.kill(w.sampler.pid, "SIGUSR2");
@@ -223,7 +232,7 @@ async function measure(w: World) {
   const started = Date.now();
   await createAll(w.kube);
   const created = Date.now();
-  await waitFor(async () => w.watch.readyCount === N, {
+  await waitFor(async () => refusedNone(w.watch) && w.watch.readyCount === N, {
     timeoutMs: 30 * 60_000,
     intervalMs: 250,
     description: `all ${N} Ready`,
