@@ -23,6 +23,9 @@ export interface Stages {
   /** The first status write of that reconcile went out, and was answered (snapshot-first updates). */
   statusPatch?: number;
   statusPatched?: number;
+  /** The first Event of that reconcile went out, and was answered. */
+  eventSent?: number;
+  eventAnswered?: number;
   /** The first AWS write arrived at the emulator. */
   firstWrite?: number;
 }
@@ -70,8 +73,10 @@ export function stagesOf(lines: TraceLine[], calls: Call[], t0: number, generati
   const started = after(queued?.t, "started", (l) => ((l.gen as number) ?? 0) >= generation);
   const tokenWait = after(started?.t, "token.wait");
   const token = after(tokenWait?.t, "token");
-  const statusPatch = after(started?.t, "status.patch");
-  const statusPatched = after(statusPatch?.t, "status.patched");
+  const statusPatch = after(started?.t, "status.sent");
+  const statusPatched = after(statusPatch?.t, "status.answered");
+  const eventSent = after(started?.t, "event.sent");
+  const eventAnswered = after(eventSent?.t, "event.answered");
   const firstCall = calls.find((c) => c.t >= (token?.t ?? t0));
   const firstWrite = calls.find((c) => c.t >= t0 && !readOps.has(c.op));
   const rel = (t: number | undefined) => (t === undefined ? undefined : t - t0);
@@ -85,6 +90,8 @@ export function stagesOf(lines: TraceLine[], calls: Call[], t0: number, generati
     firstCall: rel(firstCall?.t),
     statusPatch: rel(statusPatch?.t),
     statusPatched: rel(statusPatched?.t),
+    eventSent: rel(eventSent?.t),
+    eventAnswered: rel(eventAnswered?.t),
     firstWrite: rel(firstWrite?.t),
   };
 }

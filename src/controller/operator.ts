@@ -303,16 +303,11 @@ function readYourWrites(kube: KubeWrites, informers: Informer<FlinkApplication>[
     return kept;
   };
   const writes: KubeWrites = {
-    patchStatus: (ns, name, status) => {
-      latencyTrace.mark("status.patch");
-      return kube.patchStatus(ns, name, status).then((o) => {
-        latencyTrace.mark("status.patched");
-        return remember(o);
-      });
-    },
+    patchStatus: (ns, name, status) =>
+      traceWrite("status", () => kube.patchStatus(ns, name, status)).then(remember),
     setFinalizers: (o, f) => kube.setFinalizers(o, f).then(remember),
-    createEvent: (e) => kube.createEvent(e),
-    patchEvent: (ns, name, patch) => kube.patchEvent(ns, name, patch),
+    createEvent: (e) => traceWrite("event", () => kube.createEvent(e)),
+    patchEvent: (ns, name, patch) => traceWrite("event", () => kube.patchEvent(ns, name, patch)),
   };
   const find = (key: string): FlinkApplication | undefined => {
     const [ns, name] = key.split("/") as [string, string];
@@ -353,6 +348,16 @@ function awsClients(
         budget && { budget: traced(budget), priority },
       ),
   );
+}
+
+/** A write to the API server, sent and answered, in the latency trace when that is on. */
+async function traceWrite<T>(what: "status" | "event", write: () => Promise<T>): Promise<T> {
+  latencyTrace.mark(`${what}.sent`);
+  try {
+    return await write();
+  } finally {
+    latencyTrace.mark(`${what}.answered`);
+  }
 }
 
 /** The budget, with the wait for each token in the latency trace when that is on (bench/scale.ts). */

@@ -13,8 +13,10 @@ export type TraceStage =
   | "started" // a worker took the key
   | "token.wait" // an AWS request asks the budget for a token
   | "token" // the token was granted: the request leaves now
-  | "status.patch" // a status write is sent to the API server
-  | "status.patched" // … and answered
+  | "status.sent" // a status write is sent to the API server
+  | "status.answered" // … and answered
+  | "event.sent" // an Event is created or patched
+  | "event.answered"
   | "done"; // the reconcile returned
 
 export interface TraceLine {
