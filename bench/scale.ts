@@ -10,7 +10,8 @@
  *
  * Options: --apps N, --resync S (30), --rate R and --burst B (the operator's AWS budget; 50 and 10),
  * --patches K (per kind; 12), --transition-ms T (the emulator's, 500), --heap-snapshots (SIGUSR2 the
- * operator after the burst and at the end; the snapshots land in the work directory, which is kept).
+ * operator after the burst and at the end; the snapshots land in the work directory, which is kept),
+ * --patch-burst (send all the patches at once, back to back, instead of at their planned moments).
  * Every child process is a ManagedProcess: stopped on exit, and by its orphan guard if this one dies.
  */
 import { spawnSync } from "node:child_process";
@@ -40,6 +41,7 @@ const { values: args } = parseArgs({
     patches: { type: "string", default: "12" },
     "transition-ms": { type: "string", default: "500" },
     "heap-snapshots": { type: "boolean", default: false },
+    "patch-burst": { type: "boolean", default: false },
   },
 });
 const N = Number(args.apps);
@@ -310,6 +312,8 @@ async function patchPhase(w: World) {
   let next = last + periodMs;
   while (next < Date.now() + 2_000) next += periodMs;
   const planned = plan(Number(args.patches), next, periodMs);
+  // All at once, back to back: what the benchmark did by accident until 2026-11-30 (BENCHMARKS.md).
+  if (args["patch-burst"]) for (const p of planned) p.at = 0;
   const names = [...Array(N).keys()].map(appName);
   const apps = names.sort(() => Math.random() - 0.5).slice(0, planned.length);
   return runPatches({
