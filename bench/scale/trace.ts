@@ -20,10 +20,10 @@ export interface Stages {
   token?: number;
   /** The first AWS request for the application arrived at the emulator. */
   firstCall?: number;
-  /** The first status write of that reconcile went out, and was answered (snapshot-first updates). */
+  /** The first status write of that reconcile went out, and was answered, before the first AWS write. */
   statusPatch?: number;
   statusPatched?: number;
-  /** The first Event of that reconcile went out, and was answered. */
+  /** The first Event of that reconcile went out, and was answered, before the first AWS write. */
   eventSent?: number;
   eventAnswered?: number;
   /** The first AWS write arrived at the emulator. */
@@ -39,6 +39,10 @@ export const stageDeltas: Array<[string, keyof Stages | "sent", keyof Stages]> =
   ["asks → gets the token", "tokenWait", "token"],
   ["token → first call at the emulator", "token", "firstCall"],
   ["first call → first write", "firstCall", "firstWrite"],
+  // Only where a status write comes before the first AWS write (the record of a snapshot-first update).
+  ["… first call → status write sent", "firstCall", "statusPatch"],
+  ["… status write sent → answered", "statusPatch", "statusPatched"],
+  ["… status write answered → first write", "statusPatched", "firstWrite"],
 ];
 
 export function readTrace(file: string): Map<string, TraceLine[]> {
@@ -80,6 +84,9 @@ export function stagesOf(lines: TraceLine[], calls: Call[], t0: number, generati
   const firstCall = calls.find((c) => c.t >= (token?.t ?? t0));
   const firstWrite = calls.find((c) => c.t >= t0 && !readOps.has(c.op));
   const rel = (t: number | undefined) => (t === undefined ? undefined : t - t0);
+  // A status write after the first AWS write (a stop records it afterwards) is not on the way to it.
+  const beforeWrite = (l: TraceLine | undefined) =>
+    l && firstWrite && l.t <= firstWrite.t ? l.t - t0 : undefined;
   return {
     watch: rel(watch?.t),
     queued: rel(queued?.t),
@@ -88,10 +95,10 @@ export function stagesOf(lines: TraceLine[], calls: Call[], t0: number, generati
     tokenWait: rel(tokenWait?.t),
     token: rel(token?.t),
     firstCall: rel(firstCall?.t),
-    statusPatch: rel(statusPatch?.t),
-    statusPatched: rel(statusPatched?.t),
-    eventSent: rel(eventSent?.t),
-    eventAnswered: rel(eventAnswered?.t),
+    statusPatch: beforeWrite(statusPatch),
+    statusPatched: beforeWrite(statusPatched),
+    eventSent: beforeWrite(eventSent),
+    eventAnswered: beforeWrite(eventAnswered),
     firstWrite: rel(firstWrite?.t),
   };
 }
