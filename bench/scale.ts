@@ -11,7 +11,8 @@
  * Options: --apps N, --resync S (30), --rate R and --burst B (the operator's AWS budget; 50 and 10),
  * --patches K (per kind; 12), --transition-ms T (the emulator's, 500), --heap-snapshots (SIGUSR2 the
  * operator after the burst and at the end; the snapshots land in the work directory, which is kept),
- * --patch-burst (send all the patches at once, back to back, instead of at their planned moments).
+ * --patch-burst (send all the patches at once, back to back, instead of at their planned moments),
+ * --no-trace (the operator writes no per-stage trace: CPU and RSS without it; no stage breakdown).
  * Every child process is a ManagedProcess: stopped on exit, and by its orphan guard if this one dies.
  */
 import { spawnSync } from "node:child_process";
@@ -33,6 +34,7 @@ import { type Stages, stageDeltas } from "./scale/trace.js";
 import { BenchWatch } from "./scale/watch.js";
 
 const { values: args } = parseArgs({
+  allowNegative: true,
   options: {
     apps: { type: "string", default: "100" },
     resync: { type: "string", default: "30" },
@@ -42,6 +44,7 @@ const { values: args } = parseArgs({
     "transition-ms": { type: "string", default: "500" },
     "heap-snapshots": { type: "boolean", default: false },
     "patch-burst": { type: "boolean", default: false },
+    trace: { type: "boolean", default: true },
   },
 });
 const N = Number(args.apps);
@@ -180,7 +183,7 @@ function startOperator(stack: LocalStack, metricsPort: number, workDir: string):
         // A platform admin names where code may come from (nothing, by default: ADR 13).
         DEFAULT_POLICY: JSON.stringify({ codeSources: [{ bucket: "bench-code" }] }),
         // Per-stage timestamps of every key (src/controller/runtime/trace.ts), for the latency breakdown.
-        OPERATOR_TRACE_FILE: join(workDir, "trace.jsonl"),
+        ...(args.trace ? { OPERATOR_TRACE_FILE: join(workDir, "trace.jsonl") } : {}),
         // Writing a heap snapshot stops the process for longer than the Lease's renew deadline.
         ...(args["heap-snapshots"] ? { LEADER_ELECT: "false" } : {}),
       },
