@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import type { KubeTransport } from "../../src/controller/runtime/transport.js";
 import type { FlinkApplication } from "../../src/crds/types.generated.js";
 import type { CallRecorder } from "./calls.js";
+import { readTrace, type Stages, stagesOf } from "./trace.js";
 import type { BenchWatch } from "./watch.js";
 
 export type PatchKind = "desiredState" | "parallelism";
@@ -19,6 +20,10 @@ export interface PatchResult {
   firstWrite?: string;
   /** ms from sending the patch to the bench's own watch delivering the new generation. */
   floorMs?: number;
+  /** ms since the operator's last resync tick when the patch was sent. */
+  sinceResyncMs?: number;
+  /** When each stage happened, from the operator's latency trace: ms after the patch. */
+  stages: Stages;
   /** Every call for the application up to its first write: "op@ms after the patch". */
   trace?: string[];
 }
@@ -37,7 +42,10 @@ export function resyncTimes(logFile: string): number[] {
   for (const line of readFileSync(logFile, "utf8").split("\n")) {
     if (!line.includes('"msg":"resync"')) continue;
     try {
-      out.push((JSON.parse(line) as { time: number }).time);
+      // pino's isoTime: an ISO string. (Read as a number, every "planned" moment was NaN and all the
+      // patches went out at once, back to back, before this was fixed.)
+      const t = Date.parse((JSON.parse(line) as { time: string }).time);
+      if (Number.isFinite(t)) out.push(t);
     } catch {
       // a line cut in the middle of being written
     }
@@ -75,8 +83,13 @@ export async function runPatches(o: {
   namespace: string;
   apps: string[];
   planned: Planned[];
+  /** The operator's log (resync ticks) and its latency trace. */
+  logFile: string;
+  traceFile: string;
 }): Promise<PatchResult[]> {
-  const sent: Array<PatchResult & { t0: number; generation: number }> = [];
+  const sent: Array<
+    Pick<PatchResult, "app" | "kind" | "atResyncStart"> & { t0: number; generation: number }
+  > = [];
   for (const [i, p] of o.planned.entries()) {
     await sleep(p.at - Date.now());
     const app = o.apps[i]!;
@@ -101,9 +114,13 @@ export async function runPatches(o: {
   // Every first write is at most a few seconds behind its patch; give the slowest 20 s.
   await sleep(20_000);
   await o.calls.poll();
+  const ticks = resyncTimes(o.logFile);
+  const traced = readTrace(o.traceFile);
   return sent.map((s) => {
     const w = o.calls.firstWriteAfter(s.app, s.t0);
     const seen = o.watch.seenAt(s.app, s.generation);
+    const tick = ticks.filter((t) => t <= s.t0).at(-1);
+    const calls = o.calls.calls.filter((c) => c.app === s.app && c.t >= s.t0);
     return {
       app: s.app,
       kind: s.kind,
@@ -111,6 +128,8 @@ export async function runPatches(o: {
       latencyMs: w ? w.t - s.t0 : undefined,
       firstWrite: w?.op,
       floorMs: seen !== undefined ? seen - s.t0 : undefined,
+      sinceResyncMs: tick !== undefined ? s.t0 - tick : undefined,
+      stages: stagesOf(traced.get(`${o.namespace}/${s.app}`) ?? [], calls, s.t0, s.generation),
       trace: o.calls
         .between(s.t0, (w?.t ?? s.t0) + 1)
         .filter((c) => c.app === s.app)

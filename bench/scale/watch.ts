@@ -41,6 +41,15 @@ export class BenchWatch {
     return this.informer.list().find((o) => o.metadata.name === name);
   }
 
+  /** Some application with Stalled=True, if any. */
+  stalled(): { name: string; reason?: string; message?: string } | undefined {
+    for (const o of this.informer.list()) {
+      const c = o.status?.conditions?.find((x) => x.type === "Stalled" && x.status === "True");
+      if (c) return { name: o.metadata.name!, reason: c.reason, message: c.message };
+    }
+    return undefined;
+  }
+
   seenAt(name: string, generation: number): number | undefined {
     return this.seen.get(name)?.get(generation);
   }

@@ -168,7 +168,7 @@ export function isThrottling(err: unknown): boolean {
 
 /** The request budget an SDK client takes its tokens from, and the priority of the work it serves. */
 export interface BudgetShare {
-  budget: RequestBudget;
+  budget: Pick<RequestBudget, "take" | "throttled">;
   priority: number;
 }
 

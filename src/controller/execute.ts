@@ -30,6 +30,12 @@ export interface Executed {
   /** The step as carried out; what recordStatus writes. */
   step: Step;
   result: ReconcileResult;
+  /**
+   * The Events the step announced, still being sent: the reconcile waits for them only at its end, so
+   * that an Event never stands between a step and the status write or AWS call after it (client-go's
+   * recorder does not block a reconcile at all). Never rejects: the recorder logs its own failures.
+   */
+  announced?: Promise<void>;
 }
 
 type StepOf<K extends Step["kind"]> = Extract<Step, { kind: K }>;
@@ -37,20 +43,22 @@ type Action<K extends Step["kind"]> = (x: Context, step: StepOf<K>) => Promise<E
 
 interface Context extends ExecuteDeps {
   target: Target;
-  /** Records a Normal event for an action taken, and logs it. */
-  announce(step: Step, reason: string, message?: string): Promise<void>;
+  /** Logs an action taken and starts recording its Normal Event (see Executed.announced). */
+  announce(step: Step, reason: string, message?: string): void;
 }
 
 export async function execute(deps: ExecuteDeps, target: Target, step: Step): Promise<Executed> {
+  const sending: Promise<void>[] = [];
   const x: Context = {
     ...deps,
     target,
-    async announce(s, reason, message = describeStep(s)) {
+    announce(s, reason, message = describeStep(s)) {
       deps.log.info({ step: s.kind }, message);
-      await deps.events.record(target.obj, "Normal", reason, message);
+      sending.push(deps.events.record(target.obj, "Normal", reason, message).catch(() => undefined));
     },
   };
-  return (actions[step.kind] as Action<typeof step.kind>)(x, step as never);
+  const done = await (actions[step.kind] as Action<typeof step.kind>)(x, step as never);
+  return sending.length ? { ...done, announced: Promise.all(sending).then(() => undefined) } : done;
 }
 
 const poll = (x: Context, step: Step): Executed => ({ step, result: { requeueAfterMs: x.pollIntervalMs } });
@@ -90,32 +98,28 @@ const actions: { [K in Step["kind"]]: Action<K> } = {
     );
     if (out.uploaded) {
       const a = out.artifact;
-      await x.announce(
-        step,
-        "ArtifactUploaded",
-        `uploaded ${out.bytes ?? "?"} bytes to s3://${a.bucket}/${a.key}`,
-      );
+      x.announce(step, "ArtifactUploaded", `uploaded ${out.bytes ?? "?"} bytes to s3://${a.bucket}/${a.key}`);
     }
     return now({ ...step, changes: { artifact: out.artifact } });
   },
   create: async (x, step) => {
     await x.target.api.createApplication(step.request);
-    await x.announce(step, "Created");
+    x.announce(step, "Created");
     return poll(x, step);
   },
   adopt: async (x, step) => {
     await x.target.api.tagResource(step.arn, { [ownerTag]: x.target.key });
-    await x.announce(step, "Adopted");
+    x.announce(step, "Adopted");
     return poll(x, step);
   },
   start: async (x, step) => {
     await x.target.api.startApplication(x.target.applicationName, step.run);
-    await x.announce(step, "Starting");
+    x.announce(step, "Starting");
     return poll(x, step);
   },
   stop: async (x, step) => {
     await x.target.api.stopApplication(x.target.applicationName, step.force);
-    await x.announce(step, "Stopping");
+    x.announce(step, "Stopping");
     return poll(x, step);
   },
   update: async (x, step) => {
@@ -131,7 +135,7 @@ const actions: { [K in Step["kind"]]: Action<K> } = {
     return updating(x, step, operationId, versionId);
   },
   record: async (x, step) => {
-    await x.announce(step, step.reason, step.message);
+    x.announce(step, step.reason, step.message);
     return now(step);
   },
   snapshot: async (x, step) => {
@@ -141,7 +145,7 @@ const actions: { [K in Step["kind"]]: Action<K> } = {
       // Already there (a previous controller created it and died): the next pass reads its state.
       if (!(err instanceof ConflictError && err.type === "ResourceInUseException")) throw err;
     }
-    await x.announce(step, "Snapshotting");
+    x.announce(step, "Snapshotting");
     return poll(x, step);
   },
   deleteSnapshot: async (x, step) => {
@@ -151,7 +155,7 @@ const actions: { [K in Step["kind"]]: Action<K> } = {
       if ((err as { type?: string }).type !== "ResourceNotFoundException") throw err;
     }
     const snapshots = (x.target.obj.status?.snapshots ?? []).filter((s) => s.name !== step.snapshotName);
-    await x.announce(step, "SnapshotDeleted");
+    x.announce(step, "SnapshotDeleted");
     return now({ ...step, changes: { snapshots } });
   },
   rollback: async (x, step) => {
@@ -163,7 +167,7 @@ const actions: { [K in Step["kind"]]: Action<K> } = {
     const done: Step = op
       ? { ...step, changes: { operation: { ...op, operationId: operationId ?? "rollback" } } }
       : step;
-    await x.announce(done, "RollingBack");
+    x.announce(done, "RollingBack");
     return poll(x, done);
   },
   updateFailed: async (x, step) => {
@@ -175,12 +179,12 @@ const actions: { [K in Step["kind"]]: Action<K> } = {
   tag: async (x, step) => {
     if (Object.keys(step.add).length > 0) await x.target.api.tagResource(step.arn, step.add);
     if (step.remove.length > 0) await x.target.api.untagResource(step.arn, step.remove);
-    await x.announce(step, "Tagged");
+    x.announce(step, "Tagged");
     return now(step);
   },
   delete: async (x, step) => {
     await x.target.api.deleteApplication(x.target.applicationName, step.createTimestamp);
-    await x.announce(step, "Deleting");
+    x.announce(step, "Deleting");
     return poll(x, step);
   },
 };
@@ -202,7 +206,7 @@ async function updating(
     lastUpdate: { generation: x.target.generation, versionId, ...(propertiesHash ? { propertiesHash } : {}) },
   };
   const done: Step = { ...step, changes };
-  await x.announce(done, "Updating");
+  x.announce(done, "Updating");
   return poll(x, done);
 }
 

@@ -7,6 +7,7 @@ import { defaultsFromEnv } from "../policy/index.js";
 import { runOperator } from "./operator.js";
 import { loadKubeCredentials } from "./runtime/kube-credentials.js";
 import { createLogger } from "./runtime/log.js";
+import { latencyTrace } from "./runtime/trace.js";
 
 function intEnv(name: string, fallback: number, min = 0): number {
   const raw = process.env[name];
@@ -40,6 +41,8 @@ function healthFromEnv() {
 
 async function main(): Promise<void> {
   const log = createLogger(process.env.LOG_LEVEL ?? "info");
+  // The benchmark's per-stage latency trace (bench/scale.ts); never set in a deployment.
+  if (process.env.OPERATOR_TRACE_FILE) latencyTrace.open(process.env.OPERATOR_TRACE_FILE);
   const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   if (!region) throw new Error("AWS_REGION must be set (the region for FlinkApplications that name none)");
   // Validated first: a bad allowlist must stop the controller, not surface at the first upload.

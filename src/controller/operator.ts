@@ -42,6 +42,7 @@ import {
   resyncOffsetMs,
   WorkQueue,
 } from "./runtime/queue.js";
+import { latencyTrace } from "./runtime/trace.js";
 import { KubeTransport } from "./runtime/transport.js";
 import { TenancyCache } from "./tenancy.js";
 
@@ -362,26 +363,31 @@ function reconcileHandler(
   reconciler: FlinkApplicationReconciler,
   metrics: ControllerMetrics,
 ): (key: string, pass: Pass) => Promise<ReconcileResult> {
-  return async (key, pass) => {
-    const obj = find(key);
-    if (!obj) return {}; // deleted; the finalizer guarantees AWS-side cleanup happened first
-    const log = reconcileLogger(cfg.log, controllerName, obj.metadata.namespace!, obj.metadata.name!);
-    const started = performance.now();
-    const elapsed = () => (performance.now() - started) / 1000;
-    metrics.workerStarted();
-    try {
-      const result = await withLogger(log, () => reconciler.reconcile(obj, { log, priority: pass.priority }));
-      cfg.onReconciled?.(key);
-      metrics.observeReconcile(resultLabel(result), elapsed());
-      return result;
-    } catch (err) {
-      metrics.observeReconcile("error", elapsed(), (err as Error).name);
-      log.warn({ err: (err as Error).message }, "reconcile failed; retrying with backoff");
-      throw err;
-    } finally {
-      metrics.workerFinished();
-    }
-  };
+  return (key, pass) =>
+    latencyTrace.within(key, async () => {
+      const obj = find(key);
+      latencyTrace.mark("started", key, { priority: pass.priority, gen: obj?.metadata.generation });
+      if (!obj) return {}; // deleted; the finalizer guarantees AWS-side cleanup happened first
+      const log = reconcileLogger(cfg.log, controllerName, obj.metadata.namespace!, obj.metadata.name!);
+      const started = performance.now();
+      const elapsed = () => (performance.now() - started) / 1000;
+      metrics.workerStarted();
+      try {
+        const result = await withLogger(log, () =>
+          reconciler.reconcile(obj, { log, priority: pass.priority }),
+        );
+        cfg.onReconciled?.(key);
+        metrics.observeReconcile(resultLabel(result), elapsed());
+        return result;
+      } catch (err) {
+        metrics.observeReconcile("error", elapsed(), (err as Error).name);
+        log.warn({ err: (err as Error).message }, "reconcile failed; retrying with backoff");
+        throw err;
+      } finally {
+        metrics.workerFinished();
+        latencyTrace.mark("done", key);
+      }
+    });
 }
 
 /**
@@ -397,10 +403,11 @@ function readYourWrites(kube: KubeWrites, informers: Informer<FlinkApplication>[
     return kept;
   };
   const writes: KubeWrites = {
-    patchStatus: (ns, name, status) => kube.patchStatus(ns, name, status).then(remember),
+    patchStatus: (ns, name, status) =>
+      traceWrite("status", () => kube.patchStatus(ns, name, status)).then(remember),
     setFinalizers: (o, f) => kube.setFinalizers(o, f).then(remember),
-    createEvent: (e) => kube.createEvent(e),
-    patchEvent: (ns, name, patch) => kube.patchEvent(ns, name, patch),
+    createEvent: (e) => traceWrite("event", () => kube.createEvent(e)),
+    patchEvent: (ns, name, patch) => traceWrite("event", () => kube.patchEvent(ns, name, patch)),
   };
   const find = (key: string): FlinkApplication | undefined => {
     const [ns, name] = key.split("/") as [string, string];
@@ -432,7 +439,7 @@ function awsClients(
         (operation, result, seconds, errorType) =>
           metrics.observeAwsCall(operation, outcome(result, errorType), seconds),
         assumeRoleARN ? roles.credentials(assumeRoleARN, region) : undefined,
-        budget && { budget, priority },
+        budget && { budget: traced(budget), priority },
       ),
   );
 }
@@ -441,6 +448,29 @@ function awsClients(
 function awsOutcome(errorType: string | undefined): AwsCallOutcome {
   if (errorType === "ResourceNotFoundException") return "not_found";
   return errorType === "ThrottlingException" || errorType === "Throttling" ? "throttled" : "error";
+}
+
+/** A write to the API server, sent and answered, in the latency trace when that is on. */
+async function traceWrite<T>(what: "status" | "event", write: () => Promise<T>): Promise<T> {
+  latencyTrace.mark(`${what}.sent`);
+  try {
+    return await write();
+  } finally {
+    latencyTrace.mark(`${what}.answered`);
+  }
+}
+
+/** The budget, with the wait for each token in the latency trace when that is on (bench/scale.ts). */
+function traced(budget: RequestBudget): Pick<RequestBudget, "take" | "throttled"> {
+  if (!latencyTrace.enabled) return budget;
+  return {
+    take: async (priority) => {
+      latencyTrace.mark("token.wait", undefined, { priority });
+      await budget.take(priority);
+      latencyTrace.mark("token");
+    },
+    throttled: () => budget.throttled(),
+  };
 }
 
 /** One collection for the whole cluster, or one per watched namespace (RBAC may be limited to them). */
@@ -461,8 +491,12 @@ function informer(
     transport,
     listPath,
     resyncPeriodMs: cfg.resyncPeriodMs,
-    onAdd: work.enqueue,
+    onAdd: (o) => {
+      latencyTrace.mark("watch", keyOf(o), { gen: o.metadata.generation });
+      work.enqueue(o);
+    },
     onUpdate: (o, old) => {
+      latencyTrace.mark("watch", keyOf(o), { gen: o.metadata.generation });
       if (askedForAction(o, old)) work.enqueue(o);
     },
     onDelete: () => {},

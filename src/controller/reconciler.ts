@@ -123,11 +123,16 @@ export class FlinkApplicationReconciler {
     if (decision.kind === "refused") return this.refused(t, log, decision);
     const job = this.jobHealth(t);
     const first = await this.pass(t, log, job);
-    if (!first.then) return first.result;
+    if (!first.then) {
+      await first.announced;
+      return first.result;
+    }
     // A new update's write-ahead record is in status now, and AWS has not changed since it was read:
     // its snapshot is taken in the same reconcile, instead of after a trip through the queue and a
     // second DescribeApplication (issue 12: a parallelism change as fast as a stop).
-    return (await this.pass(first.then.t, log, job, first.then.observation)).result;
+    const second = await this.pass(first.then.t, log, job, first.then.observation);
+    await Promise.all([first.announced, second.announced]);
+    return second.result;
   }
 
   /**
@@ -139,7 +144,12 @@ export class FlinkApplicationReconciler {
     log: Logger,
     job: JobHealth | undefined,
     known?: Observation,
-  ): Promise<{ result: ReconcileResult; then?: { t: Target; observation: Observation } }> {
+  ): Promise<{
+    result: ReconcileResult;
+    then?: { t: Target; observation: Observation };
+    /** The step's Events, sent alongside the status write (Executed.announced). */
+    announced?: Promise<void>;
+  }> {
     let observation = known;
     let step: Step | undefined;
     let done: Executed;
@@ -152,16 +162,17 @@ export class FlinkApplicationReconciler {
     }
     // A finalizer patch has no status to record; after removal the resource may already be gone.
     if (done.step.kind === "addFinalizer" || done.step.kind === "removeFinalizer")
-      return { result: done.result };
+      return { result: done.result, announced: done.announced };
     const status = await recordStatus(this.o.kube, t, { step: done.step, observation, job, now: this.now() });
     await this.announceJob(t, observation, job);
-    if (known || !opensSnapshotFirstUpdate(done.step)) return { result: done.result };
+    const announced = done.announced;
+    if (known || !opensSnapshotFirstUpdate(done.step)) return { result: done.result, announced };
     // The snapshot it names is new (generation and time in its name), so it does not exist yet.
     const then = {
       t: { ...t, obj: { ...t.obj, status } },
       observation: { ...observation, observedSnapshot: NotFound as Observation["observedSnapshot"] },
     };
-    return { result: done.result, then };
+    return { result: done.result, then, announced };
   }
 
   /**
@@ -225,6 +236,7 @@ export class FlinkApplicationReconciler {
     if (t.deleting) this.writeCap.forget(t.key);
     const done = await execute({ ...this.deps, log }, t, step);
     if (step.kind === "stalled") await recordStatus(this.o.kube, t, { step: done.step, now: this.now() });
+    await done.announced;
     return done.result;
   }
 

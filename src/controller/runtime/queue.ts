@@ -1,5 +1,6 @@
 import { backoffDelay } from "./backoff.js";
 import type { WorkQueueMetrics } from "./metrics.js";
+import { latencyTrace } from "./trace.js";
 
 /**
  * What a reconcile asks of the queue. `requeueAfterMs` is controller-runtime's `Result.RequeueAfter`;
@@ -124,6 +125,7 @@ export class WorkQueue {
   add(key: string, priority = NormalPriority): void {
     if (this.shuttingDown) return;
     const was = this.dirty.get(key);
+    latencyTrace.mark("queued", key, { priority, was, processing: this.processing.has(key) });
     if (was !== undefined) {
       if (priority <= was) return;
       this.dirty.set(key, priority);

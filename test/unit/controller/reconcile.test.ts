@@ -51,6 +51,38 @@ describe("reconcile", () => {
     expect(w.kube.obj.status?.snapshots?.[0]?.name).toBe(op?.snapshotName);
   });
 
+  it("sends an update's Events alongside its record and snapshot, and returns once they are sent", async () => {
+    const w = world(flinkApp({ parallelism: { parallelism: 2 } }));
+    await w.untilReady();
+    w.aws.calls.length = 0;
+    w.kube.events.length = 0;
+    w.bump({ parallelism: { parallelism: 4 } });
+    // The API server holds every Event until released; status writes and AWS calls go on.
+    let release = () => {};
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const create = w.kube.createEvent.bind(w.kube);
+    w.kube.createEvent = async (e) => {
+      await held;
+      return create(e);
+    };
+    let returned = false;
+    const reconciling = w.reconcile().then(() => {
+      returned = true;
+    });
+    // Fakes answer in microtasks: a bounded number of event-loop turns, not a clock, lets them run.
+    for (let i = 0; i < 100 && !w.aws.calls.includes("CreateApplicationSnapshot"); i++)
+      await new Promise((r) => setImmediate(r));
+    expect(w.aws.calls).toEqual(["DescribeApplication", "CreateApplicationSnapshot"]);
+    expect(w.kube.obj.status?.operation?.phase).toBe("Snapshotting");
+    expect(w.kube.events).toEqual([]);
+    expect(returned).toBe(false);
+    release();
+    await reconciling;
+    expect(w.kube.events.map((e) => e.reason)).toEqual(["UpdateStarted", "Snapshotting"]);
+  });
+
   it("takes no snapshot when the record of the update could not be written", async () => {
     const w = world(flinkApp({ parallelism: { parallelism: 2 } }));
     await w.untilReady();
