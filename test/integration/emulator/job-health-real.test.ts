@@ -1,6 +1,6 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import {
   CloudWatchLogsClient,
   CreateLogGroupCommand,
@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { FlinkRuntime } from "../../../src/emulator/flink/runtime.js";
 import { type RunningEmulator, startEmulator } from "../../../src/emulator/server.js";
 import { waitFor } from "../../../src/localstack/processes.js";
+import { metricValues } from "../../helpers/cloudwatch.js";
 import { requireRealFlink, since, TEST_JOBS, testJobsJar } from "../flink/fixtures.js";
 
 // crashLoop on real Flink: the emulator takes the job's TaskManager away every few seconds, Flink's
@@ -50,27 +51,8 @@ async function admin(method: string, path: string, body?: unknown) {
 /** The highest fullRestarts CloudWatch holds for the application, after publishing now. */
 async function publishedRestarts(): Promise<number | undefined> {
   await admin("POST", "metrics/publish");
-  const out = await cw.send(
-    new GetMetricDataCommand({
-      StartTime: new Date(Date.now() - 3_600_000),
-      EndTime: new Date(Date.now() + 60_000),
-      MetricDataQueries: [
-        {
-          Id: "r",
-          MetricStat: {
-            Metric: {
-              Namespace: "AWS/KinesisAnalytics",
-              MetricName: "fullRestarts",
-              Dimensions: [{ Name: "Application", Value: APP }],
-            },
-            Period: 3_600,
-            Stat: "Maximum",
-          },
-        },
-      ],
-    }),
-  );
-  return out.MetricDataResults?.[0]?.Values?.[0];
+  const from = new Date(Date.now() - 3_600_000);
+  return (await metricValues(cw, APP, "fullRestarts", { from, periodSeconds: 3_600 }))[0];
 }
 
 /** Until the job has run `ms` without a restart (Flink's uptime resets when the job restarts). */

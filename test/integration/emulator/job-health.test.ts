@@ -1,4 +1,4 @@
-import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import {
   CloudWatchLogsClient,
   CreateLogGroupCommand,
@@ -14,6 +14,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { FakeClock } from "../../../src/emulator/fake-clock.js";
 import { type RunningEmulator, startEmulator } from "../../../src/emulator/server.js";
+import { metricValues } from "../../helpers/cloudwatch.js";
 import { waitForStatus } from "./helpers.js";
 
 // The job health admin API end to end: an in-process emulator on a fake clock publishes to the shared
@@ -45,27 +46,7 @@ async function admin(method: string, path: string, body?: unknown) {
 
 /** The newest value CloudWatch holds for the application's metric since `from`. */
 async function latest(metric: string, from: Date): Promise<number | undefined> {
-  const out = await cw.send(
-    new GetMetricDataCommand({
-      StartTime: from,
-      EndTime: new Date(Date.now() + 60_000),
-      MetricDataQueries: [
-        {
-          Id: "m",
-          MetricStat: {
-            Metric: {
-              Namespace: "AWS/KinesisAnalytics",
-              MetricName: metric,
-              Dimensions: [{ Name: "Application", Value: APP }],
-            },
-            Period: 60,
-            Stat: "Maximum",
-          },
-        },
-      ],
-    }),
-  );
-  return out.MetricDataResults?.[0]?.Values?.[0];
+  return (await metricValues(cw, APP, metric, { from, periodSeconds: 60 }))[0];
 }
 
 beforeAll(async () => {

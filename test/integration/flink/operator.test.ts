@@ -8,8 +8,9 @@ import { FlinkRuntime } from "../../../src/emulator/flink/runtime.js";
 import { type RunningEmulator, startEmulator } from "../../../src/emulator/server.js";
 import { builtInThresholds } from "../../../src/health/judge.js";
 import { waitFor } from "../../../src/localstack/processes.js";
+import { metricValues } from "../../helpers/cloudwatch.js";
 import { argoHealth } from "../../unit/install/tools.js";
-import { condition, Harness, isReady } from "../operator/harness.js";
+import { condition, Harness, healthReads, isReady } from "../operator/harness.js";
 import {
   ENGAGEMENT_JOB,
   engagementJar,
@@ -378,14 +379,7 @@ describe("job health on real Flink (issue 11)", { timeout: 240_000 }, () => {
     const op = await h.startOperator({
       health: { intervalSeconds: 2, periodSeconds: 1, defaults: { ...builtInThresholds, windowSeconds: 10 } },
     });
-    const reads = async () => {
-      const text = await (await fetch(`http://127.0.0.1:${op.port}/metrics`)).text();
-      return Number(
-        /managed_flink_operator_cloudwatch_get_metric_data_calls_total\{outcome="success"\} (\d+)/.exec(
-          text,
-        )?.[1] ?? 0,
-      );
-    };
+    const reads = () => healthReads(op.port);
     const name = `${h.namespace}-crash`;
     const healthy = (o: Parameters<typeof isReady>[0]) => running(o) && o.status?.job?.verdict === "Healthy";
     const t = performance.now();
@@ -409,27 +403,8 @@ describe("job health on real Flink (issue 11)", { timeout: 240_000 }, () => {
     const cw = new CloudWatchClient({ endpoint: h.stack.s3Endpoint, region: h.stack.region });
     await waitFor(
       async () => {
-        const out = await cw.send(
-          new GetMetricDataCommand({
-            StartTime: new Date(Date.now() - 60_000),
-            EndTime: new Date(Date.now() + 60_000),
-            MetricDataQueries: [
-              {
-                Id: "restarts",
-                MetricStat: {
-                  Metric: {
-                    Namespace: "AWS/KinesisAnalytics",
-                    MetricName: "fullRestarts",
-                    Dimensions: [{ Name: "Application", Value: name }],
-                  },
-                  Period: 1,
-                  Stat: "Maximum",
-                },
-              },
-            ],
-          }),
-        );
-        return (out.MetricDataResults?.[0]?.Values ?? []).some((v) => v > 0);
+        const from = new Date(Date.now() - 60_000);
+        return (await metricValues(cw, name, "fullRestarts", { from, periodSeconds: 1 })).some((v) => v > 0);
       },
       { timeoutMs: 60_000, intervalMs: 250, description: "a real restart in CloudWatch" },
     );

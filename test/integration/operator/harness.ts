@@ -268,6 +268,15 @@ export class Harness {
   }
 }
 
+/** GetMetricData calls the operator serving /metrics on `port` made so far (one per job-health read, up to 38 applications). */
+export async function healthReads(port: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const m = /managed_flink_operator_cloudwatch_get_metric_data_calls_total\{outcome="success"\} (\d+)/.exec(
+    text,
+  );
+  return Number(m?.[1] ?? 0);
+}
+
 export function condition(o: FlinkApplication | undefined, type: string) {
   return o?.status?.conditions?.find((c) => c.type === type);
 }

@@ -16,7 +16,7 @@ import type { FlinkApplication } from "../../../src/crds/types.generated.js";
 import { builtInThresholds } from "../../../src/health/judge.js";
 import { JOB_METRICS } from "../../../src/health/types.js";
 import { argoHealth, kstatus } from "../../unit/install/tools.js";
-import { condition, Harness, isReady } from "./harness.js";
+import { condition, Harness, healthReads, isReady } from "./harness.js";
 
 const h = new Harness();
 const BUCKET = "job-health-apps";
@@ -40,14 +40,7 @@ const spec = (extra: Record<string, unknown> = {}) => ({
 const healthy = (o: FlinkApplication) =>
   isReady(o) && o.status?.applicationStatus === "RUNNING" && o.status?.job?.verdict === "Healthy";
 
-/** GetMetricData calls the operator made so far (one per read: a few applications fit one call). */
-async function reads(): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${op.port}/metrics`)).text();
-  const m = /managed_flink_operator_cloudwatch_get_metric_data_calls_total\{outcome="success"\} (\d+)/.exec(
-    text,
-  );
-  return Number(m?.[1] ?? 0);
-}
+const reads = () => healthReads(op.port);
 
 async function events(name: string): Promise<{ reason: string; type: string; message: string }[]> {
   const out = await h.kubectlOk([
