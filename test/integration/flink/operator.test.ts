@@ -419,19 +419,7 @@ describe("job health on real Flink (issue 11)", { timeout: 240_000 }, () => {
     timings["job health: crash loop → Restarting"] = since(t);
     expect(condition(loop, "Stalled")).toMatchObject({ status: "True", reason: "Restarting" });
     expect(argoHealth(loop).status).toBe("Degraded");
-    const events = JSON.parse(
-      await h.kubectlOk([
-        "get",
-        "events",
-        "-n",
-        h.namespace,
-        "--field-selector",
-        `involvedObject.name=${name}`,
-        "-o",
-        "json",
-      ]),
-    ) as { items: { reason: string }[] };
-    expect(events.items.map((e) => e.reason)).toContain("JobRestarting");
+    await expect.poll(async () => (await h.events(name)).map((e) => e.reason)).toContain("JobRestarting");
 
     await fetch(`${emulator.endpoint}/_emulator/applications/${name}/job`, {
       method: "PUT",

@@ -256,6 +256,21 @@ export class Harness {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
+  /** The Events about one object in this test's namespace, as kubectl lists them. */
+  async events(name: string): Promise<{ reason: string; type: string; message: string }[]> {
+    const out = await this.kubectlOk([
+      "get",
+      "events",
+      "-n",
+      this.namespace,
+      "--field-selector",
+      `involvedObject.name=${name}`,
+      "-o",
+      "json",
+    ]);
+    return (JSON.parse(out) as { items: { reason: string; type: string; message: string }[] }).items;
+  }
+
   /** The calls the emulator received for one application, in order. */
   async callsFor(applicationName: string): Promise<EmulatorCall[]> {
     const calls = await this.emulator<EmulatorCall[]>("GET", "/calls");

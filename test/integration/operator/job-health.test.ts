@@ -42,20 +42,6 @@ const healthy = (o: FlinkApplication) =>
 
 const reads = () => healthReads(op.port);
 
-async function events(name: string): Promise<{ reason: string; type: string; message: string }[]> {
-  const out = await h.kubectlOk([
-    "get",
-    "events",
-    "-n",
-    h.namespace,
-    "--field-selector",
-    `involvedObject.name=${name}`,
-    "-o",
-    "json",
-  ]);
-  return (JSON.parse(out) as { items: { reason: string; type: string; message: string }[] }).items;
-}
-
 beforeAll(async () => {
   await h.setUp();
   await h.putCode(BUCKET, "app.jar");
@@ -116,13 +102,13 @@ describe("Ready follows the job", () => {
     expect(kstatus(loop).status).toBe("Failed");
     const kubectlGet = await h.kubectlOk(["get", "flinkapp", name, "-n", h.namespace]);
     expect(kubectlGet.split("\n")[1]).toMatch(/RUNNING\s+False\s+Restarting\s/);
-    await expect.poll(async () => (await events(name)).map((e) => e.reason)).toContain("JobRestarting");
+    await expect.poll(async () => (await h.events(name)).map((e) => e.reason)).toContain("JobRestarting");
 
     await h.emulator("PUT", `/applications/${name}/job`, { health: "healthy" });
     const back = await h.waitForApp(name, healthy, "Ready again with a Healthy job");
     expect(back.metadata.generation).toBe(before.metadata.generation);
     expect(argoHealth(back).status).toBe("Healthy");
-    await expect.poll(async () => (await events(name)).map((e) => e.reason)).toContain("JobHealthy");
+    await expect.poll(async () => (await h.events(name)).map((e) => e.reason)).toContain("JobHealthy");
     // Observed, never acted on: no write to AWS while the job crash-looped.
     const writes = (await h.callsFor(name)).filter(
       (c) =>
@@ -162,7 +148,7 @@ describe("updates are verified on the job", () => {
     expect(failure.message).toMatch(/crash-looping/);
     expect(failure.message).toContain("emulator: job crash-looping");
     await expect
-      .poll(async () => (await events(name)).find((e) => e.reason === "UpdateFailed")?.message)
+      .poll(async () => (await h.events(name)).find((e) => e.reason === "UpdateFailed")?.message)
       .toMatch(/emulator: job crash-looping/);
 
     const rolledBack = await h.waitForApp(
