@@ -43,11 +43,14 @@ const MAX_LINE = 400;
  * What an event says as evidence, or undefined when it is none. Managed Flink writes JSON records
  * (messageType, message, throwableInformation: "Write custom messages to CloudWatch Logs"); an ERROR
  * record counts, and so does a WARN record that carries an exception — Flink logs a task's failure at
- * WARN ("… switched from RUNNING to FAILED with failure cause"). Other lines count when they say ERROR.
+ * WARN ("… switched from RUNNING to FAILED with failure cause"). Lines that are not such records are not quoted (they cannot be attributed).
  */
-function evidenceOf(m: string): string | undefined {
+function evidenceOf(m: string, applicationARN: string): string | undefined {
   const record = jsonRecord(m);
-  if (!record) return /\bERROR\b/.test(m) ? m : undefined;
+  // Only what this application wrote: spec.logging may name any stream, and a tenant must not read
+  // another team's log lines through its own status. Managed Flink stamps every record with the
+  // application's ARN; a line without one cannot be attributed and is never quoted.
+  if (!record || record.applicationARN !== applicationARN) return undefined;
   const thrown = record.throwableInformation?.split("\n")[0]?.trim();
   if (record.messageType !== "ERROR" && !(record.messageType === "WARN" && thrown)) return undefined;
   const text = `${record.messageType} ${record.message ?? ""}`.trim();
@@ -56,7 +59,9 @@ function evidenceOf(m: string): string | undefined {
 
 function jsonRecord(
   m: string,
-): { messageType?: string; message?: string; throwableInformation?: string } | undefined {
+):
+  | { messageType?: string; message?: string; throwableInformation?: string; applicationARN?: string }
+  | undefined {
   if (!m.trimStart().startsWith("{")) return undefined;
   try {
     const r = JSON.parse(m) as Record<string, unknown>;
@@ -64,6 +69,7 @@ function jsonRecord(
     const thrown = r.throwableInformation;
     return {
       messageType: r.messageType,
+      ...(typeof r.applicationARN === "string" ? { applicationARN: r.applicationARN } : {}),
       ...(typeof r.message === "string" ? { message: r.message } : {}),
       ...(typeof thrown === "string" ? { throwableInformation: thrown } : {}),
       ...(Array.isArray(thrown) ? { throwableInformation: thrown.join("\n") } : {}),
@@ -73,10 +79,17 @@ function jsonRecord(
   }
 }
 
-/** The error evidence among events (oldest first), newest `max` of them, redacted and shortened. */
-export function errorLinesOf(messages: (string | undefined)[], max: number): string[] {
+/**
+ * The error evidence among events (oldest first) that the application `applicationARN` wrote, newest
+ * `max` of them, redacted and shortened.
+ */
+export function errorLinesOf(
+  messages: (string | undefined)[],
+  max: number,
+  applicationARN: string,
+): string[] {
   return messages
-    .map((m) => (typeof m === "string" ? evidenceOf(m) : undefined))
+    .map((m) => (typeof m === "string" ? evidenceOf(m, applicationARN) : undefined))
     .filter((m): m is string => m !== undefined)
     .slice(-max)
     .map((m) => {
@@ -110,7 +123,7 @@ export class ErrorLogReader {
   /** The newest ERROR lines of the target's stream; undefined when it has none or they cannot be read. */
   async errorLines(t: HealthTarget): Promise<string[] | undefined> {
     const where = t.logStreamArn ? parseLogStreamArn(t.logStreamArn) : undefined;
-    if (!where) return undefined;
+    if (!where || !t.applicationARN) return undefined;
     try {
       const out = await this.o.logs(where.region, t.assumeRoleARN).getLogEvents({
         logGroupName: where.group,
@@ -122,6 +135,7 @@ export class ErrorLogReader {
       return errorLinesOf(
         (out.events ?? []).map((e) => e.message),
         this.o.maxLines ?? 5,
+        t.applicationARN,
       );
     } catch (err) {
       const name = (err as Error)?.name;

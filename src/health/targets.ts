@@ -50,6 +50,7 @@ function targetOf(o: FlinkApplication, ctx: TargetContext): HealthTarget | undef
     region,
     ...(decision.assumeRoleARN ? { assumeRoleARN: decision.assumeRoleARN } : {}),
     ...(logStreamArn ? { logStreamArn } : {}),
+    ...(o.status.applicationARN ? { applicationARN: o.status.applicationARN } : {}),
     thresholds,
     stabilizing: Boolean(o.status.operation),
     ...(o.status.job?.verdict ? { recorded: o.status.job.verdict } : {}),

@@ -91,6 +91,8 @@ export interface HealthTarget {
   assumeRoleARN?: string;
   /** The application's CloudWatch Logs stream, for its ERROR lines when the job turns unhealthy. */
   logStreamArn?: string;
+  /** Its ARN: only log records that carry it are quoted (spec.logging may name anyone's stream). */
+  applicationARN?: string;
   thresholds: HealthThresholds;
   /** An update of it is in flight or being verified: its error lines are read while it is unhealthy. */
   stabilizing?: boolean;

@@ -62,6 +62,7 @@ describe("job health against moto", () => {
     ...extra,
   });
   const budget = new RequestBudget({ ratePerSecond: 50, burst: 5 });
+  const crashingARN = `arn:aws:kinesisanalytics:${stack.region}:123456789012:application/crashing-${run}`;
 
   beforeAll(async () => {
     // What the operator's SDK clients read: moto serves every AWS service on its one port.
@@ -88,12 +89,17 @@ describe("job health against moto", () => {
       new PutLogEventsCommand({
         logGroupName: group,
         logStreamName: "kinesis-analytics-log-stream",
+        // Records as Managed Flink writes them, one of another application in the same stream.
         logEvents: [
-          "INFO Job started",
-          "ERROR Source failed: jdbc:postgresql://etl:s3cr3t@db:5432/x refused",
-          "WARN retrying",
-          "ERROR java.lang.RuntimeException: key AKIAIOSFODNN7EXAMPLE rejected",
-        ].map((message, i) => ({ timestamp: now.getTime() - 10_000 + i, message })),
+          ["INFO", "Job started", crashingARN],
+          ["ERROR", "Source failed: jdbc:postgresql://etl:s3cr3t@db:5432/x refused", crashingARN],
+          ["ERROR", "another application's error", `${crashingARN}-other`],
+          ["WARN", "retrying", crashingARN],
+          ["ERROR", "java.lang.RuntimeException: key AKIAIOSFODNN7EXAMPLE rejected", crashingARN],
+        ].map(([messageType, message, applicationARN], i) => ({
+          timestamp: now.getTime() - 10_000 + i,
+          message: JSON.stringify({ logger: "x", message, messageType, threadName: "t", applicationARN }),
+        })),
       }),
     );
   });
@@ -112,7 +118,7 @@ describe("job health against moto", () => {
       intervalMs: 60_000,
       // As status recorded them before: a first read that agrees is no news, one that differs is.
       targets: () => [
-        target("crashing", { logStreamArn, recorded: "Healthy" }),
+        target("crashing", { logStreamArn, recorded: "Healthy", applicationARN: crashingARN }),
         target("healthy", { recorded: "Healthy" }),
         target("silent", { recorded: "NoData" }),
         ...Array.from({ length: 30 }, (_, i) => target(`other-${i}`, { recorded: "NoData" })),

@@ -27,24 +27,34 @@ describe("redact", () => {
   });
 });
 
+const APP = "arn:aws:kinesisanalytics:eu-west-1:123456789012:application/a";
+/** A log record as Managed Flink writes it to CloudWatch Logs. */
+const record = (messageType: string, message: string, throwableInformation?: string, applicationARN = APP) =>
+  JSON.stringify({
+    logger: "x",
+    message,
+    messageType,
+    threadName: "t",
+    throwableInformation,
+    applicationARN,
+  });
+
 describe("errorLinesOf", () => {
-  it("keeps the newest ERROR lines, redacted, and only those", () => {
+  it("keeps the newest ERROR records, redacted, and only those", () => {
     const msgs = [
-      "INFO started",
-      "ERROR a",
-      "WARN b",
-      "ERROR c password=x",
-      "ERROR d",
+      record("INFO", "started"),
+      record("ERROR", "a"),
+      record("WARN", "b"),
+      record("ERROR", "c password=x"),
+      record("ERROR", "d"),
       undefined,
-      '{"messageType":"ERROR","message":"e"}',
+      record("ERROR", "e"),
     ];
-    expect(errorLinesOf(msgs, 3)).toEqual(["ERROR c password=[REDACTED]", "ERROR d", "ERROR e"]);
-    expect(errorLinesOf(["ERROR " + "x".repeat(1000)], 1)[0]).toHaveLength(400);
+    expect(errorLinesOf(msgs, 3, APP)).toEqual(["ERROR c password=[REDACTED]", "ERROR d", "ERROR e"]);
+    expect(errorLinesOf([record("ERROR", "x".repeat(1000))], 1, APP)[0]).toHaveLength(400);
   });
 
   it("reads Managed Flink's JSON records: ERROR ones, and WARN ones that carry an exception", () => {
-    const record = (messageType: string, message: string, throwableInformation?: string) =>
-      JSON.stringify({ logger: "x", message, messageType, threadName: "t", throwableInformation });
     const msgs = [
       record("INFO", "ERROR in the text of an INFO record"),
       record("WARN", "checkpoint slow"),
@@ -55,10 +65,20 @@ describe("errorLinesOf", () => {
       ),
       record("ERROR", "job failed"),
     ];
-    expect(errorLinesOf(msgs, 5)).toEqual([
+    expect(errorLinesOf(msgs, 5, APP)).toEqual([
       "WARN Source (1/1) switched from RUNNING to FAILED with failure cause: java.lang.IllegalStateException: token=[REDACTED]",
       "ERROR job failed",
     ]);
+  });
+
+  it("quotes only what this application wrote: another team's records and unattributable lines never", () => {
+    const other = "arn:aws:kinesisanalytics:eu-west-1:123456789012:application/team-b-secret";
+    const msgs = [
+      record("ERROR", "team b's connection string", undefined, other),
+      "ERROR a plain line anyone could have written",
+      record("ERROR", "ours"),
+    ];
+    expect(errorLinesOf(msgs, 5, APP)).toEqual(["ERROR ours"]);
   });
 });
 
@@ -71,6 +91,7 @@ describe("ErrorLogReader", () => {
     region: "eu-west-1",
     thresholds: builtInThresholds,
     logStreamArn: arn,
+    applicationARN: APP,
   };
 
   it("reads the newest events of the stream named by the ARN", async () => {
@@ -85,7 +106,7 @@ describe("ErrorLogReader", () => {
       logs: (region) => ({
         async getLogEvents(input) {
           asked.push({ region, ...input });
-          return { $metadata: {}, events: [{ message: "ERROR token=abc boom" }] };
+          return { $metadata: {}, events: [{ message: record("ERROR", "token=abc boom") }] };
         },
       }),
       onRead: (o) => outcomes.push(o),
