@@ -60,3 +60,19 @@ export async function rejection(
 export async function errorName(p: Promise<unknown>): Promise<string> {
   return (await rejection(p)).name;
 }
+
+/** A call to an emulator's admin API (`/_emulator/<path>`), its status and JSON answer. */
+export async function adminCall(
+  endpoint: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  // biome-ignore lint/suspicious/noExplicitAny: admin answers are read loosely; the assertions check them.
+): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${endpoint}/_emulator/${path}`, {
+    method,
+    headers: { "content-type": "application/json" },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: res.status, json: await res.json() };
+}

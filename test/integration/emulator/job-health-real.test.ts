@@ -20,6 +20,7 @@ import { type RunningEmulator, startEmulator } from "../../../src/emulator/serve
 import { waitFor } from "../../../src/localstack/processes.js";
 import { metricValues } from "../../helpers/cloudwatch.js";
 import { requireRealFlink, since, TEST_JOBS, testJobsJar } from "../flink/fixtures.js";
+import { adminCall } from "./helpers.js";
 
 // crashLoop on real Flink: the emulator takes the job's TaskManager away every few seconds, Flink's
 // restart strategy restarts the job, and Flink's own fullRestarts reaches moto's CloudWatch; healthy
@@ -39,13 +40,9 @@ let cw: CloudWatchClient;
 let logs: CloudWatchLogsClient;
 
 async function admin(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${emulator.endpoint}/_emulator/${path}`, {
-    method,
-    headers: { "content-type": "application/json" },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  expect(res.status).toBe(200);
-  return res.json();
+  const { status, json } = await adminCall(emulator.endpoint, method, path, body);
+  expect(status).toBe(200);
+  return json;
 }
 
 /** The highest fullRestarts CloudWatch holds for the application, after publishing now. */

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { FakeClock } from "../../../src/emulator/fake-clock.js";
 import { type RunningEmulator, startEmulator } from "../../../src/emulator/server.js";
 import { metricValues } from "../../helpers/cloudwatch.js";
-import { waitForStatus } from "./helpers.js";
+import { adminCall, waitForStatus } from "./helpers.js";
 
 // The job health admin API end to end: an in-process emulator on a fake clock publishes to the shared
 // stack's moto (CloudWatch and CloudWatch Logs), read back with the unmodified AWS SDK, as the operator
@@ -34,15 +34,8 @@ let flink: KinesisAnalyticsV2Client;
 let cw: CloudWatchClient;
 let logs: CloudWatchLogsClient;
 
-async function admin(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${emulator.endpoint}/_emulator/${path}`, {
-    method,
-    headers: { "content-type": "application/json" },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  // biome-ignore lint/suspicious/noExplicitAny: admin answers are read loosely; the assertions check them.
-  return { status: res.status, json: (await res.json()) as any };
-}
+const admin = (method: string, path: string, body?: unknown) =>
+  adminCall(emulator.endpoint, method, path, body);
 
 /** The newest value CloudWatch holds for the application's metric since `from`. */
 async function latest(metric: string, from: Date): Promise<number | undefined> {

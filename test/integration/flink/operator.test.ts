@@ -10,7 +10,7 @@ import { builtInThresholds } from "../../../src/health/judge.js";
 import { waitFor } from "../../../src/localstack/processes.js";
 import { metricValues } from "../../helpers/cloudwatch.js";
 import { argoHealth } from "../../unit/install/tools.js";
-import { condition, Harness, healthReads, isReady } from "../operator/harness.js";
+import { condition, Harness, isReady, restartingWithinTwoReads } from "../operator/harness.js";
 import {
   ENGAGEMENT_JOB,
   engagementJar,
@@ -379,7 +379,6 @@ describe("job health on real Flink (issue 11)", { timeout: 240_000 }, () => {
     const op = await h.startOperator({
       health: { intervalSeconds: 2, periodSeconds: 1, defaults: { ...builtInThresholds, windowSeconds: 10 } },
     });
-    const reads = () => healthReads(op.port);
     const name = `${h.namespace}-crash`;
     const healthy = (o: Parameters<typeof isReady>[0]) => running(o) && o.status?.job?.verdict === "Healthy";
     const t = performance.now();
@@ -409,13 +408,7 @@ describe("job health on real Flink (issue 11)", { timeout: 240_000 }, () => {
       { timeoutMs: 60_000, intervalMs: 250, description: "a real restart in CloudWatch" },
     );
     cw.destroy();
-    const published = await reads();
-    const loop = await h.waitForApp(
-      name,
-      (o) => condition(o, "Ready")?.reason === "Restarting",
-      "Ready=False reason Restarting",
-    );
-    expect(await reads()).toBeLessThanOrEqual(published + 2);
+    const loop = await restartingWithinTwoReads(h, name, op.port);
     timings["job health: crash loop → Restarting"] = since(t);
     expect(condition(loop, "Stalled")).toMatchObject({ status: "True", reason: "Restarting" });
     expect(argoHealth(loop).status).toBe("Degraded");

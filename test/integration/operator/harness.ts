@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import { KinesisAnalyticsV2Client } from "@aws-sdk/client-kinesis-analytics-v2";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { KubeConfig } from "@kubernetes/client-node";
-import { inject } from "vitest";
+import { expect, inject } from "vitest";
 import { parse } from "yaml";
 import { type OperatorConfig, type RunningOperator, runOperator } from "../../../src/controller/operator.js";
 import { createLogger } from "../../../src/controller/runtime/log.js";
@@ -290,6 +290,25 @@ export async function healthReads(port: number): Promise<number> {
     text,
   );
   return Number(m?.[1] ?? 0);
+}
+
+/**
+ * Waits for Ready=False reason Restarting and checks it came within two job-health reads of the operator
+ * on `port`, counted from now (call it once the restarts are in CloudWatch). Returns the object.
+ */
+export async function restartingWithinTwoReads(
+  h: Harness,
+  name: string,
+  port: number,
+): Promise<FlinkApplication> {
+  const published = await healthReads(port);
+  const loop = await h.waitForApp(
+    name,
+    (o) => condition(o, "Ready")?.reason === "Restarting",
+    "Ready=False reason Restarting",
+  );
+  expect(await healthReads(port)).toBeLessThanOrEqual(published + 2);
+  return loop;
 }
 
 export function condition(o: FlinkApplication | undefined, type: string) {

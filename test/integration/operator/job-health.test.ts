@@ -16,7 +16,7 @@ import type { FlinkApplication } from "../../../src/crds/types.generated.js";
 import { builtInThresholds } from "../../../src/health/judge.js";
 import { JOB_METRICS } from "../../../src/health/types.js";
 import { argoHealth, kstatus } from "../../unit/install/tools.js";
-import { condition, Harness, healthReads, isReady } from "./harness.js";
+import { condition, Harness, isReady, restartingWithinTwoReads } from "./harness.js";
 
 const h = new Harness();
 const BUCKET = "job-health-apps";
@@ -39,8 +39,6 @@ const spec = (extra: Record<string, unknown> = {}) => ({
 
 const healthy = (o: FlinkApplication) =>
   isReady(o) && o.status?.applicationStatus === "RUNNING" && o.status?.job?.verdict === "Healthy";
-
-const reads = () => healthReads(op.port);
 
 beforeAll(async () => {
   await h.setUp();
@@ -88,13 +86,7 @@ describe("Ready follows the job", () => {
     const before = (await h.get(name))!;
     await h.emulator("PUT", `/applications/${name}/job`, { health: "crashLoop" });
     await h.emulator("POST", "/metrics/publish");
-    const published = await reads();
-    const loop = await h.waitForApp(
-      name,
-      (o) => condition(o, "Ready")?.reason === "Restarting",
-      "Ready=False reason Restarting",
-    );
-    expect(await reads()).toBeLessThanOrEqual(published + 2);
+    const loop = await restartingWithinTwoReads(h, name, op.port);
     expect(condition(loop, "Ready")).toMatchObject({ status: "False", reason: "Restarting" });
     expect(condition(loop, "Ready")?.message).toMatch(/full restart/);
     expect(loop.status?.job?.verdict).toBe("Restarting");
