@@ -83,8 +83,8 @@ async function main(): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), "bench-scale-"));
   const stack = await startLocalStack({
     transitionMs: Number(args["transition-ms"]),
-    // Health mode: the emulator publishes once a minute, as Managed Flink does, which also keeps moto's
-    // store (it scans every datapoint for each query) six times smaller than at its 10 s default.
+    // Health mode: the emulator publishes once a minute, as Managed Flink does, into its own CloudWatch,
+    // where the operator reads them (ADR 21).
     ...(args.health ? { metricsIntervalMs: 60_000 } : {}),
   });
   const calls = new CallRecorder(stack.emulatorEndpoint);
@@ -416,9 +416,16 @@ async function healthPhase(w: World, intervalS: number) {
   const to = await scrape(w.metricsPort);
   const steadyTo = Date.now();
   const cpu = w.sampler.cpuBetween(steadyFrom, steadyTo);
+  await w.calls.poll();
+  // The same window seen from the other side: the calls the emulator received.
+  const received = (op: string) => w.calls.between(steadyFrom, steadyTo).filter((c) => c.op === op).length;
   const patches = summarize(await patchPhase(w));
   return {
     steady: between(from, to, intervalS),
+    emulatorReceived: {
+      getMetricData: received("cloudwatch:GetMetricData"),
+      describeApplication: received("DescribeApplication"),
+    },
     cpuSecondsPerResync: round(cpu / 2, 2),
     rssMiBMax: round(w.sampler.rss(steadyFrom, steadyTo).maxBytes / MiB),
     patches: { all: patches.all, atResyncStart: patches.atResyncStart },

@@ -57,7 +57,8 @@ async function main(): Promise<void> {
     console.error(`--metrics-interval-ms must be an integer >= 100\n${USAGE}`);
     process.exit(2);
   }
-  const cloudWatch = values["cloudwatch-endpoint"] ?? process.env.AWS_ENDPOINT_URL_CLOUDWATCH;
+  // Metrics go to the emulator's own CloudWatch unless another is named (docs/emulator.md, "CloudWatch").
+  const cloudWatch = values["cloudwatch-endpoint"];
   const cloudWatchLogs = values["cloudwatch-logs-endpoint"] ?? process.env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS;
   const callLogSize = values["call-log-size"] === undefined ? undefined : Number(values["call-log-size"]);
   if (callLogSize !== undefined && !(Number.isInteger(callLogSize) && callLogSize >= 1)) {

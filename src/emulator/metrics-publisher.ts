@@ -40,9 +40,43 @@ export const UNITS: Record<string, StandardUnit> = {
   KPUs: "Count",
 };
 
+/** Where published metrics go: the emulator's own CloudWatch, or another one over the API. */
+export interface MetricSink {
+  /** The sink's clock, which stamps the data: the emulator's own, or the wall clock for another CloudWatch. */
+  now(): number;
+  put(namespace: string, data: MetricDatum[]): Promise<void>;
+  close(): void;
+}
+
+/** Another CloudWatch (moto, say), written with PutMetricData. */
+export class ApiMetricSink implements MetricSink {
+  private readonly cw: CloudWatchClient;
+
+  constructor(endpoint: string, region: string) {
+    this.cw = new CloudWatchClient({
+      endpoint,
+      region,
+      credentials: { accessKeyId: "emulator", secretAccessKey: "emulator" },
+      maxAttempts: 2,
+    });
+  }
+
+  now(): number {
+    return Date.now();
+  }
+
+  async put(namespace: string, data: MetricDatum[]): Promise<void> {
+    await this.cw.send(new PutMetricDataCommand({ Namespace: namespace, MetricData: data }));
+  }
+
+  close(): void {
+    this.cw.destroy();
+  }
+}
+
 export interface PublisherOptions {
   service: ManagedFlinkService;
-  endpoint: string;
+  sink: MetricSink;
   region: string;
   intervalMs: number;
   log: Logger;
@@ -54,7 +88,6 @@ export interface PublisherOptions {
 export const MIN_INTERVAL_MS = FAILURE_PERIOD_MS;
 
 export class MetricsPublisher {
-  private readonly cw: CloudWatchClient;
   private readonly logs: CloudWatchLogsClient | undefined;
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<string[]> | undefined;
@@ -70,7 +103,6 @@ export class MetricsPublisher {
       credentials: { accessKeyId: "emulator", secretAccessKey: "emulator" },
       maxAttempts: 2,
     };
-    this.cw = new CloudWatchClient({ endpoint: opts.endpoint, ...client });
     this.logs = opts.logsEndpoint
       ? new CloudWatchLogsClient({ endpoint: opts.logsEndpoint, ...client })
       : undefined;
@@ -99,7 +131,7 @@ export class MetricsPublisher {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    this.cw.destroy();
+    this.opts.sink.close();
     this.logs?.destroy();
   }
 
@@ -120,16 +152,18 @@ export class MetricsPublisher {
 
   private async publishAll(): Promise<string[]> {
     const { service } = this.opts;
-    const at = new Date();
+    const at = new Date(this.opts.sink.now());
     const published: string[] = [];
     for (const app of service.runningApplications()) {
       const measured = await service.runtime.metrics?.(app.name).catch((err: unknown) => {
         this.opts.log.debug({ err, application: app.name }, "no metrics from the runtime");
         return undefined;
       });
-      const data = metricData(app, measured ? withInjectedHealth(measured, app) : simulatedMetrics(app), at);
+      const data = metricData(app, measured ? withInjectedHealth(measured, app) : simulatedMetrics(app), at, {
+        highResolution: this.interval < 60_000,
+      });
       // PutMetricData takes at most 1000 data; ours are 11 per application.
-      await this.cw.send(new PutMetricDataCommand({ Namespace: NAMESPACE, MetricData: data }));
+      await this.opts.sink.put(NAMESPACE, data);
       // A real job's failures are in its own log (the runtime ships it); a simulated one's are written here.
       if (!service.runtime.metrics) await this.logRestarts(app);
       published.push(app.name);
@@ -247,7 +281,17 @@ export function kpus(app: RunningApplication): number {
   return Math.ceil(app.parallelism / Math.max(1, app.parallelismPerKPU));
 }
 
-export function metricData(app: RunningApplication, m: ApplicationMetrics, at: Date): MetricDatum[] {
+/**
+ * The data of one publish. Managed Flink publishes standard-resolution metrics once a minute; an emulator
+ * told to publish faster (tests) publishes high-resolution ones (StorageResolution 1), which CloudWatch
+ * keeps to the second, so that a read at that period sees every publish.
+ */
+export function metricData(
+  app: RunningApplication,
+  m: ApplicationMetrics,
+  at: Date,
+  { highResolution = false }: { highResolution?: boolean } = {},
+): MetricDatum[] {
   const values: Record<string, number | undefined> = { ...m, KPUs: kpus(app) };
   return Object.entries(UNITS)
     .filter(([name]) => values[name] !== undefined && Number.isFinite(values[name]))
@@ -257,5 +301,6 @@ export function metricData(app: RunningApplication, m: ApplicationMetrics, at: D
       Timestamp: at,
       Value: values[name]!,
       Unit: unit,
+      ...(highResolution ? { StorageResolution: 1 } : {}),
     }));
 }

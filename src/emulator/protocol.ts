@@ -100,10 +100,16 @@ function parseBody(body: string): unknown {
   }
 }
 
-export function send(res: ServerResponse, status: number, requestId: string, body: unknown): void {
+export function send(
+  res: ServerResponse,
+  status: number,
+  requestId: string,
+  body: unknown,
+  contentType = JSON_11,
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
-    "content-type": JSON_11,
+    "content-type": contentType,
     "content-length": Buffer.byteLength(text),
     "x-amzn-RequestId": requestId,
   });

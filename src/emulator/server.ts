@@ -3,16 +3,20 @@ import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { type Logger, pino } from "pino";
 import { binaryPaths } from "../localstack/binaries.js";
 import { handleAdminRequest } from "./admin.js";
 import { CallLog } from "./calls.js";
 import { type Clock, wallClock } from "./clock.js";
+import { StoreMetricSink } from "./cloudwatch/api.js";
+import { MetricStore } from "./cloudwatch/metric-store.js";
+import { handleCloudWatchRequest, isCloudWatchRequest } from "./cloudwatch/protocol.js";
 import { S3CodeLocationChecker } from "./code-location.js";
 import { FaultInjector } from "./faults.js";
 import { FlinkRuntime } from "./flink/runtime.js";
 import { DEFAULT_TIMINGS, type Timings } from "./lifecycle.js";
-import { MetricsPublisher } from "./metrics-publisher.js";
+import { ApiMetricSink, MetricsPublisher } from "./metrics-publisher.js";
 import { loadServiceModel } from "./model.js";
 import { handleApiRequest } from "./protocol.js";
 import type { ApplicationRuntime } from "./runtime.js";
@@ -46,8 +50,15 @@ export interface EmulatorOptions {
   flink?: "real" | "simulated";
   /** Where real Flink keeps each application's directory; a new temporary directory unless given. */
   flinkWorkDir?: string;
-  /** A CloudWatch endpoint (moto) to publish each running application's metrics to; none unless given. */
+  /**
+   * Another CloudWatch (moto, say) to publish each running application's metrics to. Unless given, they go
+   * to the emulator's own CloudWatch, served on its endpoint (docs/emulator.md, "CloudWatch").
+   */
   cloudWatchEndpoint?: string;
+  /** botocore's CloudWatch model, which the emulator's CloudWatch validates requests against. */
+  cloudWatchModelPath?: string;
+  /** How long the emulator's CloudWatch keeps datapoints (default 3 hours). */
+  metricRetentionMs?: number;
   /** CloudWatch Logs (moto) to ship real jobs' log lines to, for applications with CloudWatchLoggingOptions. */
   cloudWatchLogsEndpoint?: string;
   /** How often metrics are published (default 10 s; Managed Flink publishes every minute). */
@@ -66,6 +77,10 @@ export interface RunningEmulator {
 
 function defaultModelPath(): string {
   return process.env.MFO_SERVICE_MODEL ?? binaryPaths().serviceModel;
+}
+
+function defaultCloudWatchModelPath(): string {
+  return process.env.MFO_CLOUDWATCH_MODEL ?? binaryPaths().cloudWatchModel;
 }
 
 export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmulator> {
@@ -99,16 +114,24 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(runtime ? { runtime } : {}),
   });
-  const publisher = opts.cloudWatchEndpoint
-    ? new MetricsPublisher({
-        service,
-        endpoint: opts.cloudWatchEndpoint,
-        region,
-        intervalMs: opts.metricsIntervalMs ?? 10_000,
-        log,
-        ...(opts.cloudWatchLogsEndpoint ? { logsEndpoint: opts.cloudWatchLogsEndpoint } : {}),
-      })
-    : undefined;
+  const metricStore = new MetricStore({
+    now: () => clock.now(),
+    ...(opts.metricRetentionMs !== undefined ? { retentionMs: opts.metricRetentionMs } : {}),
+  });
+  const cloudWatch = {
+    model: loadServiceModel(opts.cloudWatchModelPath ?? defaultCloudWatchModelPath()),
+    store: metricStore,
+  };
+  const publisher = new MetricsPublisher({
+    service,
+    sink: opts.cloudWatchEndpoint
+      ? new ApiMetricSink(opts.cloudWatchEndpoint, region)
+      : new StoreMetricSink(metricStore, () => clock.now()),
+    region,
+    intervalMs: opts.metricsIntervalMs ?? 10_000,
+    log,
+    ...(opts.cloudWatchLogsEndpoint ? { logsEndpoint: opts.cloudWatchLogsEndpoint } : {}),
+  });
   const calls = new CallLog(opts.callLogSize);
   const faults = new FaultInjector();
 
@@ -120,8 +143,12 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
             service,
             calls,
             faults,
-            ...(publisher ? { metrics: publisher } : {}),
+            metrics: publisher,
           });
+          return;
+        }
+        if (isCloudWatchRequest(req)) {
+          handleCloudWatchRequest(req, res, body, { ...cloudWatch, calls, clock, log });
           return;
         }
         if (isStsRequest(req, body)) {
@@ -154,16 +181,16 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
   });
   const port = (server.address() as AddressInfo).port;
   const endpoint = `http://${host}:${port}`;
-  publisher?.start();
+  publisher.start();
   return {
     endpoint,
     port,
     runtime: service.runtime,
     publishMetrics: async () => {
-      await publisher?.publishOnce();
+      await publisher.publishOnce();
     },
     close: async () => {
-      publisher?.stop();
+      publisher.stop();
       await service.close();
       checker.close();
       await new Promise<void>((resolve) => {
@@ -174,11 +201,20 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
   };
 }
 
+/** The body as text; gzip-encoded bodies (the SDK compresses large PutMetricData requests) inflated. */
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("end", () => {
+      const raw = Buffer.concat(chunks);
+      try {
+        const gzip = String(req.headers["content-encoding"] ?? "").toLowerCase() === "gzip";
+        resolve((gzip ? gunzipSync(raw) : raw).toString("utf8"));
+      } catch (err) {
+        reject(err);
+      }
+    });
     req.on("error", reject);
   });
 }

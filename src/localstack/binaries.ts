@@ -51,6 +51,8 @@ export interface BinaryPaths {
   motoServer: string;
   /** botocore's official kinesisanalyticsv2 model, which the emulator validates requests against. */
   serviceModel: string;
+  /** botocore's official CloudWatch model, which the emulator's CloudWatch validates requests against. */
+  cloudWatchModel: string;
 }
 
 export function binaryPaths(v: Versions = readVersions(), cache = cacheDir()): BinaryPaths {
@@ -63,6 +65,7 @@ export function binaryPaths(v: Versions = readVersions(), cache = cacheDir()): B
     helm: join(cache, "bin", `helm-${v.HELM_VERSION}`, "helm"),
     motoServer: join(venv, "bin", "moto_server"),
     serviceModel: join(site, "botocore/data/kinesisanalyticsv2/2018-05-23/service-2.json.gz"),
+    cloudWatchModel: join(site, "botocore/data/cloudwatch/2010-08-01/service-2.json.gz"),
   };
 }
 

@@ -84,9 +84,8 @@ export async function startLocalStack(opts: StackOptions = {}): Promise<LocalSta
         opts.flink ?? "simulated",
         "--work-dir",
         join(workDir, "flink"),
-        // moto serves CloudWatch on the same port as S3 and speaks our SDK's protocol (AWS JSON 1.0).
-        "--cloudwatch-endpoint",
-        s3.endpoint,
+        // CloudWatch metrics are served by the emulator itself (ADR 21); moto serves CloudWatch Logs on
+        // the same port as S3.
         "--cloudwatch-logs-endpoint",
         s3.endpoint,
         ...(opts.metricsIntervalMs !== undefined
@@ -119,7 +118,7 @@ export async function startLocalStack(opts: StackOptions = {}): Promise<LocalSta
       AWS_ENDPOINT_URL_KINESIS_ANALYTICS_V2: emulatorEndpoint,
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       AWS_ENDPOINT_URL_KINESIS: s3.endpoint,
-      AWS_ENDPOINT_URL_CLOUDWATCH: s3.endpoint,
+      AWS_ENDPOINT_URL_CLOUDWATCH: emulatorEndpoint,
       AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: s3.endpoint,
       AWS_REGION: localRegion,
       // The aws CLI v1 reads only this one.

@@ -48,8 +48,8 @@ export class Harness {
     // The operator's SDK clients read these, exactly as in a pod pointed at the local stack.
     process.env.AWS_ENDPOINT_URL_KINESIS_ANALYTICS_V2 = this.stack.emulatorEndpoint;
     process.env.AWS_ENDPOINT_URL_S3 = this.stack.s3Endpoint;
-    // moto serves CloudWatch and CloudWatch Logs on the same port (the job health monitor reads them).
-    process.env.AWS_ENDPOINT_URL_CLOUDWATCH = this.stack.s3Endpoint;
+    // The job health monitor reads metrics from the emulator's CloudWatch and log lines from moto's.
+    process.env.AWS_ENDPOINT_URL_CLOUDWATCH = this.stack.emulatorEndpoint;
     process.env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS = this.stack.s3Endpoint;
     process.env.AWS_REGION = this.stack.region;
     process.env.AWS_ACCESS_KEY_ID = "local";
