@@ -297,6 +297,12 @@ function healthMonitor(
     reader: new JobMetricsReader({
       cloudWatch: cloudWatchPorts(clients),
       periodSeconds: h.periodSeconds,
+      // A read's calls spread over half the interval, and at most a tenth of the request budget's rate:
+      // metric reads must leave the budget to reconciles (ADR 18, "Pacing").
+      pacing: {
+        spreadMs: (h.intervalSeconds * 1000) / 2,
+        minGapMs: aws.budget ? 1000 / (aws.budget.configuredRate * HEALTH_BUDGET_SHARE) : 0,
+      },
       onCall: (queries, outcome) => prom.metricDataCall(queries, outcome),
     }),
     logs: new ErrorLogReader({ logs: logsPorts(clients), onRead: (outcome) => prom.logRead(outcome) }),
@@ -305,6 +311,9 @@ function healthMonitor(
     metrics: prom,
   });
 }
+
+/** The share of the AWS request budget's rate that job metric reads may use at most. */
+const HEALTH_BUDGET_SHARE = 0.1;
 
 type Work = ReturnType<typeof leaderOnlyWork>;
 

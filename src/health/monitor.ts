@@ -51,6 +51,8 @@ export class HealthMonitor implements JobHealthSource {
   private readonly entries = new Map<string, Entry>();
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
+  /** Aborted by stop(): a paced read in flight stops between calls. */
+  private readonly stopping = new AbortController();
   private readonly now: () => Date;
 
   constructor(private readonly o: HealthMonitorOptions) {
@@ -79,6 +81,7 @@ export class HealthMonitor implements JobHealthSource {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
+    this.stopping.abort();
     await this.inFlight;
   }
 
@@ -112,7 +115,8 @@ export class HealthMonitor implements JobHealthSource {
     const targets = this.o.targets();
     this.forgetAllBut(new Set(targets.map((t) => t.key)));
     if (targets.length === 0) return;
-    const results = await this.o.reader.read(targets, now);
+    const results = await this.o.reader.read(targets, now, this.stopping.signal);
+    if (this.stopping.signal.aborted) return;
     const changed: Entry[] = [];
     // The new samples and their error lines are kept apart until both are read, then committed at
     // once: a reconcile judging in between sees the last read whole, never a crash loop without its lines.

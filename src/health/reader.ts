@@ -89,6 +89,34 @@ export interface JobMetricsReaderOptions {
   periodSeconds: number;
   /** One finished call: how many queries it carried, its outcome, its duration. */
   onCall?: (queries: number, outcome: "success" | "error", seconds: number, errorType?: string) => void;
+  /**
+   * How one read's calls are spaced: spread evenly over `spreadMs`, and never closer than `minGapMs`.
+   * Back to back, a read of 1,000 applications took 27 tokens of the request budget within a second,
+   * on top of a resync's DescribeApplication calls, and reconciles waited for tokens (BENCHMARKS.md,
+   * "Job health"). None: back to back.
+   */
+  pacing?: { spreadMs: number; minGapMs: number };
+  /** Waits between calls; resolves early when the signal aborts (tests pass a recorder). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** A timer that an abort cuts short (stopping the operator must not wait out a paced read). */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** The gap between the starts of a read's successive calls. */
+export function gapBetweenCalls(calls: number, pacing?: { spreadMs: number; minGapMs: number }): number {
+  if (!pacing || calls < 2) return 0;
+  return Math.max(pacing.minGapMs, pacing.spreadMs / calls);
 }
 
 function isAccessDenied(err: unknown): boolean {
@@ -106,10 +134,20 @@ export class JobMetricsReader {
     }
   }
 
-  /** Every target's samples over its window before `now`, or why they could not be read. */
-  async read(targets: HealthTarget[], now: Date): Promise<Map<string, ReadOutcome>> {
+  /**
+   * Every target's samples over its window before `now`, or why they could not be read. The calls are
+   * paced (options.pacing); an abort stops between calls, and the targets not read yet are left out.
+   */
+  async read(targets: HealthTarget[], now: Date, signal?: AbortSignal): Promise<Map<string, ReadOutcome>> {
     const out = new Map<string, ReadOutcome>();
-    for (const call of batches(targets)) {
+    const calls = batches(targets);
+    const gap = gapBetweenCalls(calls.length, this.o.pacing);
+    let next = performance.now();
+    for (const call of calls) {
+      const wait = next - performance.now();
+      if (wait > 0) await (this.o.sleep ?? sleep)(wait, signal);
+      if (signal?.aborted) break;
+      next = performance.now() + gap;
       for (const [key, outcome] of await this.readCall(call, now)) out.set(key, outcome);
     }
     return out;

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { builtInThresholds } from "../../../src/health/judge.js";
 import {
   batches,
+  gapBetweenCalls,
   JobMetricsReader,
   type MetricDataPort,
   QUERIES_PER_APPLICATION,
@@ -154,5 +155,40 @@ describe("GetMetricData batching", () => {
     expect(
       () => new JobMetricsReader({ cloudWatch: () => new FakeCloudWatch("r"), periodSeconds: 0 }),
     ).toThrow(/HEALTH_METRICS_PERIOD_SECONDS/);
+  });
+});
+
+describe("pacing", () => {
+  it("spreads a read's calls over the spread, never closer than the minimum gap", () => {
+    expect(gapBetweenCalls(27, { spreadMs: 7_500, minGapMs: 200 })).toBeCloseTo(277.8, 1);
+    expect(gapBetweenCalls(270, { spreadMs: 7_500, minGapMs: 200 })).toBe(200);
+    expect(gapBetweenCalls(1, { spreadMs: 7_500, minGapMs: 200 })).toBe(0);
+    expect(gapBetweenCalls(27)).toBe(0);
+  });
+
+  it("waits the gap between calls, not before the first, and stops between calls once aborted", async () => {
+    const port = new FakeCloudWatch("eu-west-1");
+    const waits: number[] = [];
+    const stop = new AbortController();
+    const reader = new JobMetricsReader({
+      cloudWatch: () => port,
+      periodSeconds: 60,
+      pacing: { spreadMs: 3_000, minGapMs: 0 },
+      // Records the wait and lets time "pass" at once; the third wait finds the read aborted.
+      sleep: async (ms) => {
+        waits.push(ms);
+        if (waits.length === 2) stop.abort();
+      },
+    });
+    const targets = Array.from({ length: 38 * 4 }, (_, i) => target(i));
+    const read = await reader.read(targets, new Date(), stop.signal);
+    expect(waits).toHaveLength(2);
+    for (const w of waits) {
+      expect(w).toBeGreaterThan(700);
+      expect(w).toBeLessThanOrEqual(750);
+    }
+    // Two calls made (the first at once, the second after a gap); the third was aborted in its wait.
+    expect(port.calls).toHaveLength(2);
+    expect(read.size).toBe(76);
   });
 });
