@@ -1,7 +1,7 @@
 // The SDK clients the health monitor reads through: CloudWatch (GetMetricData) and CloudWatch Logs
 // (GetLogEvents), one per region and assumed role, each HTTP attempt taking a low-priority token from
 // the operator's request budget. The SDK reads AWS_ENDPOINT_URL_CLOUDWATCH and
-// AWS_ENDPOINT_URL_CLOUDWATCH_LOGS itself (moto in tests).
+// AWS_ENDPOINT_URL_CLOUDWATCH_LOGS itself (the emulator and moto in the local stack).
 import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { CloudWatchLogsClient, GetLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import type { AssumedRoles } from "../aws/assume-role.js";

@@ -115,7 +115,7 @@ async function main(): Promise<void> {
   const flink = process.env.MFO_LOCAL_FLINK === "simulated" ? "simulated" : "real";
   mkdirSync(localDir, { recursive: true, mode: 0o700 });
   console.log(
-    `starting the local stack: etcd, kube-apiserver, S3/Kinesis/CloudWatch (moto), Managed Flink emulator (${flink} Flink) ...`,
+    `starting the local stack: etcd, kube-apiserver, S3/Kinesis/CloudWatch Logs (moto), Managed Flink emulator (${flink} Flink) ...`,
   );
   const t0 = performance.now();
   const stack = await startLocalStack({ workDir: join(localDir, "stack"), transitionMs: 2000, flink });
@@ -235,8 +235,8 @@ async function main(): Promise<void> {
   console.log(runOrThrow(kubectl, [...kc, "get", "flinkapp", "-A"], "get"));
   console.log(`local stack is up (${(upMs / 1000).toFixed(1)} s):
   Kubernetes API   ${stack.kubeServer}
-  S3, Kinesis, CloudWatch (moto)  ${stack.s3Endpoint}
-  Managed Flink    ${stack.emulatorEndpoint}  (${flink} Flink; admin API: ${stack.emulatorEndpoint}/_emulator/calls)
+  S3, Kinesis, CloudWatch Logs (moto)  ${stack.s3Endpoint}
+  Managed Flink, CloudWatch metrics    ${stack.emulatorEndpoint}  (${flink} Flink; admin API: ${stack.emulatorEndpoint}/_emulator/calls)
   Flink logs       ${join(localDir, "stack", "flink")}/<application>/flink.log
   operator         its own process (pid ${op.pid}), log ${operatorLog}
 

@@ -36,7 +36,7 @@ export interface StackOptions {
   transitionMs?: number;
   /** "real" runs each RUNNING application on a real Flink cluster (docs/emulator.md, "Real Flink"). */
   flink?: "real" | "simulated";
-  /** How often the emulator publishes metrics to moto's CloudWatch (default 10 s). */
+  /** How often the emulator publishes metrics to its CloudWatch (default 10 s). */
   metricsIntervalMs?: number;
 }
 
