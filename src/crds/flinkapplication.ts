@@ -66,6 +66,14 @@ const tagCharacters = "\\p{L}\\p{Z}\\p{N}_.:/=+\\-@";
 
 /** An IAM role ARN (`arn:<partition>:iam::<account>:role/<path><name>`, printable ASCII). */
 const roleArnPattern = "^arn:aws[a-z-]*:iam::[0-9]{12}:role/[!-~]+$";
+/**
+ * A log stream ARN: exactly eight colons, none inside a part (log group and stream names cannot hold
+ * one: https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html,
+ * https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogStream.html).
+ * The tenancy rule logStreams relies on it (src/policy/evaluate.ts checkLogStream).
+ */
+export const logStreamArnPattern =
+  "^arn:aws[a-z-]*:logs:[a-z0-9-]+:[0-9]{12}:log-group:[^:]+:log-stream:[^:]+$";
 
 // Maven coordinates as src/artifacts/locations.ts accepts them: no leading dot and no "..", which would
 // walk out of the repository path.
@@ -462,7 +470,7 @@ const spec = obj(
         logStreamARN: str("The log stream's ARN (shape LogStreamARN).", {
           minLength: 1,
           maxLength: 2048,
-          pattern: "^arn:aws[a-z-]*:logs:[a-z0-9-]+:[0-9]{12}:log-group:[^:]+:log-stream:[^:]+$",
+          pattern: logStreamArnPattern,
         }),
         logGroup: str("Log group name.", { minLength: 1, maxLength: 512, pattern: "^[.\\-_/#A-Za-z0-9]+$" }),
         logStream: str("Log stream name.", { minLength: 1, maxLength: 512, pattern: "^[^:*]+$" }),

@@ -99,6 +99,10 @@ export const ruleProperties: Record<string, Schema> = {
     "KMS keys allowed as spec.encryption.keyId with CUSTOMER_MANAGED_KEY (as written: key ARN, key id, alias ARN or alias name); {namespace} stands for the resource's namespace. Omitted: the operator-wide default (arn:aws:kms:*:*:alias/{namespace}-* and alias/{namespace}-*).",
     2048,
   ),
+  logStreams: patterns(
+    "CloudWatch Logs stream ARNs allowed as spec.logging (logStreamARN, or the ARN the controller builds from logGroup and logStream with the region and the account of serviceExecutionRole); {namespace} stands for the resource's namespace. Write all eight colons of arn:aws:logs:<region>:<account>:log-group:<group>:log-stream:<stream> so that each * stays within its part (a log stream ARN has exactly eight). Omitted: the operator-wide default (arn:aws:logs:*:*:log-group:/aws/kinesis-analytics/{namespace}-*:log-stream:*).",
+    2048,
+  ),
   codeSources: listOf(
     "S3 locations code may be read from: spec.code.s3 and s3:// artifact URLs. Omitted: the operator-wide default.",
     obj(

@@ -34,6 +34,8 @@ export interface PolicyRules {
   applicationNames?: string[];
   /** KMS keys allowed as spec.encryption.keyId with CUSTOMER_MANAGED_KEY (as written: key ARN, key id, alias ARN or alias name); {namespace} stands for the resource's namespace. Omitted: the operator-wide default (arn:aws:kms:*:*:alias/{namespace}-* and alias/{namespace}-*). */
   encryptionKeys?: string[];
+  /** CloudWatch Logs stream ARNs allowed as spec.logging (logStreamARN, or the ARN the controller builds from logGroup and logStream with the region and the account of serviceExecutionRole); {namespace} stands for the resource's namespace. Write all eight colons of arn:aws:logs:<region>:<account>:log-group:<group>:log-stream:<stream> so that each * stays within its part (a log stream ARN has exactly eight). Omitted: the operator-wide default (arn:aws:logs:*:*:log-group:/aws/kinesis-analytics/{namespace}-*:log-stream:*). */
+  logStreams?: string[];
   /** S3 locations code may be read from: spec.code.s3 and s3:// artifact URLs. Omitted: the operator-wide default. */
   codeSources?: S3Location[];
   /** Where spec.code.artifact may be uploaded: artifact.bucket, with keys under the prefix. Omitted: the operator-wide default. */

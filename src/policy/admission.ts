@@ -5,7 +5,7 @@
 // "every selecting policy must hold" (src/policy/evaluate.ts). Each validation first asks whether that
 // policy selects the request's namespace, from `namespaceObject.metadata.labels`.
 //
-// The defaults for names, roles and KMS keys (src/policy/rules.ts builtInDefaults, merged with the chart's
+// The defaults for names, roles, KMS keys and log streams (src/policy/rules.ts builtInDefaults, merged with the chart's
 // tenancy.defaults) are rendered into both policies as CEL variables. A second policy, without parameters,
 // checks those defaults in the namespaces its binding selects: CEL sees one parameter at a time, so it
 // cannot tell whether any FlinkApplicationPolicy selects the namespace, and the binding's
@@ -24,7 +24,12 @@ import { policyKind } from "../crds/flinkapplicationpolicy.js";
 export const admissionPolicyName = `flinkapplicationpolicies.${group}`;
 export const defaultsPolicyName = `flinkapplicationdefaults.${group}`;
 /** The rules whose operator-wide defaults admission knows (the chart renders them). */
-export const admissionDefaults = ["applicationNames", "serviceExecutionRoles", "encryptionKeys"] as const;
+export const admissionDefaults = [
+  "applicationNames",
+  "serviceExecutionRoles",
+  "encryptionKeys",
+  "logStreams",
+] as const;
 type DefaultedRule = (typeof admissionDefaults)[number];
 /** Replaced by the chart with the rule's default as a CEL list (JSON). */
 export const defaultPlaceholder = (rule: DefaultedRule) => `__TENANCY_DEFAULT_${rule}__`;
@@ -137,7 +142,41 @@ const patternRule = (
 
 const cmk = `has(${spec}.encryption) && has(${spec}.encryption.keyId) && ${spec}.encryption.keyType == 'CUSTOMER_MANAGED_KEY'`;
 
-/** The rules with operator-wide defaults admission knows: names, execution roles, KMS keys. */
+const logging = `${spec}.logging`;
+const loggingByName = `has(${logging}) && has(${logging}.logGroup) && has(${logging}.logStream)`;
+
+/**
+ * logGroup + logStream: the controller builds the ARN with the region and the account (src/policy/
+ * evaluate.ts checkLogStream), which admission may not know (no spec.region: the operator's). A
+ * pattern with all eight colons of arn:<partition>:logs:<region>:<account>:log-group:<group>:log-stream:<stream>
+ * matches an ARN exactly when each part matches (the ARN has eight colons, none inside a part), so
+ * admission compares the parts it knows: the partition and account of serviceExecutionRole (the
+ * controller's source for them), spec.region when given, the group and the stream. A pattern of any
+ * other shape is left to the controller: admission only refuses what the controller would.
+ */
+const logStreamByName = (s: RuleSource): Rule => {
+  const role = `${spec}.serviceExecutionRole.split(':')`;
+  const parts: [number, string][] = [
+    [0, "'arn'"],
+    [1, `${role}[1]`],
+    [2, "'logs'"],
+    [4, `${role}[4]`],
+    [5, "'log-group'"],
+    [6, `${logging}.logGroup`],
+    [7, "'log-stream'"],
+    [8, `${logging}.logStream`],
+  ];
+  const each = parts.map(([i, v]) => celMatch(v, `q[${i}]`)).join(" && ");
+  const region = `(!has(${spec}.region) || ${celMatch(`${spec}.region`, "q[3]")})`;
+  return {
+    rule: "logStreams",
+    field: "spec.logging",
+    holds: `!(${loggingByName}) || ${namespaced(s.value("logStreams"))}.map(p, p.split(':')).exists(q, size(q) != 9 || (${each} && ${region}))`,
+    message: `'log group ' + ${logging}.logGroup + ' stream ' + ${logging}.logStream + ' is not allowed; allowed: ' + ${namespaced(s.value("logStreams"))}.join(', ')`,
+  };
+};
+
+/** The rules with operator-wide defaults admission knows: names, execution roles, KMS keys, log streams. */
 const defaultedRules = (s: RuleSource): Rule[] => [
   patternRule(
     s,
@@ -154,6 +193,16 @@ const defaultedRules = (s: RuleSource): Rule[] => [
     "role",
   ),
   patternRule(s, "encryptionKeys", "spec.encryption.keyId", `${spec}.encryption.keyId`, "KMS key", cmk),
+  // The CRD's pattern for logStreamARN has the eight colons the controller relies on; matched whole.
+  patternRule(
+    s,
+    "logStreams",
+    "spec.logging.logStreamARN",
+    `${logging}.logStreamARN`,
+    "log stream",
+    `has(${logging}) && has(${logging}.logStreamARN)`,
+  ),
+  logStreamByName(s),
 ];
 
 const s = fromPolicy;

@@ -3,6 +3,8 @@
 // chart's ValidatingAdmissionPolicies state the same rules in CEL; the matchers here (* patterns, string
 // prefixes) are chosen so that CEL can say exactly the same thing (src/policy/admission.ts).
 import { artifactExtension, contentKey, redactUrl } from "../artifacts/locations.js";
+import { logStreamArn } from "../controller/desired.js";
+import { logStreamArnPattern } from "../crds/flinkapplication.js";
 import type { PolicyRules } from "../crds/policy-types.generated.js";
 import type { FlinkApplicationSpec } from "../crds/types.generated.js";
 
@@ -110,6 +112,29 @@ const checkEncryptionKey: Check = (app, rules) => {
 };
 
 /**
+ * The log stream the job writes into, and whose ERROR lines the operator reads with its own credentials
+ * (src/health/logs.ts): without this rule a tenant could pollute another team's logs. The ARN is the
+ * controller's (desired.ts logStreamArn), so the logGroup/logStream form is checked in the region and
+ * account it will really name. A `*` may cross `:`, so against a crafted value a star of
+ * `…/{namespace}-*:log-stream:*` could run through a stream part into another log group; a well-formed
+ * ARN has exactly eight colons, none inside a part, so refusing any other value keeps each star of a
+ * pattern that writes all eight colons within its own part (the CRD's pattern refuses it too; this
+ * does not rely on it).
+ */
+const checkLogStream: Check = (app, rules, defaultRegion) => {
+  const arn = logStreamArn(app.spec, app.spec.region ?? defaultRegion);
+  if (arn === undefined) return undefined;
+  const wellFormed = new RegExp(logStreamArnPattern).test(arn);
+  const allowed = rules.logStreams.map((p) => withNamespace(p, app.namespace));
+  if (wellFormed && allowed.some((p) => matchesPattern(arn, p))) return undefined;
+  return {
+    rule: "logStreams",
+    field: app.spec.logging?.logStreamARN ? "spec.logging.logStreamARN" : "spec.logging",
+    message: `log stream ${arn}${wellFormed ? "" : " (not a log stream ARN)"} is not allowed; allowed: ${list(allowed)}`,
+  };
+};
+
+/**
  * A key with a `.` or `..` segment is refused whatever the prefix: `jobs/../team-b/x.jar` starts with
  * `jobs/` as a string, and a client or proxy that normalises paths would read or write outside it.
  */
@@ -206,6 +231,7 @@ const checks: Check[] = [
   checkApplicationName,
   checkRole,
   checkEncryptionKey,
+  checkLogStream,
   checkCodeSource,
   checkUpload,
   checkHost,

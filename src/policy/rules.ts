@@ -16,6 +16,10 @@ import type { EffectiveRules } from "./evaluate.js";
  *   job another team's permissions;
  * - a customer-managed KMS key is named by an alias that starts with the namespace and a dash (a key ARN
  *   or id only where a policy or the chart lists it): a key id says nothing about whose key it is;
+ * - the log stream the job writes to (and the operator quotes error lines from) lies in a log group
+ *   named /aws/kinesis-analytics/{namespace}-*: Managed Flink's console default group is
+ *   /aws/kinesis-analytics/<application name> (https://docs.aws.amazon.com/managed-flink/latest/java/cloudwatch-logs.html),
+ *   and names are {namespace}-* above, so a tenant cannot write into another team's logs;
  * - no adoption; deletionPolicy Delete allowed (it only deletes what the resource created).
  * A single-tenant install opts out per rule with "*" (chart tenancy.defaults).
  */
@@ -23,6 +27,7 @@ export const builtInDefaults = {
   serviceExecutionRoles: ["arn:aws:iam::*:role/{namespace}-*", "arn:aws:iam::*:role/*/{namespace}-*"],
   applicationNames: ["{namespace}-*"],
   encryptionKeys: ["arn:aws:kms:*:*:alias/{namespace}-*", "alias/{namespace}-*"],
+  logStreams: ["arn:aws:logs:*:*:log-group:/aws/kinesis-analytics/{namespace}-*:log-stream:*"],
   allowAdoption: false,
   allowDeletionPolicyDelete: true,
 } satisfies Partial<EffectiveRules>;

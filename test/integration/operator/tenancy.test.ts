@@ -30,6 +30,12 @@ const tenantRole = `arn:aws:iam::${account}:role/tenant-a-operator`;
 /** The namespace's own execution role, as the defaults want it named ({namespace}-*). */
 const ownRole = `arn:aws:iam::${account}:role/${ns}-flink`;
 const cmk = (keyId: string) => ({ encryption: { keyType: "CUSTOMER_MANAGED_KEY", keyId } });
+/** spec.logging by name: the controller builds the ARN from the region and the role's account. */
+const logTo = (group: string) => ({ logging: { logGroup: group, logStream: "app" } });
+const logStreamArn = (group: string) =>
+  `arn:aws:logs:${h.stack.region}:${account}:log-group:${group}:log-stream:app`;
+/** Another team's log group, as the console names it: /aws/kinesis-analytics/<application name>. */
+const teamBLogs = "/aws/kinesis-analytics/team-b-orders";
 let source: SourceServer;
 const jar = Buffer.from("PK\u0003\u0004 tenant job");
 
@@ -277,6 +283,18 @@ describe("no policy selects the namespace: the operator-wide defaults", () => {
       spec(cmk(`arn:aws:kms:${h.stack.region}:${account}:key/1234abcd-12ab-34cd-56ef-1234567890ab`)),
       "rule encryptionKeys: spec.encryption.keyId",
     ],
+    [
+      "writing into another team's log group (by group and stream name)",
+      "logs",
+      spec(logTo(teamBLogs)),
+      `rule logStreams: spec.logging: log stream ${logStreamArn(teamBLogs)} is not allowed; allowed: arn:aws:logs:*:*:log-group:/aws/kinesis-analytics/${ns}-*:log-stream:*`,
+    ],
+    [
+      "writing into another team's log group (by ARN)",
+      "logs-arn",
+      spec({ logging: { logStreamARN: logStreamArn(teamBLogs) } }),
+      `rule logStreams: spec.logging.logStreamARN: log stream ${logStreamArn(teamBLogs)} is not allowed`,
+    ],
   ])("refuses %s", async (_what, suffix, s, expected) => {
     const name = `${ns}-${suffix}`;
     await applyAsTenant(name, s);
@@ -335,14 +353,19 @@ describe("no policy selects the namespace: the operator-wide defaults", () => {
   });
 
   it("succeeds with what the defaults allow, and left the other team's bucket as it was", async () => {
-    // The namespace's own name, role and KMS key alias: {namespace}-*.
+    // The namespace's own name, role, KMS key alias and log group: {namespace}-*.
     const name = `${ns}-allowed`;
     const key = `arn:aws:kms:${h.stack.region}:${account}:alias/${ns}-state`;
-    await applyAsTenant(name, spec(cmk(key)));
+    const ownLogs = `/aws/kinesis-analytics/${name}`;
+    await applyAsTenant(name, spec({ ...cmk(key), ...logTo(ownLogs) }));
     await h.waitForApp(name, (o) => isReady(o) && o.status?.applicationStatus === "RUNNING", "running");
-    expect((await describeApp(name))?.ApplicationConfigurationDescription).toMatchObject({
+    const described = await describeApp(name);
+    expect(described?.ApplicationConfigurationDescription).toMatchObject({
       ApplicationEncryptionConfigurationDescription: { KeyType: "CUSTOMER_MANAGED_KEY", KeyId: key },
     });
+    expect(described?.CloudWatchLoggingOptionDescriptions?.map((o) => o.LogStreamARN)).toEqual([
+      logStreamArn(ownLogs),
+    ]);
     expect(await keys(teamB)).toEqual(s3Before[teamB]);
     // Only the credentialed upload of the test above added an object to the platform bucket.
     expect((await keys(platformBucket)).filter((k) => !s3Before[platformBucket]!.includes(k))).toEqual([
@@ -517,6 +540,12 @@ describe("the ValidatingAdmissionPolicy shipped in the chart refuses the same at
       "rule encryptionKeys: spec.encryption.keyId: KMS key alias/team-b-state is not allowed",
     ],
     [
+      "another team's log stream (the policy leaves the rule to the defaults)",
+      spec({ logging: { logStreamARN: logStreamArn(teamBLogs) }, code: inTeamA }),
+      {},
+      `rule logStreams: spec.logging.logStreamARN: log stream ${logStreamArn(teamBLogs)} is not allowed`,
+    ],
+    [
       "deletionPolicy Delete",
       spec({ deletionPolicy: "Delete", code: inTeamA }),
       {},
@@ -567,6 +596,16 @@ describe("the ValidatingAdmissionPolicy shipped in the chart refuses the same at
         spec(cmk(`arn:aws:kms:${h.stack.region}:${account}:alias/team-b-state`)),
         "rule encryptionKeys: spec.encryption.keyId: KMS key",
       ],
+      [
+        "another team's log group, by name",
+        spec(logTo(teamBLogs)),
+        `rule logStreams: spec.logging: log group ${teamBLogs} stream app is not allowed; allowed: arn:aws:logs:*:*:log-group:/aws/kinesis-analytics/${ns}-*:log-stream:*`,
+      ],
+      [
+        "another team's log group, by ARN",
+        spec({ logging: { logStreamARN: logStreamArn(teamBLogs) } }),
+        `rule logStreams: spec.logging.logStreamARN: log stream ${logStreamArn(teamBLogs)} is not allowed`,
+      ],
     ])("refuses %s", async (_what, s, expected) => {
       const r = await waitFor(
         async () => {
@@ -578,13 +617,18 @@ describe("the ValidatingAdmissionPolicy shipped in the chart refuses the same at
       expect(r.stderr).toContain(`operator defaults, ${expected}`);
     });
 
-    it("admits the namespace's own name, role and key", async () => {
-      const r = await dryRun(
-        `${ns}-adm`,
-        spec(cmk(`arn:aws:kms:${h.stack.region}:${account}:alias/${ns}-state`)),
-      );
-      expect(r.stderr).toBe("");
-      expect(r.code).toBe(0);
+    it("admits the namespace's own name, role, key and log group", async () => {
+      for (const logging of [
+        logTo(`/aws/kinesis-analytics/${ns}-adm`),
+        { logging: { logStreamARN: logStreamArn(`/aws/kinesis-analytics/${ns}-adm`) } },
+      ]) {
+        const r = await dryRun(
+          `${ns}-adm`,
+          spec({ ...cmk(`arn:aws:kms:${h.stack.region}:${account}:alias/${ns}-state`), ...logging }),
+        );
+        expect(r.stderr).toBe("");
+        expect(r.code).toBe(0);
+      }
     });
   });
 });

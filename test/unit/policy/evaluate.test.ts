@@ -268,6 +268,7 @@ describe("the shipped defaults for names, execution roles and KMS keys (no polic
         applicationNames: ["*"],
         serviceExecutionRoles: ["*"],
         encryptionKeys: ["*"],
+        logStreams: ["*"],
         codeSources: [{ bucket: "platform-artifacts" }],
       }),
     });
@@ -276,8 +277,121 @@ describe("the shipped defaults for names, execution roles and KMS keys (no polic
       applicationName: "payments",
       serviceExecutionRole: "arn:aws:iam::111122223333:role/anything",
       ...cmk("1234abcd-12ab-34cd-56ef-1234567890ab"),
+      logging: { logGroup: "/platform/shared", logStream: "all" },
     });
     expect(decide(a, applicableRules([], {}, optOut), region)).toEqual({ kind: "allowed" });
+  });
+});
+
+describe("the shipped default for log streams (spec.logging)", () => {
+  const inPlatform = { code: { s3: { bucket: "platform-artifacts", key: "x.jar" } } };
+  const arn = (group: string, stream = "app") =>
+    `arn:aws:logs:us-east-1:111122223333:log-group:${group}:log-stream:${stream}`;
+  const byArn = (logStreamARN: string) => app({ ...inPlatform, logging: { logStreamARN } });
+  const byName = (logGroup: string, logStream = "app", extra: Partial<FlinkApplicationSpec> = {}) =>
+    app({ ...inPlatform, ...extra, logging: { logGroup, logStream } });
+
+  it("allows a stream in a log group of the namespace's own applications, in any region and account", () => {
+    for (const a of [
+      byArn(arn("/aws/kinesis-analytics/team-a-orders")),
+      byArn(arn("/aws/kinesis-analytics/team-a-orders", "kinesis-analytics-log-stream")),
+      byArn("arn:aws:logs:eu-west-1:444455556666:log-group:/aws/kinesis-analytics/team-a-x:log-stream:s"),
+      byName("/aws/kinesis-analytics/team-a-orders"),
+      byName("/aws/kinesis-analytics/team-a-orders", "app", { region: "eu-west-1" }),
+      app(inPlatform),
+    ])
+      expect(decide(a, applicableRules([], {}, { ...defaults, regions: ["*"] }), region)).toEqual({
+        kind: "allowed",
+      });
+  });
+
+  it.each<[string, TenantApplication, string, string]>([
+    [
+      "another team's log group, by ARN",
+      byArn(arn("/aws/kinesis-analytics/team-b-orders")),
+      "spec.logging.logStreamARN",
+      `log stream ${arn("/aws/kinesis-analytics/team-b-orders")} is not allowed; allowed: arn:aws:logs:*:*:log-group:/aws/kinesis-analytics/team-a-*:log-stream:*`,
+    ],
+    [
+      "another team's log group, by name (the ARN the controller would build is named)",
+      byName("/aws/kinesis-analytics/team-b-orders"),
+      "spec.logging",
+      `log stream ${arn("/aws/kinesis-analytics/team-b-orders")} is not allowed`,
+    ],
+    [
+      "a log group outside /aws/kinesis-analytics/",
+      byName("/team-a-orders"),
+      "spec.logging",
+      "is not allowed",
+    ],
+    [
+      "the namespace's name without the dash (namespace team-a is not team-ab)",
+      byName("/aws/kinesis-analytics/team-ab"),
+      "spec.logging",
+      "is not allowed",
+    ],
+    [
+      // Against the pattern alone, the stars would cross the colons: the region's star takes
+      // us-east-1:1…:log-group:/aws/kinesis-analytics/team-b-x:log-stream, the account's star takes s.
+      "an ARN whose stream part names a second log group (the : crossing case)",
+      byArn(
+        "arn:aws:logs:us-east-1:111122223333:log-group:/aws/kinesis-analytics/team-b-x:log-stream:s:log-group:/aws/kinesis-analytics/team-a-y:log-stream:z",
+      ),
+      "spec.logging.logStreamARN",
+      "(not a log stream ARN) is not allowed",
+    ],
+  ])("refuses %s", (_what, a, field, message) => {
+    const d = underDefaults(a);
+    expect(d).toMatchObject({ kind: "refused", violation: { rule: "logStreams", field } });
+    if (d.kind !== "refused") return;
+    expect(d.message).toContain(
+      `operator defaults (no FlinkApplicationPolicy selects this namespace), rule logStreams: ${field}: log stream `,
+    );
+    expect(d.message).toContain(message);
+  });
+
+  it("needs the shape check: the pattern alone would let a * cross : into the stream part", () => {
+    const crafted =
+      "arn:aws:logs:us-east-1:111122223333:log-group:/aws/kinesis-analytics/team-b-x:log-stream:s:log-group:/aws/kinesis-analytics/team-a-y:log-stream:z";
+    expect(
+      matchesPattern(crafted, "arn:aws:logs:*:*:log-group:/aws/kinesis-analytics/team-a-*:log-stream:*"),
+    ).toBe(true);
+    // A well-formed ARN has eight colons and so has the pattern: no star can take one.
+    expect(
+      matchesPattern(
+        arn("/aws/kinesis-analytics/team-b-x", "s"),
+        "arn:aws:logs:*:*:log-group:/aws/kinesis-analytics/team-a-*:log-stream:*",
+      ),
+    ).toBe(false);
+  });
+
+  it("is the policy's where it lists log streams, and may pin the account", () => {
+    const policy: FlinkApplicationPolicy = {
+      ...teamA,
+      spec: {
+        ...teamA.spec,
+        serviceExecutionRoles: ["arn:aws:iam::*:role/team-a-*"],
+        logStreams: ["arn:aws:logs:*:111122223333:log-group:/platform/flink:log-stream:{namespace}-*"],
+      },
+    };
+    const under = (a: TenantApplication) =>
+      decide(a, applicableRules([policy], { team: "a" }, defaults), region);
+    const inTeamA = { code: { s3: { bucket: "team-a-code", key: "x.jar" } } };
+    expect(
+      under(app({ ...inTeamA, logging: { logGroup: "/platform/flink", logStream: "team-a-orders" } })),
+    ).toEqual({ kind: "allowed" });
+    for (const a of [
+      app({ ...inTeamA, logging: { logGroup: "/platform/flink", logStream: "team-b-orders" } }),
+      app({ ...inTeamA, logging: { logGroup: "/aws/kinesis-analytics/team-a-orders", logStream: "s" } }),
+      app({
+        ...inTeamA,
+        serviceExecutionRole: "arn:aws:iam::999999999999:role/team-a-flink",
+        logging: { logGroup: "/platform/flink", logStream: "team-a-orders" },
+      }),
+    ])
+      expect(under(a)).toMatchObject({
+        violation: { source: "FlinkApplicationPolicy team-a", rule: "logStreams" },
+      });
   });
 });
 
@@ -437,6 +551,7 @@ describe("DEFAULT_POLICY", () => {
       applicationNames: ["{namespace}-*"],
       serviceExecutionRoles: ["arn:aws:iam::*:role/{namespace}-*", "arn:aws:iam::*:role/*/{namespace}-*"],
       encryptionKeys: ["arn:aws:kms:*:*:alias/{namespace}-*", "alias/{namespace}-*"],
+      logStreams: ["arn:aws:logs:*:*:log-group:/aws/kinesis-analytics/{namespace}-*:log-stream:*"],
       regions: [region],
       codeSources: [],
       artifactUploads: [],
@@ -460,6 +575,7 @@ describe("DEFAULT_POLICY", () => {
       /DEFAULT_POLICY.serviceExecutionRoles: a pattern may not hold a backslash/,
     ],
     ['{"encryptionKeys": "alias/x"}', /DEFAULT_POLICY.encryptionKeys: KMS keys allowed/],
+    ['{"logStreams": ["arn:*\\\\E"]}', /DEFAULT_POLICY.logStreams: a pattern may not hold a backslash/],
     ['{"allowAdoption": "yes"}', /DEFAULT_POLICY.allowAdoption/],
     ['{"assumeRoleARN": "role/x"}', /DEFAULT_POLICY.assumeRoleARN/],
     ['{"codeSources": [{"host": "x"}]}', /DEFAULT_POLICY.codeSources/],
