@@ -1,6 +1,7 @@
 // The one port through which the controller reaches Managed Service for Apache Flink. The reconciler
 // never touches the SDK; tests drive the real SDK against the emulator through this same port.
 import {
+  AddApplicationCloudWatchLoggingOptionCommand,
   AddApplicationVpcConfigurationCommand,
   type ApplicationDetail,
   type ApplicationOperationInfoDetails,
@@ -64,6 +65,11 @@ export interface ManagedFlinkApi {
     name: string,
     currentVersionId: number,
     vpcConfigurationId: string,
+  ): Promise<{ operationId?: string; versionId?: number }>;
+  addCloudWatchLoggingOption(
+    name: string,
+    currentVersionId: number,
+    logStreamARN: string,
   ): Promise<{ operationId?: string; versionId?: number }>;
 }
 
@@ -167,6 +173,19 @@ export class SdkManagedFlink implements ManagedFlinkApi {
           ApplicationName: name,
           CurrentApplicationVersionId: currentVersionId,
           VpcConfigurationId: vpcConfigurationId,
+        }),
+      ),
+    );
+    return { operationId: out.OperationId, versionId: out.ApplicationVersionId };
+  }
+
+  async addCloudWatchLoggingOption(name: string, currentVersionId: number, logStreamARN: string) {
+    const out = await this.write("AddApplicationCloudWatchLoggingOption", () =>
+      this.client.send(
+        new AddApplicationCloudWatchLoggingOptionCommand({
+          ApplicationName: name,
+          CurrentApplicationVersionId: currentVersionId,
+          CloudWatchLoggingOption: { LogStreamARN: logStreamARN },
         }),
       ),
     );

@@ -293,7 +293,7 @@ const vpc: Section<Vpc> = {
     }),
   toSpec: (v) => ({ vpc: v ? { subnetIds: v.subnetIds, securityGroupIds: v.securityGroupIds } : undefined }),
   // Adding or removing a VPC takes AddApplicationVpcConfiguration / DeleteApplicationVpcConfiguration,
-  // which restart the application outside the snapshot-first update path.
+  // not UpdateApplication: attachment-plan.ts makes those calls.
   correctable: (want, seen) => want !== null && seen !== null,
 };
 
@@ -327,8 +327,9 @@ type Logging = { arn: string; id?: string } | null;
 
 // https://docs.aws.amazon.com/managed-flink/latest/apiv2/API_CloudWatchLoggingOption.html and
 // …/API_CloudWatchLoggingOptionUpdate.html: an application has at most one logging option; UpdateApplication
-// changes its stream, while adding one to an existing application or removing it takes
-// AddApplicationCloudWatchLoggingOption / DeleteApplicationCloudWatchLoggingOption.
+// changes its stream, while adding one to an existing application takes AddApplicationCloudWatchLoggingOption
+// (made by attachment-plan.ts, like the VPC calls). Removing it (DeleteApplicationCloudWatchLoggingOption)
+// is never done: see Logging above.
 const logging: Section<Logging> = {
   field: "logging",
   fromSpec: (spec) => (spec.logging?.logStreamARN ? { arn: spec.logging.logStreamARN } : null),

@@ -126,12 +126,8 @@ const actions: { [K in Step["kind"]]: Action<K> } = {
     const { operationId, detail } = await x.target.api.updateApplication(step.request);
     return updating(x, step, operationId, detail.ApplicationVersionId);
   },
-  vpc: async (x, step) => {
-    const { api, applicationName: name } = x.target;
-    const { operationId, versionId } =
-      step.change.kind === "add"
-        ? await api.addVpcConfiguration(name, step.currentVersionId, step.change.vpc)
-        : await api.deleteVpcConfiguration(name, step.currentVersionId, step.change.vpcConfigurationId);
+  attach: async (x, step) => {
+    const { operationId, versionId } = await attachmentCall(x, step.change, step.currentVersionId);
     return updating(x, step, operationId, versionId);
   },
   record: async (x, step) => {
@@ -189,10 +185,19 @@ const actions: { [K in Step["kind"]]: Action<K> } = {
   },
 };
 
+/** The one Add/Delete call an attachment change takes (attachment-plan.ts). */
+function attachmentCall(x: Context, change: StepOf<"attach">["change"], versionId: number) {
+  const { api, applicationName: name } = x.target;
+  if (change.field === "logging") return api.addCloudWatchLoggingOption(name, versionId, change.logStreamARN);
+  return change.kind === "add"
+    ? api.addVpcConfiguration(name, versionId, change.vpc)
+    : api.deleteVpcConfiguration(name, versionId, change.vpcConfigurationId);
+}
+
 /** An update-like call was accepted: its OperationId and the version it made are recorded, then poll. */
 async function updating(
   x: Context,
-  step: StepOf<"update" | "vpc">,
+  step: StepOf<"update" | "attach">,
   operationId: string | undefined,
   versionId: number | undefined,
 ): Promise<Executed> {

@@ -19,8 +19,8 @@ import type {
   UpdateOperation,
 } from "../crds/types.generated.js";
 import type { JobHealth, JobVerdict } from "../health/types.js";
+import type { AttachmentChange } from "./attachment-plan.js";
 import type { CodeObject, createApplicationRequest } from "./desired.js";
-import type { VpcChange } from "./vpc-plan.js";
 
 /** Who an existing application belongs to, from status (linked) or its owner tag. */
 export type Ownership = { kind: "ours" } | { kind: "unowned" } | { kind: "other"; owner: string };
@@ -89,8 +89,17 @@ export type Step = (
   | { kind: "stop"; force: boolean; reason: string }
   /** propertiesHash: the ConfigMap content applied (recorded in lastUpdate), when not in an operation. */
   | { kind: "update"; request: UpdateApplicationRequest; fields: string[]; propertiesHash?: string }
-  /** AddApplicationVpcConfiguration / DeleteApplicationVpcConfiguration (vpc-plan.ts). */
-  | { kind: "vpc"; change: VpcChange; currentVersionId: number; fields: string[]; propertiesHash?: string }
+  /**
+   * AddApplicationVpcConfiguration / DeleteApplicationVpcConfiguration / AddApplicationCloudWatchLoggingOption
+   * (attachment-plan.ts).
+   */
+  | {
+      kind: "attach";
+      change: AttachmentChange;
+      currentVersionId: number;
+      fields: string[];
+      propertiesHash?: string;
+    }
   | { kind: "tag"; arn: string; add: Record<string, string>; remove: string[] }
   | { kind: "delete"; createTimestamp: Date }
   /** Nothing to call now; observe again after the poll interval. */

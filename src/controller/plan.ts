@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import type { ApplicationDetail } from "@aws-sdk/client-kinesis-analytics-v2";
 import { NotFound } from "../aws/managed-flink.js";
 import type { UpdateOperation } from "../crds/types.generated.js";
+import { planAttachment } from "./attachment-plan.js";
 import {
   type CodeObject,
   configurationDrift,
@@ -22,7 +23,6 @@ import { planRestart, restartOfOperation, restartServedByStart } from "./restart
 import { finishScheduled, scheduleRecheck } from "./schedule-plan.js";
 import { planSnapshots } from "./snapshot-plan.js";
 import { correctable, operationSnapshotName, planOperation, updateRequest } from "./update-plan.js";
-import { planVpc } from "./vpc-plan.js";
 
 export type { Ownership, PlanInput, StatusChanges, Step } from "./plan-types.js";
 export { onDemandSnapshotName, pendingSnapshotName, retentionVictim } from "./snapshot-plan.js";
@@ -133,8 +133,8 @@ function planOwned(input: PlanInput, observed: ApplicationDetail, drift: Drift):
   if (scheduled) return scheduled;
   const change = planChange(input, observed, drift);
   if (change) return change;
-  const vpc = planVpc(input, observed, (fields) => startUpdate(input, observed, drift, fields));
-  if (vpc) return vpc;
+  const attach = planAttachment(input, observed, (fields) => startUpdate(input, observed, drift, fields));
+  if (attach) return attach;
   const restart = planRestart(input, observed, (fields) => startUpdate(input, observed, drift, fields));
   if (restart) return restart;
   if (appStatus === "READY" && desiredState === "Running") {

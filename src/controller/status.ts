@@ -23,7 +23,7 @@ const stepReason: Record<Step["kind"], string> = {
   start: "Starting",
   stop: "Stopping",
   update: "Updating",
-  vpc: "Updating",
+  attach: "Updating",
   tag: "Tagging",
   delete: "Deleting",
   wait: "Progressing",
@@ -117,10 +117,8 @@ export function describeStep(step: Step): string {
       return `stopping${step.force ? " (force)" : ""}: ${step.reason}`;
     case "update":
       return `updating ${step.fields.join(", ")}`;
-    case "vpc":
-      return step.change.kind === "add"
-        ? `adding the VPC configuration (subnets ${step.change.vpc.SubnetIds?.join(", ")})`
-        : `removing VPC configuration ${step.change.vpcConfigurationId}`;
+    case "attach":
+      return describeAttachment(step.change);
     case "tag":
       return `tagging (${Object.keys(step.add).length} set, ${step.remove.length} removed)`;
     case "delete":
@@ -242,4 +240,11 @@ export function sameJson(a: unknown, b: unknown): boolean {
   const kb = Object.keys(b as object);
   if (ka.length !== kb.length) return false;
   return ka.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+function describeAttachment(change: Extract<Step, { kind: "attach" }>["change"]): string {
+  if (change.field === "logging") return `adding the CloudWatch logging option (${change.logStreamARN})`;
+  return change.kind === "add"
+    ? `adding the VPC configuration (subnets ${change.vpc.SubnetIds?.join(", ")})`
+    : `removing VPC configuration ${change.vpcConfigurationId}`;
 }

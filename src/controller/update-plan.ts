@@ -7,6 +7,7 @@ import type {
 } from "@aws-sdk/client-kinesis-analytics-v2";
 import { NotFound } from "../aws/managed-flink.js";
 import type { FailedUpdate, SnapshotRecord, UpdateOperation } from "../crds/types.generated.js";
+import { operationCall } from "./attachment-plan.js";
 import {
   configurationDrift,
   type Drift,
@@ -17,7 +18,6 @@ import {
 import { jobMessage } from "./job-health.js";
 import { type PlanInput, pascal, type Step, transitional } from "./plan-types.js";
 import { servedBy } from "./restart-plan.js";
-import { operationCall } from "./vpc-plan.js";
 
 export const correctable = (drift: Drift) => drift.fields.filter((f) => !drift.uncorrectable.includes(f));
 
@@ -59,7 +59,7 @@ export function snapshotName(applicationName: string, generation: number, now: D
 
 /**
  * The snapshot of a new operation. A generation can have several operations (a ConfigMap edit, a VPC
- * change after an update): from the second on, the version it starts from keeps the name unique, so
+ * or logging change after an update): from the second on, the version it starts from keeps the name unique, so
  * no operation ever restores the snapshot of an earlier one taken in the same second.
  */
 export function operationSnapshotName(input: PlanInput, observed: ApplicationDetail): string {
@@ -95,7 +95,8 @@ export function planOperation(
   op: UpdateOperation,
   drift: Drift,
 ): Step {
-  // Adding or removing the VPC is the operation's one call when nothing else is left to update.
+  // An attachment call (adding the VPC or logging, removing the VPC) is the operation's one call when
+  // nothing else is left to update.
   const step = planOperationStep(input, observed, op, drift);
   return op.type === "Update" ? operationCall(input, observed, drift, step) : step;
 }

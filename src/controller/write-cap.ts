@@ -12,6 +12,8 @@ const writes = new Set<Step["kind"]>([
   "start",
   "stop",
   "update",
+  // AddApplicationVpcConfiguration, DeleteApplicationVpcConfiguration, AddApplicationCloudWatchLoggingOption.
+  "attach",
   "tag",
   "delete",
   "snapshot",

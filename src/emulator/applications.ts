@@ -148,10 +148,7 @@ const listApplications: Handler = ({ store }, input) => {
 };
 
 const updateApplication: Handler = async (deps, input) => {
-  const app = deps.store.app(input.ApplicationName);
-  const from = current(app);
-  requireCurrent(from, input);
-  requireStatus(app, "update", "update");
+  const { app, from } = changeableApplication(deps, input, "update");
   const run = input.RunConfigurationUpdate as RunInput | undefined;
   if (run?.ApplicationRestoreConfiguration) requireRestorable(app, run.ApplicationRestoreConfiguration);
   const content = await updatedContent(deps, from, input, run);
@@ -178,6 +175,40 @@ export function requireCurrent(version: Version, input: Json): void {
   if (token !== undefined && token !== version.token) {
     throw concurrentModification("Provided ConditionalToken does not match the application's current token");
   }
+}
+
+/**
+ * What every sub-resource Add or Delete call (VPC configuration, CloudWatch logging option) checks first,
+ * as UpdateApplication does: the application exists, the caller names its current version or token, and
+ * its status allows an update. `verb` completes "cannot … it" in the ResourceInUseException.
+ */
+export function changeableApplication(deps: ServiceDeps, input: Json, verb: string) {
+  const app = deps.store.app(input.ApplicationName);
+  const from = current(app);
+  requireCurrent(from, input);
+  requireStatus(app, "update", verb);
+  return { app, from };
+}
+
+/**
+ * A sub-resource call's effect: a new version with `change` applied to a copy of the current content,
+ * recorded as `operation`. Like UpdateApplication, at rest the version is simply stored; a RUNNING
+ * application is redeployed on it (UPDATING, then RUNNING), restoring as its stored run configuration says.
+ */
+export function changeConfiguration(
+  deps: ServiceDeps,
+  app: Application,
+  operation: string,
+  change: (content: VersionContent) => void,
+): { next: Version; op: OperationRecord } {
+  const from = current(app);
+  const content = structuredClone(from.content);
+  change(content);
+  const next = addVersion(deps.store, app, content, { updatedFrom: from.id });
+  const op = startOperation(deps.store, app, operation, { from: from.id, to: next.id });
+  if (app.status === "READY") finishOperation(deps.store, op, "SUCCESSFUL");
+  else redeploy(deps, app, op, from, next);
+  return { next, op };
 }
 
 /** The next version's content: the current one with the update applied, code checked. */

@@ -5,6 +5,7 @@ import type { CodeLocationChecker } from "./code-location.js";
 import { type HealthEpisode, healthOf, healthSince, type JobHealth, setHealth } from "./job-health.js";
 import type { ApplicationStatus } from "./lifecycle.js";
 import { DEFAULT_TIMINGS } from "./lifecycle.js";
+import { loggingOperations } from "./logging.js";
 import { presignedUrlOperations } from "./presigned-url.js";
 import type { ApplicationRuntime } from "./runtime.js";
 import { SimulatedRuntime } from "./simulated-runtime.js";
@@ -90,6 +91,7 @@ export class ManagedFlinkService {
       ...tagOperations,
       ...presignedUrlOperations,
       ...vpcOperations,
+      ...loggingOperations,
     };
     this.operations = Object.fromEntries(
       Object.entries(handlers).map(([name, handler]) => [name, (input: Json) => handler(this.deps, input)]),

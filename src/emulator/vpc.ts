@@ -7,41 +7,12 @@
 // Like UpdateApplication they make a new application version; a RUNNING application is redeployed
 // on it (UPDATING, then RUNNING) exactly as an update is, restoring as its run configuration says.
 import type { VpcConfiguration } from "@aws-sdk/client-kinesis-analytics-v2";
-import { redeploy, requireCurrent } from "./applications.js";
+import { changeableApplication, changeConfiguration } from "./applications.js";
 import { invalidArgument } from "./errors.js";
-import {
-  type Application,
-  addVersion,
-  current,
-  type Handler,
-  requireStatus,
-  type ServiceDeps,
-  shortId,
-  type VersionContent,
-} from "./store.js";
-import { finishOperation, startOperation } from "./transitions.js";
-
-function changeVpc(
-  deps: ServiceDeps,
-  app: Application,
-  operation: string,
-  change: (content: VersionContent) => void,
-) {
-  const from = current(app);
-  const content = structuredClone(from.content);
-  change(content);
-  const next = addVersion(deps.store, app, content, { updatedFrom: from.id });
-  const op = startOperation(deps.store, app, operation, { from: from.id, to: next.id });
-  if (app.status === "READY") finishOperation(deps.store, op, "SUCCESSFUL");
-  else redeploy(deps, app, op, from, next);
-  return { next, op };
-}
+import { type Handler, shortId } from "./store.js";
 
 const addApplicationVpcConfiguration: Handler = (deps, input) => {
-  const app = deps.store.app(input.ApplicationName);
-  const from = current(app);
-  requireCurrent(from, input);
-  requireStatus(app, "update", "add a VPC configuration to");
+  const { app, from } = changeableApplication(deps, input, "add a VPC configuration to");
   // "VPC configurations are not supported for SQL applications."
   if (from.content.RuntimeEnvironment === "SQL-1_0") {
     throw invalidArgument("VPC configurations are not supported for SQL applications");
@@ -58,7 +29,7 @@ const addApplicationVpcConfiguration: Handler = (deps, input) => {
     SubnetIds: [...(vpc.SubnetIds ?? [])],
     SecurityGroupIds: [...(vpc.SecurityGroupIds ?? [])],
   };
-  const { next, op } = changeVpc(deps, app, "AddApplicationVpcConfiguration", (c) => {
+  const { next, op } = changeConfiguration(deps, app, "AddApplicationVpcConfiguration", (c) => {
     c.ApplicationConfigurationDescription.VpcConfigurationDescriptions = [description];
   });
   return {
@@ -70,16 +41,13 @@ const addApplicationVpcConfiguration: Handler = (deps, input) => {
 };
 
 const deleteApplicationVpcConfiguration: Handler = (deps, input) => {
-  const app = deps.store.app(input.ApplicationName);
-  const from = current(app);
-  requireCurrent(from, input);
-  requireStatus(app, "update", "delete a VPC configuration of");
+  const { app, from } = changeableApplication(deps, input, "delete a VPC configuration of");
   const id = input.VpcConfigurationId as string;
   const existing = from.content.ApplicationConfigurationDescription.VpcConfigurationDescriptions ?? [];
   if (!existing.some((v) => v.VpcConfigurationId === id)) {
     throw invalidArgument(`VPC configuration ${id} does not exist`);
   }
-  const { next, op } = changeVpc(deps, app, "DeleteApplicationVpcConfiguration", (c) => {
+  const { next, op } = changeConfiguration(deps, app, "DeleteApplicationVpcConfiguration", (c) => {
     const left = existing.filter((v) => v.VpcConfigurationId !== id);
     if (left.length > 0) c.ApplicationConfigurationDescription.VpcConfigurationDescriptions = left;
     else delete c.ApplicationConfigurationDescription.VpcConfigurationDescriptions;

@@ -332,7 +332,7 @@ describe("planNextStep: drift", () => {
         observed: { ...observed, ApplicationStatus: "READY" },
       }),
     );
-    expect(stopped).toMatchObject({ kind: "vpc", change: { kind: "add" } });
+    expect(stopped).toMatchObject({ kind: "attach", change: { field: "vpc", kind: "add" } });
   });
 
   it("still reports a VPC change it will not retry after it failed for this generation", () => {
@@ -343,6 +343,66 @@ describe("planNextStep: drift", () => {
     );
     expect(step.kind).toBe("steady");
     expect(step.kind === "steady" && step.message).toMatch(/drift not corrected.*vpc/);
+  });
+
+  const logStream = "arn:aws:logs:us-east-1:123456789012:log-group:flink:log-stream:app";
+
+  it("adds logging to a running application as a snapshot-first operation, the Add call its one call", () => {
+    const s = { ...spec, logging: { logStreamARN: logStream } };
+    const step = planNextStep(input({ spec: s, observed: observedFrom(spec, "RUNNING") }));
+    expect(step).toMatchObject({
+      kind: "record",
+      changes: { operation: { type: "Update", phase: "Snapshotting", fields: ["logging"] } },
+    });
+    // Once the snapshot is READY, the operation's call is AddApplicationCloudWatchLoggingOption.
+    const op = step.changes!.operation!;
+    const next = planNextStep(
+      input({
+        spec: s,
+        observed: observedFrom(spec, "RUNNING"),
+        status: { operation: op },
+        observedSnapshot: { SnapshotName: op.snapshotName, SnapshotStatus: "READY", ApplicationVersionId: 1 },
+      }),
+    );
+    expect(next).toMatchObject({
+      kind: "attach",
+      change: { field: "logging", kind: "add", logStreamARN: logStream },
+      currentVersionId: 1,
+      changes: { operation: { phase: "AwaitingRunning" } },
+    });
+  });
+
+  it("never adds logging to a running application whose restart would restore an older custom snapshot", () => {
+    const s = { ...spec, logging: { logStreamARN: logStream } };
+    const observed = observedFrom(spec, "RUNNING", 3);
+    observed.ApplicationConfigurationDescription!.RunConfigurationDescription = {
+      ApplicationRestoreConfigurationDescription: {
+        ApplicationRestoreType: "RESTORE_FROM_CUSTOM_SNAPSHOT",
+        SnapshotName: "app-g2-20261126T120000Z",
+      },
+    };
+    expect(planNextStep(input({ spec: s, observed }))).toMatchObject({
+      kind: "stalled",
+      reason: "LoggingChangeNeedsStop",
+      message: expect.stringContaining("adding spec.logging"),
+    });
+  });
+
+  it("leaves logging alone when the spec drops it, and reports an add it will not retry", () => {
+    const observed = observedFrom({ ...spec, logging: { logStreamARN: logStream } }, "RUNNING");
+    observed.CloudWatchLoggingOptionDescriptions = [
+      { CloudWatchLoggingOptionId: "log-1", LogStreamARN: logStream },
+    ];
+    expect(planNextStep(input({ observed })).kind).toBe("steady");
+    const failed = { generation: 1, message: "x", rolledBack: "None" as const };
+    const step = planNextStep(
+      input({
+        spec: { ...spec, logging: { logStreamARN: logStream } },
+        observed: observedFrom(spec, "RUNNING"),
+        status: { lastFailedUpdate: failed },
+      }),
+    );
+    expect(step.kind === "steady" && step.message).toMatch(/drift not corrected.*logging/);
   });
 
   it("sets missing tags and removes undeclared ones when the spec changed", () => {

@@ -152,15 +152,22 @@ export class FakeManagedFlink implements ManagedFlinkApi {
 
   /** Add/DeleteApplicationVpcConfiguration: a new version; a running application redeploys (UPDATING). */
   private changeVpc(name: string, currentVersionId: number, vpcs: VpcConfigurationDescription[] | undefined) {
+    return this.attach(name, currentVersionId, (d) => {
+      d.ApplicationConfigurationDescription = {
+        ...d.ApplicationConfigurationDescription,
+        VpcConfigurationDescriptions: vpcs,
+      };
+    });
+  }
+
+  /** An attachment call: `change` makes a new version; a running application redeploys (UPDATING). */
+  private attach(name: string, currentVersionId: number, change: (d: ApplicationDetail) => void) {
     const app = this.app(name);
     const d = app.detail;
     if (currentVersionId !== d.ApplicationVersionId) {
       throw new ConflictError("ConcurrentModificationException", "version moved");
     }
-    d.ApplicationConfigurationDescription = {
-      ...d.ApplicationConfigurationDescription,
-      VpcConfigurationDescriptions: vpcs,
-    };
+    change(d);
     d.ApplicationVersionId = d.ApplicationVersionId! + 1;
     if (d.ApplicationStatus === "RUNNING") d.ApplicationStatus = "UPDATING";
     app.versions.set(d.ApplicationVersionId, structuredClone(d));
@@ -186,6 +193,18 @@ export class FakeManagedFlink implements ManagedFlinkApi {
       (v) => v.VpcConfigurationId !== id,
     );
     return this.changeVpc(name, currentVersionId, left?.length ? left : undefined);
+  }
+
+  async addCloudWatchLoggingOption(name: string, currentVersionId: number, logStreamARN: string) {
+    this.record("AddApplicationCloudWatchLoggingOption");
+    if (this.app(name).detail.CloudWatchLoggingOptionDescriptions?.length) {
+      throw new TerminalError("InvalidArgumentException", "already has a CloudWatch logging option");
+    }
+    return this.attach(name, currentVersionId, (d) => {
+      d.CloudWatchLoggingOptionDescriptions = [
+        { CloudWatchLoggingOptionId: "log-1", LogStreamARN: logStreamARN },
+      ];
+    });
   }
 
   async startApplication(name: string, _run?: RunConfiguration) {

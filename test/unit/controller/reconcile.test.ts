@@ -330,4 +330,78 @@ describe("spec.logging (CloudWatchLoggingOptions)", () => {
     await w.untilReady();
     expect(w.writes()).toEqual([]);
   });
+
+  it("adds logging to a running application created without it: snapshot first, then the Add call", async () => {
+    const w = world();
+    await w.untilReady();
+    w.aws.calls.length = 0;
+    w.bump({ logging: { logGroup: "/aws/kinesis-analytics/orders", logStream: "job" } });
+    await w.reconcile();
+    expect(w.kube.obj.status?.operation).toMatchObject({ phase: "Snapshotting", fields: ["logging"] });
+    await w.untilReady();
+    expect(w.writes()).toEqual(["CreateApplicationSnapshot", "AddApplicationCloudWatchLoggingOption"]);
+    expect(w.aws.apps.get("orders")!.detail.CloudWatchLoggingOptionDescriptions).toEqual([
+      { CloudWatchLoggingOptionId: "log-1", LogStreamARN: stream("job") },
+    ]);
+    expect(w.kube.obj.status).toMatchObject({ applicationStatus: "RUNNING", applicationVersionId: 2 });
+    expect(w.kube.obj.status?.snapshots?.[0]).toMatchObject({ reason: "BeforeUpdate", generation: 2 });
+    expect(w.kube.events.map((e) => e.message)).toContainEqual(
+      expect.stringContaining(`adding the CloudWatch logging option (${stream("job")})`),
+    );
+    expect(w.condition("Ready")?.message).not.toContain("drift not corrected");
+    // Converged: nothing more is written on later passes.
+    w.aws.calls.length = 0;
+    await w.reconcile();
+    expect(w.writes()).toEqual([]);
+  });
+
+  it("adds logging at rest with the call alone", async () => {
+    const w = world(flinkApp({ desiredState: "Stopped" }));
+    await w.untilReady();
+    w.bump({ logging: { logStreamARN: stream("job") } });
+    await w.untilReady();
+    expect(w.writes()).toEqual(["CreateApplication", "AddApplicationCloudWatchLoggingOption"]);
+  });
+
+  it("adds the VPC and logging as two operations, the VPC first", async () => {
+    const w = world();
+    await w.untilReady();
+    w.aws.calls.length = 0;
+    w.bump({
+      logging: { logStreamARN: stream("job") },
+      vpc: { subnetIds: ["subnet-1"], securityGroupIds: ["sg-1"] },
+    });
+    for (let i = 0; i < 20 && (w.writes().length < 4 || w.kube.obj.status?.operation); i++) {
+      await w.reconcile();
+      w.aws.settle();
+    }
+    expect(w.writes()).toEqual([
+      "CreateApplicationSnapshot",
+      "AddApplicationVpcConfiguration",
+      "CreateApplicationSnapshot",
+      "AddApplicationCloudWatchLoggingOption",
+    ]);
+  });
+
+  it("stalls on an add AWS refuses, and does not call it again for this generation", async () => {
+    const w = world();
+    await w.untilReady();
+    w.aws.failNext.set(
+      "AddApplicationCloudWatchLoggingOption",
+      new TerminalError("InvalidArgumentException", "no such log stream"),
+    );
+    w.bump({ logging: { logStreamARN: stream("job") } });
+    for (let i = 0; i < 12; i++) {
+      await w.reconcile();
+      w.aws.settle();
+    }
+    const adds = w.aws.calls.filter((c) => c === "AddApplicationCloudWatchLoggingOption");
+    expect(adds).toHaveLength(1);
+    expect(w.condition("Stalled")).toMatchObject({
+      status: "True",
+      reason: "InvalidArgumentException",
+      message: "no such log stream",
+    });
+    expect(w.aws.apps.get("orders")!.detail.CloudWatchLoggingOptionDescriptions).toBeUndefined();
+  });
 });
