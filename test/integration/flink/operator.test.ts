@@ -177,13 +177,14 @@ beforeAll(async () => {
     region: h.stack.region,
     flink: "real",
     flinkWorkDir: mkdtempSync(join(h.stack.workDir, "real-flink-")),
-    cloudWatchEndpoint: h.stack.s3Endpoint,
     metricsIntervalMs: 60_000,
   });
   runtime = emulator.runtime as FlinkRuntime;
   expect(runtime).toBeInstanceOf(FlinkRuntime);
   // The operator (started in this process) talks to this emulator, not the stack's simulated one.
   process.env.AWS_ENDPOINT_URL_KINESIS_ANALYTICS_V2 = emulator.endpoint;
+  // …and reads job metrics from this emulator's CloudWatch, where its real jobs' metrics are published.
+  process.env.AWS_ENDPOINT_URL_CLOUDWATCH = emulator.endpoint;
   await h.putCode(BUCKET, "engagement-metrics.jar", readFileSync(engagementJar) as unknown as string);
   // A jar whose main() throws: the test jobs jar with FailingJob as its Main-Class.
   const failing = join(mkdtempSync(join(h.stack.workDir, "failing-jar-")), "failing.jar");
@@ -206,6 +207,7 @@ afterAll(async () => {
   await h.tearDown();
   await emulator?.close();
   process.env.AWS_ENDPOINT_URL_KINESIS_ANALYTICS_V2 = h.stack.emulatorEndpoint;
+  process.env.AWS_ENDPOINT_URL_CLOUDWATCH = h.stack.emulatorEndpoint;
   console.log(`real Flink through the operator, timings (ms): ${JSON.stringify(timings)}`);
 });
 
@@ -244,7 +246,7 @@ describe("the operator on real Flink: state survives every change", { timeout: 2
     // The emulator publishes the job's metrics the Managed Flink way; the writer's rate is a one-minute
     // average, so it is above 0 right after the window was written.
     const cw = new CloudWatchClient({
-      endpoint: h.stack.s3Endpoint,
+      endpoint: emulator.endpoint,
       region: h.stack.region,
       credentials: { accessKeyId: "test", secretAccessKey: "test" },
     });
@@ -399,7 +401,7 @@ describe("job health on real Flink (issue 11)", { timeout: 240_000 }, () => {
       method: "PUT",
       body: JSON.stringify({ health: "crashLoop" }),
     });
-    const cw = new CloudWatchClient({ endpoint: h.stack.s3Endpoint, region: h.stack.region });
+    const cw = new CloudWatchClient({ endpoint: emulator.endpoint, region: h.stack.region });
     await waitFor(
       async () => {
         const from = new Date(Date.now() - 60_000);
