@@ -144,10 +144,7 @@ function planOwned(input: PlanInput, observed: ApplicationDetail, drift: Drift):
     const snap = planSnapshots(input, observed);
     if (snap) return snap;
   }
-  const uncorrectable =
-    drift.uncorrectable.length > 0
-      ? `; drift not corrected (would need recreating the application): ${drift.uncorrectable.join(", ")}`
-      : "";
+  const uncorrectable = uncorrectableNote(drift.uncorrectable);
   if (appStatus === "RUNNING" && input.job && input.job.verdict !== "Healthy") {
     return { kind: "unhealthy", verdict: input.job.verdict, message: jobMessage(input.job) };
   }
@@ -161,6 +158,25 @@ function planOwned(input: PlanInput, observed: ApplicationDetail, drift: Drift):
   }
   // ROLLED_BACK with nothing to change, or a status this operator does not know yet.
   return { kind: "wait", reason: pascal(appStatus), message: `application is ${appStatus}${uncorrectable}` };
+}
+
+/**
+ * What the Ready message says of drift left alone. A VPC or logging option is added or removed by its own
+ * call (attachment-plan.ts); it is left only when that call failed for this generation. Anything else
+ * UpdateApplication cannot change would take recreating the application.
+ */
+export function uncorrectableNote(fields: string[]): string {
+  const attachable = new Set<string>(["vpc", "logging"]);
+  const failed = fields.filter((f) => attachable.has(f));
+  const recreate = fields.filter((f) => !attachable.has(f));
+  return [
+    recreate.length > 0
+      ? `; drift not corrected (would need recreating the application): ${recreate.join(", ")}`
+      : "",
+    failed.length > 0
+      ? `; drift not corrected (the change failed; change the spec to try again): ${failed.join(", ")}`
+      : "",
+  ].join("");
 }
 
 /** Drift to correct: a recorded snapshot-first operation while RUNNING, an in-place update at rest. */

@@ -2,7 +2,7 @@ import type { ApplicationDetail } from "@aws-sdk/client-kinesis-analytics-v2";
 import { describe, expect, it } from "vitest";
 import { NotFound } from "../../src/aws/managed-flink.js";
 import { createApplicationRequest, ownerTag } from "../../src/controller/desired.js";
-import { type PlanInput, planNextStep } from "../../src/controller/plan.js";
+import { type PlanInput, planNextStep, uncorrectableNote } from "../../src/controller/plan.js";
 import type { FlinkApplicationSpec } from "../../src/crds/types.generated.js";
 
 const spec: FlinkApplicationSpec = {
@@ -342,7 +342,9 @@ describe("planNextStep: drift", () => {
       input({ spec: s, observed: observedFrom(spec, "RUNNING"), status: { lastFailedUpdate: failed } }),
     );
     expect(step.kind).toBe("steady");
-    expect(step.kind === "steady" && step.message).toMatch(/drift not corrected.*vpc/);
+    expect(step.kind === "steady" && step.message).toMatch(
+      /drift not corrected \(the change failed; change the spec to try again\): vpc/,
+    );
   });
 
   const logStream = "arn:aws:logs:us-east-1:123456789012:log-group:flink:log-stream:app";
@@ -402,7 +404,9 @@ describe("planNextStep: drift", () => {
         status: { lastFailedUpdate: failed },
       }),
     );
-    expect(step.kind === "steady" && step.message).toMatch(/drift not corrected.*logging/);
+    expect(step.kind === "steady" && step.message).toMatch(
+      /drift not corrected \(the change failed; change the spec to try again\): logging/,
+    );
   });
 
   it("sets missing tags and removes undeclared ones when the spec changed", () => {
@@ -756,6 +760,16 @@ describe("planNextStep: snapshots at rest", () => {
     });
     expect(planNextStep(input({ spec: s, status: { lastSnapshotRequest: "before-migration" } })).kind).toBe(
       "steady",
+    );
+  });
+});
+
+describe("uncorrectableNote", () => {
+  it("says which drift needs recreating and which only a spec change to try again", () => {
+    expect(uncorrectableNote([])).toBe("");
+    expect(uncorrectableNote(["applicationMode", "vpc"])).toBe(
+      "; drift not corrected (would need recreating the application): applicationMode" +
+        "; drift not corrected (the change failed; change the spec to try again): vpc",
     );
   });
 });
