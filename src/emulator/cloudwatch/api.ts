@@ -210,7 +210,7 @@ export function getMetricData(store: MetricStore, input: Json, now: number): Jso
   return {
     MetricDataResults: out,
     Messages: [],
-    ...(position > pageEnd ? { NextToken: Buffer.from(`${pageEnd}:${digest}`).toString("base64url") } : {}),
+    ...(position > pageEnd ? { NextToken: tokenFor(pageEnd, digest) } : {}),
   };
 }
 
@@ -273,6 +273,40 @@ function planQuery(q: Json, at: string, ids: Set<string>): PlannedQuery {
   };
 }
 
+/** ListMetrics returns at most this many metrics a page ("Up to 500 results are returned for any one call"). */
+const LIST_PAGE = 500;
+
+/**
+ * ListMetrics: the metrics with data, filtered by namespace, name and dimension filters (a filter without
+ * a value matches any value of that dimension); `RecentlyActive: PT3H` keeps those with data in the last
+ * three hours (all the emulator keeps anyway). Pages of 500 with an offset token bound to the request.
+ */
+export function listMetrics(store: MetricStore, input: Json, now: number): Json {
+  const filters = (input.Dimensions as { Name: string; Value?: string }[] | undefined) ?? [];
+  const since = input.RecentlyActive === "PT3H" ? now - 3 * 3_600_000 : undefined;
+  const matching = store
+    .metricsSince(since)
+    .filter(
+      (m) =>
+        (input.Namespace === undefined || m.namespace === input.Namespace) &&
+        (input.MetricName === undefined || m.metricName === input.MetricName) &&
+        filters.every((f) =>
+          m.dimensions.some((d) => d.name === f.Name && (f.Value === undefined || d.value === f.Value)),
+        ),
+    );
+  const digest = requestDigest(input);
+  const offset = input.NextToken === undefined ? 0 : tokenOffset(input.NextToken as string, digest);
+  const page = matching.slice(offset, offset + LIST_PAGE);
+  return {
+    Metrics: page.map((m) => ({
+      Namespace: m.namespace,
+      MetricName: m.metricName,
+      Dimensions: m.dimensions.map((d) => ({ Name: d.name, Value: d.value })),
+    })),
+    ...(offset + LIST_PAGE < matching.length ? { NextToken: tokenFor(offset + LIST_PAGE, digest) } : {}),
+  };
+}
+
 /**
  * StartTime as CloudWatch rounds it: periods of 5, 10, 20 or 30 seconds to an even division of the
  * minute; otherwise to the minute (less than 15 days ago), 5 minutes (up to 63 days) or the hour.
@@ -290,6 +324,10 @@ export function roundStart(start: number, periodMs: number, now: number): number
 function requestDigest(input: Json): string {
   const { NextToken: _, ...rest } = input;
   return createHash("sha256").update(JSON.stringify(rest)).digest("hex").slice(0, 16);
+}
+
+function tokenFor(offset: number, digest: string): string {
+  return Buffer.from(`${offset}:${digest}`).toString("base64url");
 }
 
 function tokenOffset(token: string, digest: string): number {

@@ -39,6 +39,8 @@ export interface RangeQuery {
 
 /** Columns rather than objects: 1,000 applications × 11 metrics × hours of datapoints stay compact. */
 class Series {
+  constructor(readonly metric: MetricId) {}
+
   at: number[] = [];
   sampleCount: number[] = [];
   sum: number[] = [];
@@ -111,7 +113,7 @@ export class MetricStore {
     const key = keyOf(metric);
     let s = this.series.get(key);
     if (!s) {
-      s = new Series();
+      s = new Series({ ...metric, dimensions: metric.dimensions.map((d) => ({ ...d })) });
       this.series.set(key, s);
     }
     s.insert(point);
@@ -151,6 +153,15 @@ export class MetricStore {
     }
     flush();
     return { timestamps, values };
+  }
+
+  /** The metrics that hold datapoints newer than `since` (all retained ones unless given), in key order. */
+  metricsSince(since = Number.NEGATIVE_INFINITY): MetricId[] {
+    const floor = Math.max(since, this.now() - this.retentionMs);
+    return [...this.series.entries()]
+      .filter(([, s]) => s.at.length > 0 && s.at[s.at.length - 1]! >= floor)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, s]) => s.metric);
   }
 
   /** Datapoints held (expired ones not counted). */

@@ -14,7 +14,7 @@ import { send } from "../protocol.js";
 import type { Json } from "../store.js";
 import { callerAccessKeyId } from "../sts.js";
 import { findViolations, formatViolations } from "../validation.js";
-import { getMetricData, putMetricData } from "./api.js";
+import { getMetricData, listMetrics, putMetricData } from "./api.js";
 import type { MetricStore } from "./metric-store.js";
 
 export const TARGET_PREFIX = "GraniteServiceVersion20100801.";
@@ -31,6 +31,7 @@ export interface CloudWatchDeps {
 const operations: Record<string, (store: MetricStore, input: Json, now: number) => Json> = {
   PutMetricData: putMetricData,
   GetMetricData: getMetricData,
+  ListMetrics: listMetrics,
 };
 
 export function isCloudWatchRequest(req: IncomingMessage): boolean {
@@ -53,7 +54,7 @@ export function handleCloudWatchRequest(
     if (!handler || !Object.hasOwn(deps.model.operations, operation)) {
       throw new ServiceError(
         "UnknownOperationException",
-        `The emulator serves CloudWatch's ${Object.keys(operations).join(" and ")}, not ${operation || "(none)"}`,
+        `The emulator serves CloudWatch's ${Object.keys(operations).join(", ")}, not ${operation || "(none)"}`,
       );
     }
     const input = parseBody(body);

@@ -2,6 +2,7 @@ import {
   CloudWatchClient,
   GetMetricDataCommand,
   type GetMetricDataCommandInput,
+  ListMetricsCommand,
   type MetricDatum,
   PutMetricDataCommand,
 } from "@aws-sdk/client-cloudwatch";
@@ -367,6 +368,32 @@ describe("the emulator's CloudWatch: PutMetricData", () => {
     );
     expect(wide).toMatchObject({ name: "ValidationException", code: "ValidationError" });
     expect(wide.message).toContain("at 'metricData.1.member.dimensions' failed to satisfy constraint");
+  });
+});
+
+describe("the emulator's CloudWatch: ListMetrics", () => {
+  it("lists the metrics with data, filtered by namespace, name and dimensions", async () => {
+    const list = async (input: object) =>
+      ((await cw.send(new ListMetricsCommand(input))).Metrics ?? []).map(
+        (m) => `${m.MetricName}{${(m.Dimensions ?? []).map((d) => `${d.Name}=${d.Value}`).join(",")}}`,
+      );
+    expect(await list({ Namespace: "Test/Jobs", MetricName: "fullRestarts" })).toEqual([
+      "fullRestarts{Application=a}",
+      "fullRestarts{Application=b}",
+    ]);
+    expect(await list({ Namespace: "Test/Jobs", Dimensions: [{ Name: "Application", Value: "b" }] })).toEqual(
+      ["fullRestarts{Application=b}"],
+    );
+    // A filter without a value matches any value of that dimension.
+    expect(await list({ Namespace: "Test/Jobs", Dimensions: [{ Name: "Flow" }] })).toEqual([
+      "KPUs{Application=a,Flow=x}",
+    ]);
+    expect(await list({ Namespace: "Test/None" })).toEqual([]);
+    const bulk = await cw.send(new ListMetricsCommand({ Namespace: "Test/Bulk" }));
+    expect(bulk.Metrics).toHaveLength(500);
+    const rest = await cw.send(new ListMetricsCommand({ Namespace: "Test/Bulk", NextToken: bulk.NextToken }));
+    expect(rest.Metrics).toHaveLength(500);
+    expect(rest.NextToken).toBeUndefined();
   });
 });
 
