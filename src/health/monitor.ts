@@ -51,8 +51,8 @@ export class HealthMonitor implements JobHealthSource {
   private readonly entries = new Map<string, Entry>();
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
-  /** Aborted by stop(): a paced read in flight stops between calls. */
-  private readonly stopping = new AbortController();
+  /** Aborted by stop(): a paced read in flight stops between calls. A new one per start (leadership). */
+  private stopping = new AbortController();
   private readonly now: () => Date;
 
   constructor(private readonly o: HealthMonitorOptions) {
@@ -73,6 +73,7 @@ export class HealthMonitor implements JobHealthSource {
   /** Reads now and then every interval; does nothing when health checks are off. */
   start(): void {
     if (!this.enabled || this.timer) return;
+    if (this.stopping.signal.aborted) this.stopping = new AbortController();
     void this.readOnce();
     this.timer = setInterval(() => void this.readOnce(), this.o.intervalMs);
     this.timer.unref();
@@ -115,8 +116,9 @@ export class HealthMonitor implements JobHealthSource {
     const targets = this.o.targets();
     this.forgetAllBut(new Set(targets.map((t) => t.key)));
     if (targets.length === 0) return;
-    const results = await this.o.reader.read(targets, now, this.stopping.signal);
-    if (this.stopping.signal.aborted) return;
+    const { signal } = this.stopping;
+    const results = await this.o.reader.read(targets, now, signal);
+    if (signal.aborted) return;
     const changed: Entry[] = [];
     // The new samples and their error lines are kept apart until both are read, then committed at
     // once: a reconcile judging in between sees the last read whole, never a crash loop without its lines.

@@ -192,6 +192,27 @@ describe("HealthMonitor", () => {
     release();
     await first;
 
+    // Stopped on losing the lead and started again on taking it: reads are made and kept again.
+    const signals: AbortSignal[] = [];
+    const again = world({
+      reader: {
+        async read(ts, _now, signal) {
+          if (signal) signals.push(signal);
+          return new Map(ts.map((t) => [t.key, { samples: healthy(t0) }]));
+        },
+      },
+    });
+    again.monitor.start();
+    await vi.advanceTimersByTimeAsync(0);
+    await again.monitor.stop();
+    expect(signals[0]?.aborted).toBe(true);
+    again.monitor.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(signals).toHaveLength(2);
+    expect(signals[1]?.aborted).toBe(false);
+    expect(again.monitor.judge("ns/a", builtInThresholds)?.verdict).toBe("Healthy");
+    await again.monitor.stop();
+
     const off = world({ intervalMs: 0 });
     off.monitor.start();
     await vi.advanceTimersByTimeAsync(600_000);
