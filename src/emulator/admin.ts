@@ -11,8 +11,7 @@ export interface AdminDeps {
   service: ManagedFlinkService;
   calls: CallLog;
   faults: FaultInjector;
-  /** Absent when the emulator publishes no metrics (no CloudWatch endpoint). */
-  metrics?: MetricsPublisher;
+  metrics: MetricsPublisher;
 }
 
 const STATUSES: ApplicationStatus[] = [
@@ -107,7 +106,7 @@ async function route(
     return config(deps);
   }
   if (path === "/_emulator/metrics/publish" && method === "POST") {
-    return { published: await publisher(deps).publishOnce() };
+    return { published: await deps.metrics.publishOnce() };
   }
   const job = /^\/_emulator\/applications\/([^/]+)\/job$/.exec(path);
   if (job && method === "GET") return service.jobHealth(decodeURIComponent(job[1]!));
@@ -148,21 +147,14 @@ async function route(
 function config(deps: AdminDeps): unknown {
   return {
     ...deps.service.settings,
-    ...(deps.metrics ? { metricsIntervalMs: deps.metrics.intervalMs } : {}),
+    metricsIntervalMs: deps.metrics.intervalMs,
   };
 }
 
-function publisher(deps: AdminDeps): MetricsPublisher {
-  if (!deps.metrics)
-    throw new AdminError(409, "this emulator publishes no metrics: start it with --cloudwatch-endpoint");
-  return deps.metrics;
-}
-
 function setMetricsInterval(deps: AdminDeps, ms: unknown): void {
-  const metrics = publisher(deps);
   if (!Number.isInteger(ms) || (ms as number) < MIN_INTERVAL_MS)
     throw new AdminError(400, `metricsIntervalMs must be an integer >= ${MIN_INTERVAL_MS}`);
-  metrics.intervalMs = ms as number;
+  deps.metrics.intervalMs = ms as number;
 }
 
 /** `{"health": …, "version"?: …}`: a clear 400 naming the field and what it may be. */

@@ -170,10 +170,6 @@ export class MetricStore {
     for (const s of this.series.values()) n += s.size;
     return n;
   }
-
-  get metrics(): number {
-    return this.series.size;
-  }
 }
 
 function statistic(stat: BasicStatistic, a: { n: number; sum: number; min: number; max: number }): number {

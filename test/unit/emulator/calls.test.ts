@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { handleAdminRequest } from "../../../src/emulator/admin.js";
 import { CallLog } from "../../../src/emulator/calls.js";
 import type { FaultInjector } from "../../../src/emulator/faults.js";
+import type { MetricsPublisher } from "../../../src/emulator/metrics-publisher.js";
 import type { ManagedFlinkService } from "../../../src/emulator/service.js";
 
 const call = (i: number) => ({ operation: "DescribeApplication", input: { i }, at: "2026-11-29T00:00:00Z" });
@@ -38,7 +39,12 @@ async function admin(url: string, calls: CallLog): Promise<{ status: number; bod
     },
   } as unknown as ServerResponse;
   const req = { url, method: "GET" } as IncomingMessage;
-  const deps = { service: {} as ManagedFlinkService, calls, faults: {} as FaultInjector };
+  const deps = {
+    service: {} as ManagedFlinkService,
+    calls,
+    faults: {} as FaultInjector,
+    metrics: {} as MetricsPublisher,
+  };
   await handleAdminRequest(req, res, "", deps);
   return { status, body: JSON.parse(text) };
 }
