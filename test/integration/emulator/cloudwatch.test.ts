@@ -6,17 +6,12 @@ import {
   type MetricDatum,
   PutMetricDataCommand,
 } from "@aws-sdk/client-cloudwatch";
-import {
-  CreateApplicationCommand,
-  KinesisAnalyticsV2Client,
-  StartApplicationCommand,
-} from "@aws-sdk/client-kinesis-analytics-v2";
-import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { KinesisAnalyticsV2Client } from "@aws-sdk/client-kinesis-analytics-v2";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { FakeClock } from "../../../src/emulator/fake-clock.js";
 import { type RunningEmulator, startEmulator } from "../../../src/emulator/server.js";
 import { metricValues } from "../../helpers/cloudwatch.js";
-import { waitForStatus } from "./helpers.js";
+import { runningApplication } from "./helpers.js";
 
 // The emulator's own CloudWatch (ADR 21) through the unmodified AWS SDK over HTTP: what the API reference
 // documents for PutMetricData and GetMetricData, and the emulated Managed Flink's metrics read back as the
@@ -399,27 +394,9 @@ describe("the emulator's CloudWatch: ListMetrics", () => {
 
 describe("the emulated Managed Flink publishes into the emulator's CloudWatch", () => {
   it("a RUNNING application's metrics are read back as the operator reads them", async () => {
-    const s3 = new S3Client({ endpoint: s3Endpoint, region, forcePathStyle: true, credentials });
-    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: "app.jar", Body: "PK-not-really-a-jar" }));
-    s3.destroy();
     const flink = new KinesisAnalyticsV2Client({ endpoint: emulator.endpoint, region, credentials });
     try {
-      await flink.send(
-        new CreateApplicationCommand({
-          ApplicationName: "published",
-          RuntimeEnvironment: "FLINK-1_20",
-          ServiceExecutionRole: "arn:aws:iam::123456789012:role/flink",
-          ApplicationConfiguration: {
-            ApplicationCodeConfiguration: {
-              CodeContentType: "ZIPFILE",
-              CodeContent: { S3ContentLocation: { BucketARN: `arn:aws:s3:::${BUCKET}`, FileKey: "app.jar" } },
-            },
-          },
-        }),
-      );
-      await flink.send(new StartApplicationCommand({ ApplicationName: "published" }));
-      await waitForStatus(clock, flink, "published", "RUNNING");
+      await runningApplication({ clock, flink, s3Endpoint, region }, "published", BUCKET);
       const from = new Date(clock.now() - 60_000);
       await emulator.publishMetrics();
       // Managed Flink's metrics are standard resolution (the emulator publishes once an hour here).

@@ -1,9 +1,54 @@
 import {
   type ApplicationStatus,
+  CreateApplicationCommand,
+  type CreateApplicationCommandInput,
   DescribeApplicationCommand,
   type KinesisAnalyticsV2Client,
+  StartApplicationCommand,
 } from "@aws-sdk/client-kinesis-analytics-v2";
+import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { FakeClock } from "../../../src/emulator/fake-clock.js";
+
+/**
+ * A simulated application RUNNING on an in-process emulator: a placeholder jar put in `bucket` (made
+ * here), the application created from it with `extra`, started, and the fake clock moved until RUNNING.
+ */
+export async function runningApplication(
+  world: { clock: FakeClock; flink: KinesisAnalyticsV2Client; s3Endpoint: string; region: string },
+  name: string,
+  bucket: string,
+  extra: Partial<CreateApplicationCommandInput> = {},
+): Promise<void> {
+  const credentials = { accessKeyId: "test", secretAccessKey: "test" };
+  const s3 = new S3Client({
+    endpoint: world.s3Endpoint,
+    region: world.region,
+    forcePathStyle: true,
+    credentials,
+  });
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "app.jar", Body: "PK-not-really-a-jar" }));
+  } finally {
+    s3.destroy();
+  }
+  await world.flink.send(
+    new CreateApplicationCommand({
+      ApplicationName: name,
+      RuntimeEnvironment: "FLINK-1_20",
+      ServiceExecutionRole: "arn:aws:iam::123456789012:role/flink",
+      ApplicationConfiguration: {
+        ApplicationCodeConfiguration: {
+          CodeContentType: "ZIPFILE",
+          CodeContent: { S3ContentLocation: { BucketARN: `arn:aws:s3:::${bucket}`, FileKey: "app.jar" } },
+        },
+      },
+      ...extra,
+    }),
+  );
+  await world.flink.send(new StartApplicationCommand({ ApplicationName: name }));
+  await waitForStatus(world.clock, world.flink, name, "RUNNING");
+}
 
 /**
  * Checks, then moves the emulator's fake clock to its next timer, until `check` returns a value. Fails when

@@ -5,17 +5,12 @@ import {
   CreateLogStreamCommand,
   GetLogEventsCommand,
 } from "@aws-sdk/client-cloudwatch-logs";
-import {
-  CreateApplicationCommand,
-  KinesisAnalyticsV2Client,
-  StartApplicationCommand,
-} from "@aws-sdk/client-kinesis-analytics-v2";
-import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { KinesisAnalyticsV2Client } from "@aws-sdk/client-kinesis-analytics-v2";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { FakeClock } from "../../../src/emulator/fake-clock.js";
 import { type RunningEmulator, startEmulator } from "../../../src/emulator/server.js";
 import { metricValues } from "../../helpers/cloudwatch.js";
-import { adminCall, waitForStatus } from "./helpers.js";
+import { adminCall, runningApplication } from "./helpers.js";
 
 // The job health admin API end to end: an in-process emulator on a fake clock publishes to the shared
 // stack's moto (CloudWatch and CloudWatch Logs), read back with the unmodified AWS SDK, as the operator
@@ -43,10 +38,6 @@ async function latest(metric: string, from: Date): Promise<number | undefined> {
 }
 
 beforeAll(async () => {
-  const s3 = new S3Client({ endpoint: s3Endpoint, region, forcePathStyle: true, credentials });
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: "app.jar", Body: "PK-not-really-a-jar" }));
-  s3.destroy();
   logs = new CloudWatchLogsClient({ endpoint: s3Endpoint, region, credentials });
   await logs.send(new CreateLogGroupCommand({ logGroupName: GROUP }));
   await logs.send(new CreateLogStreamCommand({ logGroupName: GROUP, logStreamName: STREAM }));
@@ -62,24 +53,11 @@ beforeAll(async () => {
     metricsIntervalMs: 3_600_000,
   });
   flink = new KinesisAnalyticsV2Client({ endpoint: emulator.endpoint, region, credentials });
-  await flink.send(
-    new CreateApplicationCommand({
-      ApplicationName: APP,
-      RuntimeEnvironment: "FLINK-1_20",
-      ServiceExecutionRole: "arn:aws:iam::123456789012:role/flink",
-      ApplicationConfiguration: {
-        ApplicationCodeConfiguration: {
-          CodeContentType: "ZIPFILE",
-          CodeContent: { S3ContentLocation: { BucketARN: `arn:aws:s3:::${BUCKET}`, FileKey: "app.jar" } },
-        },
-      },
-      CloudWatchLoggingOptions: [
-        { LogStreamARN: `arn:aws:logs:${region}:123456789012:log-group:${GROUP}:log-stream:${STREAM}` },
-      ],
-    }),
-  );
-  await flink.send(new StartApplicationCommand({ ApplicationName: APP }));
-  await waitForStatus(clock, flink, APP, "RUNNING");
+  await runningApplication({ clock, flink, s3Endpoint, region }, APP, BUCKET, {
+    CloudWatchLoggingOptions: [
+      { LogStreamARN: `arn:aws:logs:${region}:123456789012:log-group:${GROUP}:log-stream:${STREAM}` },
+    ],
+  });
 });
 
 afterAll(async () => {
