@@ -311,29 +311,46 @@ describe("planNextStep: drift", () => {
     });
   });
 
-  it("never adds a VPC to a running application whose restart would restore an older custom snapshot", () => {
-    const s = { ...spec, vpc: { subnetIds: ["subnet-1"], securityGroupIds: ["sg-1"] } };
-    const observed = observedFrom(spec, "RUNNING", 3);
-    observed.ApplicationConfigurationDescription!.RunConfigurationDescription = {
-      ApplicationRestoreConfigurationDescription: {
-        ApplicationRestoreType: "RESTORE_FROM_CUSTOM_SNAPSHOT",
-        SnapshotName: "app-g2-20261126T120000Z",
-      },
-    };
-    expect(planNextStep(input({ spec: s, observed }))).toMatchObject({
-      kind: "stalled",
+  it.each([
+    {
+      field: "vpc",
+      extra: { vpc: { subnetIds: ["subnet-1"], securityGroupIds: ["sg-1"] } },
       reason: "VpcChangeNeedsStop",
-      message: expect.stringContaining("app-g2-20261126T120000Z"),
-    });
-    // Stopped, it is applied at rest.
-    const stopped = planNextStep(
-      input({
-        spec: { ...s, desiredState: "Stopped" },
-        observed: { ...observed, ApplicationStatus: "READY" },
-      }),
-    );
-    expect(stopped).toMatchObject({ kind: "attach", change: { field: "vpc", kind: "add" } });
-  });
+      what: "adding or removing spec.vpc",
+    },
+    {
+      field: "logging",
+      extra: {
+        logging: { logStreamARN: "arn:aws:logs:us-east-1:123456789012:log-group:flink:log-stream:app" },
+      },
+      reason: "LoggingChangeNeedsStop",
+      what: "adding spec.logging",
+    },
+  ])(
+    "never adds $field to a running application whose restart would restore an older custom snapshot",
+    ({ field, extra, reason, what }) => {
+      const s = { ...spec, ...extra };
+      const observed = observedFrom(spec, "RUNNING", 3);
+      observed.ApplicationConfigurationDescription!.RunConfigurationDescription = {
+        ApplicationRestoreConfigurationDescription: {
+          ApplicationRestoreType: "RESTORE_FROM_CUSTOM_SNAPSHOT",
+          SnapshotName: "app-g2-20261126T120000Z",
+        },
+      };
+      const step = planNextStep(input({ spec: s, observed }));
+      expect(step).toMatchObject({ kind: "stalled", reason });
+      expect(step.kind === "stalled" && step.message).toContain(what);
+      expect(step.kind === "stalled" && step.message).toContain("app-g2-20261126T120000Z");
+      // Stopped, it is applied at rest.
+      const stopped = planNextStep(
+        input({
+          spec: { ...s, desiredState: "Stopped" },
+          observed: { ...observed, ApplicationStatus: "READY" },
+        }),
+      );
+      expect(stopped).toMatchObject({ kind: "attach", change: { field, kind: "add" } });
+    },
+  );
 
   it("still reports a VPC change it will not retry after it failed for this generation", () => {
     const s = { ...spec, vpc: { subnetIds: ["subnet-1"], securityGroupIds: ["sg-1"] } };
@@ -371,22 +388,6 @@ describe("planNextStep: drift", () => {
       change: { field: "logging", kind: "add", logStreamARN: logStream },
       currentVersionId: 1,
       changes: { operation: { phase: "AwaitingRunning" } },
-    });
-  });
-
-  it("never adds logging to a running application whose restart would restore an older custom snapshot", () => {
-    const s = { ...spec, logging: { logStreamARN: logStream } };
-    const observed = observedFrom(spec, "RUNNING", 3);
-    observed.ApplicationConfigurationDescription!.RunConfigurationDescription = {
-      ApplicationRestoreConfigurationDescription: {
-        ApplicationRestoreType: "RESTORE_FROM_CUSTOM_SNAPSHOT",
-        SnapshotName: "app-g2-20261126T120000Z",
-      },
-    };
-    expect(planNextStep(input({ spec: s, observed }))).toMatchObject({
-      kind: "stalled",
-      reason: "LoggingChangeNeedsStop",
-      message: expect.stringContaining("adding spec.logging"),
     });
   });
 
