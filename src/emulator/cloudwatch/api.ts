@@ -116,7 +116,15 @@ function datumOf(namespace: string, d: Json, at: string, now: number): [MetricId
         `The parameters ${at}.Values and ${at}.Counts must have the same number of members.`,
       );
     }
-    return [metric, values.map((v, i) => point(counts?.[i] ?? 1, v * (counts?.[i] ?? 1), v, v))];
+    const negative = counts?.findIndex((c) => c < 0) ?? -1;
+    if (negative >= 0) {
+      throw invalidValue(
+        `The value ${counts![negative]} for parameter ${at}.Counts.member.${negative + 1} is invalid: a count is >= 0.`,
+      );
+    }
+    // A value that occurred 0 times is no datapoint: it must not move a period's Minimum or Maximum.
+    const points = values.map((v, i) => point(counts?.[i] ?? 1, v * (counts?.[i] ?? 1), v, v));
+    return [metric, points.filter((p) => p.sampleCount > 0)];
   }
   throw new ServiceError(
     "MissingRequiredParameterException",

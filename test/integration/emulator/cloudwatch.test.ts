@@ -274,7 +274,7 @@ describe("the emulator's CloudWatch: PutMetricData", () => {
         Timestamp: at(0),
         StatisticValues: { SampleCount: 4, Sum: 40, Minimum: 1, Maximum: 20 },
       },
-      { MetricName: "latency", Timestamp: at(30), Values: [2, 30], Counts: [3, 1] },
+      { MetricName: "latency", Timestamp: at(30), Values: [2, 30, 1000], Counts: [3, 1, 0] },
     ]);
     const q = (s: string) => ({
       Id: s.toLowerCase(),
@@ -349,6 +349,8 @@ describe("the emulator's CloudWatch: PutMetricData", () => {
     );
     const resolution = await failure(put("Test/Bad", [{ MetricName: "x", Value: 1, StorageResolution: 30 }]));
     expect(resolution.message).toContain("MetricData.member.1.StorageResolution is invalid: use 1 or 60");
+    const negative = await failure(put("Test/Bad", [{ MetricName: "x", Values: [1, 2], Counts: [1, -1] }]));
+    expect(negative.message).toContain("MetricData.member.1.Counts.member.2 is invalid");
     const none = await failure(put("Test/Bad", [{ MetricName: "x" }]));
     expect(none).toMatchObject({ name: "MissingRequiredParameterException", code: "MissingParameter" });
     // The model's own constraints (here: at most 30 dimensions) come back as ValidationError.
